@@ -1,0 +1,162 @@
+"""One typed configuration tree, read from a TOML file and ``HIITPI_*`` environment variables.
+
+Precedence (highest first): explicit overrides (command-line flags), environment, file, defaults.
+Environment keys use ``__`` between levels: ``HIITPI_POSE__BACKEND=mediapipe``. Two short
+aliases exist for the services: ``HIITPI_REDIS_URL`` and ``HIITPI_DATABASE_URL``.
+Every error names the offending key, e.g. ``pose.model_complexity: Input should be 0, 1 or 2``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hiitpi.errors import ConfigError
+
+ENV_PREFIX = "HIITPI_"
+_ALIASES = {"REDIS_URL": ("redis_url",), "DATABASE_URL": ("database_url",), "CONFIG": ()}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Section):
+    uri: str = Field("auto", description="camera index, file path, rtsp/http URL, 'picamera' or 'auto'")
+    width: int | None = Field(None, gt=0)
+    height: int | None = Field(None, gt=0)
+    fps: float | None = Field(None, gt=0, le=240)
+    open_timeout_s: float = Field(10.0, gt=0, le=120)
+    loop: bool = Field(False, description="restart a file source at its end (demo/kiosk use)")
+
+
+class PoseConfig(_Section):
+    backend: str = "mediapipe"
+    model_complexity: int = Field(1, ge=0, le=2, description="BlazePose 0 lite, 1 full, 2 heavy")
+    model_path: Path | None = None
+    min_detection_confidence: float = Field(0.5, ge=0, le=1)
+    min_tracking_confidence: float = Field(0.5, ge=0, le=1)
+    delegate: Literal["edgetpu"] | None = None
+
+
+class RefereeConfig(_Section):
+    confidence_floor: float = Field(0.5, ge=0, le=1)
+    smoothing: Literal["one_euro", "ema", "none"] = "one_euro"
+    pace_window_s: float = Field(30.0, gt=0, le=600)
+
+
+class WebConfig(_Section):
+    host: str = "0.0.0.0"
+    port: int = Field(8050, ge=1, le=65535)
+    threads: int = Field(32, ge=4, le=512)
+    jpeg_quality: int = Field(80, ge=10, le=100)
+
+
+class Settings(_Section):
+    source: SourceConfig = SourceConfig()
+    pose: PoseConfig = PoseConfig()
+    referee: RefereeConfig = RefereeConfig()
+    web: WebConfig = WebConfig()
+    redis_url: str | None = Field(None, description="external Redis; unset = embedded server")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite file")
+    data_dir: Path = Field(Path.home() / ".local" / "share" / "hiitpi")
+    cache_dir: Path = Field(Path(".cache") / "hiitpi")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _known_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    paths: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            paths |= _known_paths(ann, (*prefix, name))
+        else:
+            paths.add((*prefix, name))
+    return paths
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    known = _known_paths(Settings)
+    tree: dict[str, Any] = {}
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        rest = key[len(ENV_PREFIX) :]
+        if rest in _ALIASES:
+            if _ALIASES[rest]:
+                _set_path(tree, _ALIASES[rest], value)
+            continue
+        path = tuple(part.lower() for part in rest.split("__"))
+        if path not in known:
+            valid = ", ".join(sorted(ENV_PREFIX + "__".join(p).upper() for p in known))
+            raise ConfigError(f"{key}: unknown setting; valid: {valid}")
+        _set_path(tree, path, value)
+    return tree
+
+
+def _format(err: ValidationError, origin: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(root)"
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{key}: {msg} (from {origin})")
+    return "; ".join(lines)
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read file + environment + overrides into a validated :class:`Settings`.
+
+    ``path`` defaults to ``$HIITPI_CONFIG`` when set. Raises :class:`ConfigError`.
+    """
+    env = os.environ if env is None else env
+    path = path or env.get(ENV_PREFIX + "CONFIG") or None
+    tree: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        p = Path(path)
+        try:
+            tree = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {p} cannot be read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+        origin = str(p)
+    env_tree = _from_env(env)
+    if env_tree:
+        origin += " + environment"
+    tree = _deep_merge(tree, env_tree)
+    if overrides:
+        tree = _deep_merge(tree, overrides)
+        origin += " + command line"
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, origin)) from None

@@ -1,0 +1,96 @@
+"""A single person's pose in frame pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hiitpi.core.keypoints import NUM_KEYPOINTS, Keypoint
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pose:
+    """Keypoints of one person.
+
+    ``xy`` has shape (NUM_KEYPOINTS, 2): (x, y) in frame pixels, x to the right, y down.
+    ``conf`` has shape (NUM_KEYPOINTS,): per-keypoint confidence/visibility in [0, 1]; a
+    keypoint the backend does not produce (e.g. heels on a 17-point model) has confidence 0
+    and NaN coordinates. ``score`` is the overall pose score in [0, 1].
+    """
+
+    xy: FloatArray
+    conf: FloatArray
+    score: float
+    width: int
+    height: int
+    num_model_keypoints: int = NUM_KEYPOINTS
+
+    def __post_init__(self) -> None:
+        if self.xy.shape != (NUM_KEYPOINTS, 2):
+            raise ValueError(f"expected xy of shape ({NUM_KEYPOINTS}, 2), got {self.xy.shape}")
+        if self.conf.shape != (NUM_KEYPOINTS,):
+            raise ValueError(f"expected conf of shape ({NUM_KEYPOINTS},), got {self.conf.shape}")
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"frame size must be positive, got {self.width}x{self.height}")
+        self.xy.setflags(write=False)
+        self.conf.setflags(write=False)
+
+    @classmethod
+    def from_points(
+        cls,
+        points: Mapping[Keypoint, Sequence[float]],
+        width: int,
+        height: int,
+        score: float | None = None,
+        num_model_keypoints: int = NUM_KEYPOINTS,
+    ) -> Pose:
+        """Build a pose from ``{keypoint: (x, y, confidence)}``; missing keypoints get conf 0."""
+        xy = np.full((NUM_KEYPOINTS, 2), np.nan)
+        conf = np.zeros(NUM_KEYPOINTS)
+        for kp, value in points.items():
+            if len(value) != 3:
+                raise ValueError(f"expected (x, y, confidence) for {kp.snake}, got {value!r}")
+            xy[kp] = (float(value[0]), float(value[1]))
+            conf[kp] = float(value[2])
+        if score is None:
+            present = conf[conf > 0]
+            score = float(present.mean()) if present.size else 0.0
+        return cls(xy, conf, float(score), width, height, num_model_keypoints)
+
+    def point(self, kp: Keypoint) -> FloatArray:
+        """(x, y) of one keypoint in frame pixels (NaN when absent)."""
+        return self.xy[kp]
+
+    def visible(self, kp: Keypoint, floor: float = 0.5) -> bool:
+        """True when the keypoint is present with confidence at least ``floor``."""
+        return bool(self.conf[kp] >= floor) and bool(np.isfinite(self.xy[kp]).all())
+
+    def all_visible(self, kps: Iterable[Keypoint], floor: float = 0.5) -> bool:
+        return all(self.visible(kp, floor) for kp in kps)
+
+    def to_track(self) -> dict[str, list[float]]:
+        """``{"left_shoulder": [x, y, visibility], ...}`` for the keypoints the model produced."""
+        out: dict[str, list[float]] = {}
+        for kp in Keypoint:
+            if kp.value >= self.num_model_keypoints:
+                break
+            x, y = self.xy[kp]
+            if np.isfinite(x) and np.isfinite(y):
+                out[kp.snake] = [round(float(x), 2), round(float(y), 2), round(float(self.conf[kp]), 4)]
+        return out
+
+    @classmethod
+    def from_track(
+        cls, keypoints: Mapping[str, Sequence[float]], width: int, height: int
+    ) -> Pose | None:
+        """Inverse of :meth:`to_track`; ``None`` for a frame with no pose."""
+        if not keypoints:
+            return None
+        points = {Keypoint.from_name(name): value for name, value in keypoints.items()}
+        n = 17 if max(points) < 17 else NUM_KEYPOINTS
+        return cls.from_points(points, width, height, num_model_keypoints=n)

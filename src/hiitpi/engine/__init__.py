@@ -1,0 +1,1 @@
+"""Pipelines: offline analysis and the live engine."""

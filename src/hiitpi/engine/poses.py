@@ -1,0 +1,88 @@
+"""Offline pose extraction with a track cache: video -> TrackFrames, model runs at most once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from hiitpi.config import PoseConfig, SourceConfig
+from hiitpi.core.frame import Frame
+from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, file_digest, read_track
+from hiitpi.pose.base import PoseEstimator
+from hiitpi.pose.registry import build_estimator
+from hiitpi.sources.factory import open_source
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (frames done, total frames or 0)
+
+
+def settings_key(cfg: PoseConfig) -> str:
+    """A stable string for every pose setting that changes the track (model file by content)."""
+    d = cfg.model_dump(mode="json")
+    if cfg.model_path is not None:
+        d["model_path"] = file_digest(cfg.model_path)
+    return json.dumps(d, sort_keys=True)
+
+
+def estimate_frames(
+    frames: Iterator[Frame], estimator: PoseEstimator
+) -> Iterator[tuple[Frame, TrackFrame]]:
+    """Run the estimator over frames in order, timing each call."""
+    for frame in frames:
+        t0 = time.perf_counter()
+        pose = estimator.estimate(frame)
+        ms = (time.perf_counter() - t0) * 1000.0
+        yield frame, TrackFrame(frame.t, frame.index, frame.width, frame.height, pose, ms)
+
+
+def read_frames(video: str | Path) -> tuple[Iterator[Frame], int, float]:
+    """Open a video file as fast as possible; returns (frames, frame count, fps)."""
+    source = open_source(SourceConfig(uri=str(video)), paced=False)
+    total = int(getattr(source, "frame_count", 0))
+
+    def gen() -> Iterator[Frame]:
+        try:
+            while (frame := source.read()) is not None:
+                yield frame
+        finally:
+            source.close()
+
+    return gen(), total, source.fps
+
+
+def track_for(
+    video: str | Path,
+    cfg: PoseConfig,
+    cache_dir: Path | None,
+    progress: Progress | None = None,
+    estimator: PoseEstimator | None = None,
+) -> list[TrackFrame]:
+    """The pose track of a whole video, from the cache when present, else computed and cached."""
+    cached = cache_path(cache_dir, video, settings_key(cfg)) if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        log.info("pose track from cache %s", cached)
+        return list(read_track(cached))
+    frames, total, _ = read_frames(video)
+    own = estimator is None
+    est = estimator or build_estimator(cfg)
+    writer = TrackWriter(cached) if cached is not None else None
+    out: list[TrackFrame] = []
+    ok = False
+    try:
+        for _, tf in estimate_frames(frames, est):
+            out.append(tf)
+            if writer is not None:
+                writer.write(tf)
+            if progress is not None:
+                progress(len(out), total)
+        ok = True
+    finally:
+        if writer is not None:
+            writer.close(ok=ok)
+        if own:
+            est.close()
+    return out

@@ -1,0 +1,37 @@
+"""Project exception types. Each carries a message a user can act on (no traceback needed)."""
+
+
+class HiitPiError(Exception):
+    """Base class of every error the CLI reports as one line and a non-zero exit code."""
+
+    exit_code = 1
+
+
+class ConfigError(HiitPiError):
+    """A configuration value or command-line argument is invalid; the message names the key."""
+
+    exit_code = 2
+
+
+class SourceError(HiitPiError):
+    """A video source cannot be opened or read (missing file, not a video, no camera, timeout)."""
+
+    exit_code = 3
+
+
+class ModelError(HiitPiError):
+    """A pose model or backend cannot be loaded or run."""
+
+    exit_code = 4
+
+
+class StoreError(HiitPiError):
+    """The live store (Redis) or the history database is unavailable or failed."""
+
+    exit_code = 5
+
+
+class ExerciseError(HiitPiError):
+    """An unknown exercise id or an invalid exercise definition file."""
+
+    exit_code = 2

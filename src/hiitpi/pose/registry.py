@@ -1,0 +1,31 @@
+"""Backend registry: a key -> a lazily imported module. Heavy runtimes load only when chosen."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from hiitpi.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hiitpi.config import PoseConfig
+    from hiitpi.pose.base import PoseEstimator
+
+# key -> "module:factory"; the factory takes a PoseConfig and returns a PoseEstimator.
+BACKENDS: dict[str, str] = {
+    "mediapipe": "hiitpi.pose.backends.mediapipe:MediaPipeEstimator",
+}
+
+
+def build_estimator(cfg: PoseConfig) -> PoseEstimator:
+    """Build the configured backend; an unknown key lists the valid ones."""
+    try:
+        target = BACKENDS[cfg.backend]
+    except KeyError:
+        valid = ", ".join(sorted(BACKENDS))
+        raise ConfigError(f"pose.backend: unknown backend {cfg.backend!r}; valid: {valid}") from None
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name)
+    factory = getattr(module, attr)
+    estimator: PoseEstimator = factory(cfg)
+    return estimator

@@ -1,0 +1,79 @@
+"""Annotators: ``annotate(image, pose, state) -> image``. They draw; they never count."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hiitpi.core.events import WorkoutState
+from hiitpi.core.keypoints import SKELETON
+from hiitpi.core.pose import Pose
+
+Image = NDArray[np.uint8]
+
+_LIMB = (80, 220, 80)  # BGR
+_JOINT = (40, 170, 255)
+_TEXT = (255, 255, 255)
+_PANEL = (30, 30, 30)
+
+
+def draw_skeleton(image: Image, pose: Pose, floor: float = 0.5) -> Image:
+    """Draw limbs and joints whose confidence is at least ``floor`` (in place; returns image)."""
+    scale = max(1, round(max(image.shape[:2]) / 480))
+    pts = pose.xy
+    ok = (pose.conf >= floor) & np.isfinite(pts).all(axis=1)
+    for a, b in SKELETON:
+        if ok[a] and ok[b]:
+            pa = (int(pts[a, 0]), int(pts[a, 1]))
+            pb = (int(pts[b, 0]), int(pts[b, 1]))
+            cv2.line(image, pa, pb, _LIMB, 2 * scale, cv2.LINE_AA)
+    for i in np.flatnonzero(ok[:17]):
+        cv2.circle(image, (int(pts[i, 0]), int(pts[i, 1])), 3 * scale, _JOINT, -1, cv2.LINE_AA)
+    return image
+
+
+def draw_hud(image: Image, state: WorkoutState) -> Image:
+    """Reps, no-reps, pace and phase in a panel at the top-left (in place; returns image)."""
+    h, w = image.shape[:2]
+    scale = max(0.5, min(w, h) / 720)
+    lines = [
+        f"REPS {state.reps}   NO-REPS {state.no_reps}",
+        f"PACE {state.pace:.1f}/30s   {state.phase.upper()}",
+    ]
+    if state.last_reason:
+        lines.append(f"last no-rep: {state.last_reason}")
+    elif state.message:
+        lines.append(state.message)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    line_h = int(32 * scale)
+    width = max(cv2.getTextSize(s, font, 0.8 * scale, 2)[0][0] for s in lines) + int(20 * scale)
+    overlay = image.copy()
+    cv2.rectangle(overlay, (0, 0), (min(w, width), line_h * len(lines) + int(12 * scale)), _PANEL, -1)
+    cv2.addWeighted(overlay, 0.6, image, 0.4, 0, dst=image)
+    for i, text in enumerate(lines):
+        y = line_h * (i + 1)
+        cv2.putText(image, text, (int(10 * scale), y), font, 0.8 * scale, _TEXT, 2, cv2.LINE_AA)
+    return image
+
+
+def annotate(image: Image, pose: Pose | None, state: WorkoutState | None, floor: float = 0.5) -> Image:
+    """A copy of ``image`` with the skeleton and the workout panel drawn."""
+    out = image.copy()
+    if pose is not None:
+        draw_skeleton(out, pose, floor)
+    if state is not None:
+        draw_hud(out, state)
+    return out
+
+
+def standby(image: Image, text: str = "STANDBY") -> Image:
+    """The blurred greyscale stream shown while no workout runs."""
+    small = cv2.resize(image, (max(1, image.shape[1] // 4), max(1, image.shape[0] // 4)))
+    grey = cv2.cvtColor(cv2.GaussianBlur(small, (7, 7), 0), cv2.COLOR_BGR2GRAY)
+    out = cv2.cvtColor(cv2.resize(grey, (image.shape[1], image.shape[0])), cv2.COLOR_GRAY2BGR)
+    scale = max(0.6, min(out.shape[:2]) / 480)
+    size = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0]
+    org = ((out.shape[1] - size[0]) // 2, (out.shape[0] + size[1]) // 2)
+    cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, _TEXT, 2, cv2.LINE_AA)
+    return out

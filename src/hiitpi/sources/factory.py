@@ -1,0 +1,60 @@
+"""Choose a source from a URI: a camera index, a file, a URL, ``picamera`` or ``auto``."""
+
+from __future__ import annotations
+
+import glob
+import logging
+
+from hiitpi.config import SourceConfig
+from hiitpi.errors import SourceError
+from hiitpi.sources.base import VideoSource
+
+log = logging.getLogger(__name__)
+
+
+def find_camera() -> str:
+    """The first V4L2 camera index that delivers a frame; SourceError with advice when none."""
+    import cv2
+
+    for dev in sorted(glob.glob("/dev/video*")):
+        suffix = dev.removeprefix("/dev/video")
+        if not suffix.isdigit():
+            continue
+        cap = cv2.VideoCapture(int(suffix))
+        try:
+            if cap.isOpened() and cap.read()[0]:
+                return suffix
+        finally:
+            cap.release()
+    raise SourceError(
+        "no camera found (no working /dev/video*); pass a video file or URL, e.g. "
+        "--source ~/workout.mp4 or --source rtsp://phone.local:8554/live, "
+        "or --source picamera on a Raspberry Pi"
+    )
+
+
+def open_source(cfg: SourceConfig, *, paced: bool = False) -> VideoSource:
+    """Build and open the configured source. ``paced`` plays files at native speed (live use)."""
+    uri = cfg.uri
+    if uri == "auto":
+        uri = find_camera()
+        log.info("using camera %s", uri)
+    source: VideoSource
+    if uri in ("picamera", "picamera2"):
+        from hiitpi.sources.picamera import PiCameraSource
+
+        source = PiCameraSource(width=cfg.width, height=cfg.height, fps=cfg.fps)
+    else:
+        from hiitpi.sources.opencv import OpenCVSource
+
+        source = OpenCVSource(
+            uri,
+            width=cfg.width,
+            height=cfg.height,
+            fps=cfg.fps,
+            paced=paced,
+            loop=cfg.loop,
+            open_timeout_s=cfg.open_timeout_s,
+        )
+    source.open()
+    return source
