@@ -65,7 +65,10 @@ class Settings(_Section):
     redis_url: str | None = Field(None, description="external Redis; unset = embedded server")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite file")
     data_dir: Path = Field(Path.home() / ".local" / "share" / "hiitpi")
-    cache_dir: Path = Field(Path(".cache") / "hiitpi")
+    cache_dir: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hiitpi",
+        description="generated pose tracks (keyed by video content + pose settings)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

@@ -1,0 +1,45 @@
+# HIIT PI: `make run` installs and starts the app; `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+CONSTRAINTS := requirements/constraints.txt
+# Extra arguments for `hiitpi serve`, e.g. make run ARGS="--source ~/workout.mp4"
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: run install dev test lint typecheck clean
+
+run: install
+	$(BIN)/hiitpi serve $(ARGS)
+
+install: $(VENV)/.installed-app
+
+$(VENV)/.installed-app: pyproject.toml requirements/mediapipe.txt $(CONSTRAINTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "HIIT PI needs Python >= 3.11 (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Raspberry Pi OS run: sudo apt install python3-venv"; exit 1; }
+	$(PIP) install --quiet --upgrade "pip>=24"
+	# mediapipe without its unused declared dependencies (jax, jaxlib, opencv-contrib, sounddevice)
+	$(PIP) install --quiet --no-deps -r requirements/mediapipe.txt -c $(CONSTRAINTS)
+	$(PIP) install --quiet -e . -c $(CONSTRAINTS)
+	@touch $@
+	@echo "installed: $$(du -sh $(VENV) | cut -f1) in $(VENV)"
+
+dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(VENV)/.installed-app
+	$(PIP) install --quiet -e '.[dev]' -c $(CONSTRAINTS)
+	@touch $@
+
+test: dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: dev
+	$(BIN)/mypy src/hiitpi/core src/hiitpi/referee src/hiitpi/engine
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,219 @@
+"""``hiitpi`` command line: serve, analyze, replay, eval, exercises, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hiitpi import __version__
+from hiitpi.config import Settings, load_config
+from hiitpi.errors import HiitPiError
+from hiitpi.logs import setup_logging
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Command-line flags -> config overrides (only the flags that were given)."""
+    out: dict[str, Any] = {}
+    pose: dict[str, Any] = {}
+    if getattr(args, "backend", None):
+        pose["backend"] = args.backend
+    if getattr(args, "model", None):
+        pose["model_path"] = args.model
+    if getattr(args, "complexity", None) is not None:
+        pose["model_complexity"] = args.complexity
+    if getattr(args, "delegate", None):
+        pose["delegate"] = args.delegate
+    if pose:
+        out["pose"] = pose
+    if getattr(args, "source", None):
+        out["source"] = {"uri": args.source}
+    web = {k: getattr(args, k) for k in ("host", "port") if getattr(args, k, None) is not None}
+    if web:
+        out["web"] = web
+    return out
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_config(args.config, _overrides(args))
+    setup_logging("DEBUG" if args.verbose else settings.log_level)
+    return settings
+
+
+def _add_pose_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("pose backend")
+    g.add_argument("--backend", help="pose backend (default: mediapipe)")
+    g.add_argument("--model", type=Path, help="model file (e.g. pose_landmark_lite.tflite)")
+    g.add_argument(
+        "--complexity", type=int, choices=(0, 1, 2), help="BlazePose 0 lite, 1 full, 2 heavy"
+    )
+    g.add_argument("--delegate", choices=("edgetpu",), help="hardware delegate")
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(unit="frame", dynamic_ncols=True, file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    data = report.to_json()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    print(f"{data['video']}: {data['exercise']}")
+    print(f"  reps     {data['reps']}")
+    print(f"  no-reps  {data['no_reps']}")
+    for nr in data["no_rep_reasons"]:
+        print(f"    {nr['t']:7.2f} s  {nr['reason']}")
+    times = ", ".join(f"{t:.1f}" for t in data["rep_times"])
+    print(f"  rep times (s)  {times or '-'}")
+    print(f"  pace     {data['pace']:.1f} reps / 30 s")
+    print(
+        f"  {data['frames']} frames, {data['duration_s']:.1f} s of video, "
+        f"{data['frames_without_pose']} without a pose, {data['fps_processed']:.0f} frames/s "
+        f"({data['backend']}{', pose track from cache' if data.get('pose_cache') else ''})"
+    )
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from hiitpi.engine.offline import analyze_video
+
+    settings = _settings(args)
+    update, done = _progress_bar(sys.stderr.isatty() and not args.no_progress)
+    try:
+        report = analyze_video(
+            args.video,
+            args.exercise,
+            settings,
+            annotated=args.annotated,
+            track_out=args.track,
+            use_cache=not args.no_cache,
+            progress=update,
+        )
+    finally:
+        done()
+    _print_report(report, args.json)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from hiitpi.engine.offline import replay_track
+
+    settings = _settings(args)
+    _print_report(replay_track(args.track, args.exercise, settings), args.json)
+    return 0
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from hiitpi.referee import list_exercises
+
+    _settings(args)
+    for d in list_exercises():
+        print(f"{d.id:18s} {d.label}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(json.dumps(settings.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hiitpi.app import serve
+
+    settings = _settings(args)
+    return int(serve(settings, args.exercise) or 0)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from hiitpi.evaluation import run_eval_command
+
+    return run_eval_command(args, _settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hiitpi", description="HIIT PI: an electronic referee for home workouts."
+    )
+    parser.add_argument("--version", action="version", version=f"hiitpi {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML config file (default: $HIITPI_CONFIG)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", parents=[common], help="run the live referee and the web app")
+    p.add_argument("--source", help="camera index, video file, rtsp/http URL or 'picamera'")
+    p.add_argument("--host", help="address to bind (default 0.0.0.0: the whole LAN)")
+    p.add_argument("--port", type=int, help="port (default 8050)")
+    p.add_argument("--exercise", help="start counting this exercise right away")
+    _add_pose_args(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("analyze", parents=[common], help="count the reps in a video file")
+    p.add_argument("video", help="video file")
+    p.add_argument("--exercise", "-e", required=True, help="exercise id (see `hiitpi exercises`)")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.add_argument("--annotated", type=Path, metavar="OUT.mp4", help="write an annotated video")
+    p.add_argument("--track", type=Path, metavar="OUT.jsonl", help="write the pose track")
+    p.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_pose_args(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("replay", parents=[common], help="count the reps in a recorded pose track")
+    p.add_argument("track", type=Path, help="pose track (.jsonl) from `analyze --track`")
+    p.add_argument("--exercise", "-e", required=True, help="exercise id")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("eval", parents=[common], help="accuracy on a manifest of counted clips")
+    try:
+        from hiitpi.evaluation import add_eval_arguments
+    except ImportError:  # the harness module is optional while it is being built
+        pass
+    else:
+        add_eval_arguments(p)
+        _add_pose_args(p)
+        p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
+    p.set_defaults(func=cmd_exercises)
+
+    p = sub.add_parser("check-config", parents=[common], help="validate and print the config")
+    p.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.error(f"{args.command}: not available in this build")
+    try:
+        return int(args.func(args))
+    except HiitPiError as exc:
+        print(f"hiitpi: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hiitpi: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The offline referee: a whole video (or a recorded pose track) -> a report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hiitpi.config import Settings
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.core.frame import Frame
+from hiitpi.engine.poses import estimate_frames, read_frames, settings_key
+from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, read_track
+from hiitpi.pose.registry import build_estimator
+from hiitpi.referee import Referee, load_exercise
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class AnalysisReport:
+    video: str
+    exercise: str
+    backend: str
+    frames: int = 0
+    duration_s: float = 0.0
+    elapsed_s: float = 0.0
+    cached: bool = False
+    frames_without_pose: int = 0
+    events: list[RepEvent] = field(default_factory=list)
+    final: WorkoutState | None = None
+
+    @property
+    def reps(self) -> int:
+        return sum(1 for e in self.events if e.kind is EventKind.REP)
+
+    @property
+    def no_reps(self) -> int:
+        return sum(1 for e in self.events if e.kind is EventKind.NO_REP)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "video": self.video,
+            "exercise": self.exercise,
+            "reps": self.reps,
+            "no_reps": self.no_reps,
+            "rep_times": [round(e.t, 3) for e in self.events if e.kind is EventKind.REP],
+            "no_rep_reasons": [
+                {"t": round(e.t, 3), "code": e.reason_code, "reason": e.reason}
+                for e in self.events
+                if e.kind is EventKind.NO_REP
+            ],
+            "pace": round(self.final.pace, 2) if self.final else 0.0,
+            "duration_s": round(self.duration_s, 3),
+            "frames": self.frames,
+            "frames_without_pose": self.frames_without_pose,
+            "fps_processed": round(self.frames / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
+            "backend": self.backend,
+            "pose_cache": self.cached,
+        }
+
+
+def referee_over(
+    frames: Iterable[TrackFrame], report: AnalysisReport, referee: Referee
+) -> Iterator[tuple[TrackFrame, WorkoutState]]:
+    """Feed track frames to the referee, filling ``report``; yields each frame with its state."""
+    for tf in frames:
+        state, events = referee.update(tf.pose, tf.t)
+        report.events.extend(events)
+        report.frames += 1
+        report.frames_without_pose += tf.pose is None
+        report.duration_s = tf.t
+        report.final = state
+        yield tf, state
+
+
+def _frames_and_poses(
+    video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
+) -> tuple[Iterator[tuple[Frame | None, TrackFrame]], str, bool, float]:
+    """(frame, track frame) pairs from the cache or the model; images only when needed."""
+    cached = cache_path(settings.cache_dir, video, settings_key(settings.pose))
+    frames, total, fps = read_frames(video)  # opens the file: a bad video fails here
+    if use_cache and cached.is_file():
+        track = read_track(cached)
+        if need_images:
+            pairs: Iterator[tuple[Frame | None, TrackFrame]] = zip(frames, track, strict=False)
+        else:
+            frames.close()
+            pairs = ((None, tf) for tf in track)
+        return _with_progress(pairs, total, progress), _backend_of(settings), True, fps
+    estimator = build_estimator(settings.pose)
+
+    def caching() -> Iterator[tuple[Frame | None, TrackFrame]]:
+        writer = TrackWriter(cached) if use_cache else None
+        ok = False
+        try:
+            for frame, tf in estimate_frames(frames, estimator):
+                if writer is not None:
+                    writer.write(tf)
+                yield frame, tf
+            ok = True
+        finally:
+            if writer is not None:
+                writer.close(ok=ok)
+            estimator.close()
+
+    return _with_progress(caching(), total, progress), estimator.name, False, fps
+
+
+def _backend_of(settings: Settings) -> str:
+    labels = {0: "lite", 1: "full", 2: "heavy"}
+    if settings.pose.backend == "mediapipe":
+        return f"mediapipe-{labels[settings.pose.model_complexity]}"
+    return settings.pose.backend
+
+
+def _with_progress(
+    pairs: Iterator[tuple[Frame | None, TrackFrame]], total: int, progress: Progress | None
+) -> Iterator[tuple[Frame | None, TrackFrame]]:
+    for n, pair in enumerate(pairs, 1):
+        if progress is not None:
+            progress(n, total)
+        yield pair
+
+
+def analyze_video(
+    video: str | Path,
+    exercise: str,
+    settings: Settings,
+    *,
+    annotated: Path | None = None,
+    track_out: Path | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> AnalysisReport:
+    """Run source -> pose -> referee over a whole file; optionally write video and track."""
+    from hiitpi.render.annotate import annotate
+    from hiitpi.render.video import VideoWriter
+
+    definition = load_exercise(exercise)  # an unknown id fails before any decoding
+    referee = Referee(definition, settings.referee)
+    video = str(video)
+    t0 = time.perf_counter()
+    pairs, backend, cached, fps = _frames_and_poses(
+        video, settings, use_cache, annotated is not None, progress
+    )
+    report = AnalysisReport(video, exercise, backend, cached=cached)
+    images: list[Frame | None] = []
+
+    def track_frames() -> Iterator[TrackFrame]:
+        for frame, tf in pairs:
+            images.append(frame)
+            yield tf
+
+    writer = TrackWriter(track_out) if track_out is not None else None
+    vw = VideoWriter(annotated, fps) if annotated is not None else None
+    ok = False
+    try:
+        for tf, state in referee_over(track_frames(), report, referee):
+            frame = images.pop()
+            if writer is not None:
+                writer.write(tf)
+            if vw is not None and frame is not None:
+                floor = settings.referee.confidence_floor
+                vw.write(annotate(frame.image, tf.pose, state, floor))
+        ok = True
+    finally:
+        if writer is not None:
+            writer.close(ok=ok)
+        if vw is not None:
+            vw.close()
+    report.elapsed_s = time.perf_counter() - t0
+    return report
+
+
+def replay_track(track: str | Path, exercise: str, settings: Settings) -> AnalysisReport:
+    """Count from a recorded pose track without running any model."""
+    definition = load_exercise(exercise)
+    referee = Referee(definition, settings.referee)
+    report = AnalysisReport(str(track), exercise, "track")
+    t0 = time.perf_counter()
+    for _ in referee_over(read_track(track), report, referee):
+        pass
+    report.elapsed_s = time.perf_counter() - t0
+    return report

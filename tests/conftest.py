@@ -1,0 +1,54 @@
+"""Suite-wide fixtures: the ../shared folder (clips, models) and opt-in hardware tests.
+
+Tests that need ../shared are marked ``shared`` (or use the ``shared_dir`` fixture): they skip
+with a reason when it is absent, except under CI (``CI=true``), where its absence fails them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HIITPI_SHARED_DIR") or REPO.parent / "shared")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-hardware", action="store_true", help="run tests that need a Pi camera or a Coral"
+    )
+
+
+def _shared_missing() -> str | None:
+    if (SHARED / "data" / "clips.csv").is_file():
+        return None
+    return f"needs the shared clips and models at {SHARED} (absent)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run_hw = config.getoption("--run-hardware")
+    missing = _shared_missing()
+    for item in items:
+        if "hardware" in item.keywords and not run_hw:
+            item.add_marker(pytest.mark.skip(reason="hardware test: pass --run-hardware"))
+        if "shared" in item.keywords and missing and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason=missing))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """Path of ../shared; skips (or fails under CI) when it is absent."""
+    missing = _shared_missing()
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but the suite {missing}")
+        pytest.skip(missing)
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def clips_dir(shared_dir: Path) -> Path:
+    return shared_dir / "data" / "clips"

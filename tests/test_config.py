@@ -1,0 +1,53 @@
+import pytest
+
+from hiitpi.config import load_config
+from hiitpi.errors import ConfigError
+
+
+def test_defaults_need_no_file_or_environment():
+    s = load_config(env={})
+    assert s.pose.backend == "mediapipe"
+    assert s.pose.model_complexity == 1
+    assert s.redis_url is None
+    assert s.web.host == "0.0.0.0"
+
+
+def test_precedence_file_then_environment_then_flags(tmp_path):
+    cfg = tmp_path / "hiitpi.toml"
+    cfg.write_text('[pose]\nmodel_complexity = 0\nbackend = "mediapipe"\n[web]\nport = 9000\n')
+    env = {"HIITPI_WEB__PORT": "9100", "HIITPI_REDIS_URL": "redis://127.0.0.1:6379/3"}
+    s = load_config(cfg, {"web": {"port": 9200}}, env=env)
+    assert s.pose.model_complexity == 0
+    assert s.web.port == 9200
+    assert s.redis_url == "redis://127.0.0.1:6379/3"
+    assert load_config(cfg, env=env).web.port == 9100
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[pose]\nmodel_complexity = 3\n", "pose.model_complexity: Input should be less than"),
+     ("[pose]\nbakend = 'x'\n", "pose.bakend: unknown key"),
+     ("[web]\nport = 'eighty'\n", "web.port: Input should be a valid integer"),
+     ("[pose\n", "is not valid TOML")],
+)  # fmt: skip
+def test_bad_file_values_name_the_key(tmp_path, text, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(cfg, env={})
+
+
+def test_misspelt_environment_key_is_an_error_naming_it():
+    with pytest.raises(ConfigError, match="HIITPI_POSE__BAKEND: unknown setting; valid: "):
+        load_config(env={"HIITPI_POSE__BAKEND": "mediapipe"})
+
+
+def test_missing_config_file():
+    with pytest.raises(ConfigError, match="config file not found: /nope.toml"):
+        load_config("/nope.toml", env={})
+
+
+def test_config_path_from_environment(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("log_level = 'DEBUG'\n")
+    assert load_config(env={"HIITPI_CONFIG": str(cfg)}).log_level == "DEBUG"
