@@ -1,0 +1,151 @@
+"""The live-store protocol: how the engine (one writer) and the web (many readers) talk.
+
+The engine publishes a state snapshot every frame, appends rep events and metrics to capped
+streams, and - only while somebody watches - the latest JPEG. The web reads snapshots and
+streams without consuming them, waits for *new* frames, counts itself as a viewer, and sends
+commands (start, stop, set player) that only the engine consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from hiitpi.core.events import RepEvent, WorkoutState
+
+DEFAULT_STATION = "default"
+PLAYER_MAX_LEN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """What the engine reports next to the workout state (for the status page and HUD)."""
+
+    source: str = ""
+    backend: str = ""
+    fps: float = 0.0
+    inference_ms: float = 0.0
+    pose_score: float = 0.0
+    player: str = ""
+    active: bool = False  # an exercise is being refereed right now
+    running: bool = False  # the engine thread is alive
+    error: str | None = None  # e.g. a source that stopped delivering frames
+    frames: int = 0
+    dropped: int = 0
+    viewers: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EngineStatus:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSnapshot:
+    """The last published state: the workout (None before the first exercise) and status."""
+
+    state: WorkoutState | None
+    status: EngineStatus
+    updated: float  # wall-clock time (time.time()) of the publication
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": None if self.state is None else self.state.to_dict(),
+            "status": self.status.to_dict(),
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LiveSnapshot:
+        state = d.get("state")
+        return cls(
+            state=None if state is None else WorkoutState.from_dict(state),
+            status=EngineStatus.from_dict(d.get("status", {})),
+            updated=float(d.get("updated", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One frame's measurements for the live chart."""
+
+    t: float
+    inference_ms: float
+    pose_score: float
+
+
+class CommandKind(StrEnum):
+    START = "start"
+    STOP = "stop"
+    SET_PLAYER = "set_player"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A request from the web to the engine. ``exercise`` for START, ``player`` for SET_PLAYER."""
+
+    kind: CommandKind
+    exercise: str | None = None
+    player: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is CommandKind.START and not self.exercise:
+            raise ValueError("a start command needs an exercise id")
+        if self.kind is CommandKind.SET_PLAYER:
+            validate_player(self.player or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = self.kind.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Command:
+        return cls(
+            kind=CommandKind(d["kind"]),
+            exercise=d.get("exercise"),
+            player=d.get("player"),
+        )
+
+
+def validate_player(name: str) -> str:
+    """A player name is 1-20 printable characters; returns it stripped or raises ValueError."""
+    name = name.strip()
+    if not 1 <= len(name) <= PLAYER_MAX_LEN or not name.isprintable():
+        raise ValueError(f"player name must be 1-{PLAYER_MAX_LEN} printable characters")
+    return name
+
+
+@runtime_checkable
+class LiveStore(Protocol):
+    """Live data of one station. Implementations must be safe to share between threads."""
+
+    station: str
+
+    # engine -> web
+    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None: ...
+    def get_state(self) -> LiveSnapshot | None: ...
+    def append_event(self, event: RepEvent) -> str: ...
+    def events(self, since_id: str = "0-0", count: int = 100) -> list[tuple[str, RepEvent]]: ...
+    def recent_events(self, count: int = 10) -> list[tuple[str, RepEvent]]: ...
+    def append_metric(self, t: float, inference_ms: float, pose_score: float) -> str: ...
+    def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]: ...
+    def put_frame(self, jpeg: bytes) -> str: ...
+    def wait_frame(self, previous_id: str | None, timeout: float) -> tuple[str, bytes] | None: ...
+
+    # viewers: each MJPEG client refreshes its id; the engine renders only while count > 0
+    def touch_viewer(self, viewer_id: str, ttl: float = 5.0) -> None: ...
+    def drop_viewer(self, viewer_id: str) -> None: ...
+    def viewer_count(self) -> int: ...
+
+    # web -> engine
+    def send_command(self, command: Command) -> str: ...
+    def read_commands(self, after_id: str) -> tuple[str, list[Command]]: ...
+    def last_command_id(self) -> str: ...
+
+    def ping(self) -> bool: ...
+    def close(self) -> None: ...

@@ -1,0 +1,228 @@
+"""The live store on Redis: one station's keys under ``hiitpi:<station>:``.
+
+- ``state``     string, JSON :class:`LiveSnapshot`, overwritten every frame (no TTL: it survives
+                an engine crash, so the reps already counted are still there).
+- ``events``    stream, capped (MAXLEN ~), read with XRANGE / XREVRANGE: nothing is consumed.
+- ``metrics``   stream, capped, same.
+- ``frames``    stream of the latest JPEGs (exactly 2 kept); viewers block in XREAD on the id
+                they last saw, so each waits for a *new* frame and all get the same bytes.
+- ``viewers``   sorted set viewer-id -> expiry time; streaming clients refresh it.
+- ``commands``  stream, capped; only the engine reads it, from its own position.
+
+Live data uses the URL's database (0 by default); :data:`SESSION_DB` is left for Flask sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.errors import StoreError
+from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric
+
+log = logging.getLogger(__name__)
+
+SESSION_DB = 1  # reserved for Flask sessions (the web-app issue)
+EVENTS_MAXLEN = 1000
+METRICS_MAXLEN = 3000  # ~100 s at 30 fps
+COMMANDS_MAXLEN = 100
+FRAMES_KEPT = 2
+MAX_WAIT_S = 5.0  # longest single blocking read; below the socket timeout
+_STATION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str, *, connect_timeout: float = 2.0) -> redis.Redis:
+    """A client for ``url`` that answered PING; :class:`StoreError` naming the URL otherwise."""
+    try:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=MAX_WAIT_S + 5.0,
+            health_check_interval=30,
+        )
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise StoreError(f"Redis at {redact(url)} is unreachable: {exc}") from None
+    return client
+
+
+def _id(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+class RedisLiveStore:
+    """:class:`hiitpi.live.base.LiveStore` on redis-py. Thread-safe (redis-py's pool is)."""
+
+    def __init__(self, client: redis.Redis, station: str, *, url: str = "") -> None:
+        if not _STATION_RE.match(station):
+            raise ValueError(f"station id must match {_STATION_RE.pattern}, got {station!r}")
+        self.client = client
+        self.station = station
+        self.url = redact(url)
+        self.prefix = f"hiitpi:{station}:"
+        self._on_close: list[Any] = []
+
+    @classmethod
+    def from_url(cls, url: str, station: str) -> RedisLiveStore:
+        return cls(connect(url), station, url=url)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis at {self.url or '?'} failed ({what}): {exc}") from None
+
+    # --- state -----------------------------------------------------------------------------
+    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
+        snap = LiveSnapshot(state, status, time.time())
+        self._call("publish state", self.client.set, self.key("state"), json.dumps(snap.to_dict()))
+
+    def get_state(self) -> LiveSnapshot | None:
+        raw = self._call("get state", self.client.get, self.key("state"))
+        return None if raw is None else LiveSnapshot.from_dict(json.loads(raw))
+
+    # --- capped streams ----------------------------------------------------------------------
+    def _append(self, name: str, payload: dict[str, Any], maxlen: int) -> str:
+        data = {"json": json.dumps(payload)}
+        return _id(
+            self._call(
+                f"append {name}",
+                self.client.xadd,
+                self.key(name),
+                data,
+                maxlen=maxlen,
+                approximate=True,
+            )
+        )
+
+    def _range(self, name: str, since_id: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._call(
+            f"read {name}", self.client.xrange, self.key(name), f"({since_id}", "+", count
+        )
+        return [(_id(i), json.loads(f[b"json"])) for i, f in rows]
+
+    def _recent(self, name: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._call(f"read {name}", self.client.xrevrange, self.key(name), count=count)
+        return [(_id(i), json.loads(f[b"json"])) for i, f in reversed(rows)]
+
+    def append_event(self, event: RepEvent) -> str:
+        return self._append("events", event.to_dict(), EVENTS_MAXLEN)
+
+    def events(self, since_id: str = "0-0", count: int = 100) -> list[tuple[str, RepEvent]]:
+        return [(i, RepEvent.from_dict(d)) for i, d in self._range("events", since_id, count)]
+
+    def recent_events(self, count: int = 10) -> list[tuple[str, RepEvent]]:
+        return [(i, RepEvent.from_dict(d)) for i, d in self._recent("events", count)]
+
+    def append_metric(self, t: float, inference_ms: float, pose_score: float) -> str:
+        payload = {"t": t, "inference_ms": inference_ms, "pose_score": pose_score}
+        return self._append("metrics", payload, METRICS_MAXLEN)
+
+    def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]:
+        return [(i, Metric(**d)) for i, d in self._range("metrics", since_id, count)]
+
+    # --- frames ------------------------------------------------------------------------------
+    def put_frame(self, jpeg: bytes) -> str:
+        return _id(
+            self._call(
+                "put frame",
+                self.client.xadd,
+                self.key("frames"),
+                {"jpeg": jpeg},
+                maxlen=FRAMES_KEPT,
+                approximate=False,
+            )
+        )
+
+    def wait_frame(self, previous_id: str | None, timeout: float) -> tuple[str, bytes] | None:
+        """The newest frame after ``previous_id`` (None: the next frame put from now on).
+
+        Blocks up to ``timeout`` seconds (at most MAX_WAIT_S); None when none arrived.
+        """
+        block_ms = max(1, int(min(timeout, MAX_WAIT_S) * 1000))
+        after = previous_id or "$"
+        res = self._call(
+            "wait frame", self.client.xread, {self.key("frames"): after}, block=block_ms
+        )
+        if not res:
+            return None
+        entries = res[0][1]
+        frame_id, fields = entries[-1]
+        return _id(frame_id), bytes(fields[b"jpeg"])
+
+    # --- viewers -----------------------------------------------------------------------------
+    def touch_viewer(self, viewer_id: str, ttl: float = 5.0) -> None:
+        self._call(
+            "touch viewer", self.client.zadd, self.key("viewers"), {viewer_id: time.time() + ttl}
+        )
+
+    def drop_viewer(self, viewer_id: str) -> None:
+        self._call("drop viewer", self.client.zrem, self.key("viewers"), viewer_id)
+
+    def viewer_count(self) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zremrangebyscore(self.key("viewers"), "-inf", time.time())
+        pipe.zcard(self.key("viewers"))
+        return int(self._call("count viewers", pipe.execute)[1])
+
+    # --- commands ----------------------------------------------------------------------------
+    def send_command(self, command: Command) -> str:
+        return self._append("commands", command.to_dict(), COMMANDS_MAXLEN)
+
+    def read_commands(self, after_id: str) -> tuple[str, list[Command]]:
+        """Commands after ``after_id`` and the new position (malformed ones are skipped)."""
+        res = self._call("read commands", self.client.xread, {self.key("commands"): after_id}, 16)
+        if not res:
+            return after_id, []
+        out = []
+        for raw_id, fields in res[0][1]:
+            after_id = _id(raw_id)
+            try:
+                out.append(Command.from_dict(json.loads(fields[b"json"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring malformed command %s: %s", after_id, exc)
+        return after_id, out
+
+    def last_command_id(self) -> str:
+        rows = self._call("read commands", self.client.xrevrange, self.key("commands"), count=1)
+        return _id(rows[0][0]) if rows else "0-0"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
+    def clear(self) -> None:
+        """Delete every key of this station (tests, or a fresh start)."""
+        keys = list(self.client.scan_iter(match=self.prefix + "*"))
+        if keys:
+            self._call("clear", self.client.delete, *keys)
+
+    def on_close(self, fn: Any) -> None:
+        self._on_close.append(fn)
+
+    def close(self) -> None:
+        self.client.close()
+        while self._on_close:
+            self._on_close.pop()()
