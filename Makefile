@@ -7,6 +7,8 @@ CONSTRAINTS := requirements/constraints.txt
 # Extra arguments for `hiitpi serve`, e.g. make run ARGS="--source ~/workout.mp4"
 ARGS ?=
 PYTEST_ARGS ?=
+# --system-site-packages on a Raspberry Pi, to see the apt-installed picamera2/libcamera
+VENV_FLAGS ?=
 
 .PHONY: run install dev test lint typecheck clean
 
@@ -17,7 +19,7 @@ install: $(VENV)/.installed-app
 
 $(VENV)/.installed-app: pyproject.toml requirements/mediapipe.txt $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "HIIT PI needs Python >= 3.11 (found " + sys.version.split()[0] + ")")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Raspberry Pi OS run: sudo apt install python3-venv"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV_FLAGS) $(VENV) || { echo "python3 -m venv failed: on Debian/Raspberry Pi OS run: sudo apt install python3-venv"; exit 1; }
 	$(PIP) install --quiet --upgrade "pip>=24"
 	# mediapipe without its unused declared dependencies (jax, jaxlib, opencv-contrib, sounddevice)
 	$(PIP) install --quiet --no-deps -r requirements/mediapipe.txt -c $(CONSTRAINTS)

@@ -43,7 +43,7 @@ def test_misspelt_environment_key_is_an_error_naming_it():
 
 
 def test_missing_config_file():
-    with pytest.raises(ConfigError, match="config file not found: /nope.toml"):
+    with pytest.raises(ConfigError, match=r"config file not found: /nope\.toml"):
         load_config("/nope.toml", env={})
 
 

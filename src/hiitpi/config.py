@@ -27,7 +27,9 @@ class _Section(BaseModel):
 
 
 class SourceConfig(_Section):
-    uri: str = Field("auto", description="camera index, file path, rtsp/http URL, 'picamera' or 'auto'")
+    uri: str = Field(
+        "auto", description="camera index, file path, rtsp/http URL, 'picamera' or 'auto'"
+    )
     width: int | None = Field(None, gt=0)
     height: int | None = Field(None, gt=0)
     fps: float | None = Field(None, gt=0, le=240)

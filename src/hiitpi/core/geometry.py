@@ -12,7 +12,7 @@ from hiitpi.core.pose import Pose
 
 
 def angle(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> float:
-    """The angle ABC at joint ``b`` in degrees, in [0, 180]; NaN when a point is missing/degenerate."""
+    """The angle ABC at joint ``b`` in degrees, in [0, 180]; NaN when a point is missing."""
     pa, pb, pc = (np.asarray(p, dtype=np.float64) for p in (a, b, c))
     v1 = pa - pb
     v2 = pc - pb

@@ -64,7 +64,8 @@ class Pose:
 
     def point(self, kp: Keypoint) -> FloatArray:
         """(x, y) of one keypoint in frame pixels (NaN when absent)."""
-        return self.xy[kp]
+        point: FloatArray = self.xy[kp]
+        return point
 
     def visible(self, kp: Keypoint, floor: float = 0.5) -> bool:
         """True when the keypoint is present with confidence at least ``floor``."""
@@ -81,7 +82,11 @@ class Pose:
                 break
             x, y = self.xy[kp]
             if np.isfinite(x) and np.isfinite(y):
-                out[kp.snake] = [round(float(x), 2), round(float(y), 2), round(float(self.conf[kp]), 4)]
+                out[kp.snake] = [
+                    round(float(x), 2),
+                    round(float(y), 2),
+                    round(float(self.conf[kp]), 4),
+                ]
         return out
 
     @classmethod

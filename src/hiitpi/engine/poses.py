@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 from hiitpi.config import PoseConfig, SourceConfig
@@ -39,12 +39,12 @@ def estimate_frames(
         yield frame, TrackFrame(frame.t, frame.index, frame.width, frame.height, pose, ms)
 
 
-def read_frames(video: str | Path) -> tuple[Iterator[Frame], int, float]:
+def read_frames(video: str | Path) -> tuple[Generator[Frame, None, None], int, float]:
     """Open a video file as fast as possible; returns (frames, frame count, fps)."""
     source = open_source(SourceConfig(uri=str(video)), paced=False)
     total = int(getattr(source, "frame_count", 0))
 
-    def gen() -> Iterator[Frame]:
+    def gen() -> Generator[Frame, None, None]:
         try:
             while (frame := source.read()) is not None:
                 yield frame

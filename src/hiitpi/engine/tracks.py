@@ -57,9 +57,16 @@ class TrackFrame:
         width, height = int(obj["width"]), int(obj["height"])
         pose = Pose.from_track(obj.get("keypoints") or {}, width, height)
         if pose is not None and "score" in obj:
-            pose = Pose(pose.xy, pose.conf, float(obj["score"]), width, height, pose.num_model_keypoints)
+            pose = Pose(
+                pose.xy, pose.conf, float(obj["score"]), width, height, pose.num_model_keypoints
+            )
         return cls(
-            float(obj["t"]), int(obj["frame"]), width, height, pose, float(obj.get("inference_ms", 0.0))
+            float(obj["t"]),
+            int(obj["frame"]),
+            width,
+            height,
+            pose,
+            float(obj.get("inference_ms", 0.0)),
         )
 
 

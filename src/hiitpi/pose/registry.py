@@ -23,7 +23,9 @@ def build_estimator(cfg: PoseConfig) -> PoseEstimator:
         target = BACKENDS[cfg.backend]
     except KeyError:
         valid = ", ".join(sorted(BACKENDS))
-        raise ConfigError(f"pose.backend: unknown backend {cfg.backend!r}; valid: {valid}") from None
+        raise ConfigError(
+            f"pose.backend: unknown backend {cfg.backend!r}; valid: {valid}"
+        ) from None
     module_name, _, attr = target.partition(":")
     module = importlib.import_module(module_name)
     factory = getattr(module, attr)

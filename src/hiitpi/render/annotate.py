@@ -49,7 +49,9 @@ def draw_hud(image: Image, state: WorkoutState) -> Image:
     line_h = int(32 * scale)
     width = max(cv2.getTextSize(s, font, 0.8 * scale, 2)[0][0] for s in lines) + int(20 * scale)
     overlay = image.copy()
-    cv2.rectangle(overlay, (0, 0), (min(w, width), line_h * len(lines) + int(12 * scale)), _PANEL, -1)
+    cv2.rectangle(
+        overlay, (0, 0), (min(w, width), line_h * len(lines) + int(12 * scale)), _PANEL, -1
+    )
     cv2.addWeighted(overlay, 0.6, image, 0.4, 0, dst=image)
     for i, text in enumerate(lines):
         y = line_h * (i + 1)
@@ -57,7 +59,9 @@ def draw_hud(image: Image, state: WorkoutState) -> Image:
     return image
 
 
-def annotate(image: Image, pose: Pose | None, state: WorkoutState | None, floor: float = 0.5) -> Image:
+def annotate(
+    image: Image, pose: Pose | None, state: WorkoutState | None, floor: float = 0.5
+) -> Image:
     """A copy of ``image`` with the skeleton and the workout panel drawn."""
     out = image.copy()
     if pose is not None:

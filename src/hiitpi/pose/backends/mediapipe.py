@@ -26,7 +26,11 @@ from hiitpi.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-MODEL_FILES = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
+MODEL_FILES = {
+    0: "pose_landmark_lite.tflite",
+    1: "pose_landmark_full.tflite",
+    2: "pose_landmark_heavy.tflite",
+}
 LABELS = {0: "lite", 1: "full", 2: "heavy"}
 
 # BlazePose landmark index -> our Keypoint value (the enum puts COCO's 17 first).

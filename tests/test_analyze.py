@@ -1,0 +1,78 @@
+"""Offline referee on real clips with the real model (acceptance figures of the foundation)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+pytestmark = [pytest.mark.shared, pytest.mark.model]
+
+
+def analyze(*args: str, cache: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if cache is not None:
+        env["HIITPI_CACHE_DIR"] = str(cache)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hiitpi", "analyze", *args, "--json", "--no-progress"],
+        capture_output=True, text=True, timeout=900, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize(
+    ("clip", "exercise", "low", "high"),
+    [("push_up__venkat__1.mp4", "push_up", 6, 7),
+     ("jumping_jacks__ahmedlila__1.mp4", "jumping_jacks", 12, 12),
+     ("squat__tomnotch__1.mp4", "squat", 10, 11)],
+)  # fmt: skip
+def test_counts_clean_clips(clips_dir, clip, exercise, low, high):
+    report = analyze(str(clips_dir / clip), "--exercise", exercise)
+    assert low <= report["reps"] <= high, report
+    assert report["exercise"] == exercise
+    assert report["backend"] == "mediapipe-full"
+    assert len(report["rep_times"]) == report["reps"]
+    assert report["rep_times"] == sorted(report["rep_times"])
+    for key in ("video", "no_reps", "duration_s", "frames", "fps_processed"):
+        assert key in report
+
+
+def test_model_run_writes_track_and_video_that_replay_to_the_same_count(clips_dir, tmp_path):
+    clip = clips_dir / "push_up__venkat__1.mp4"
+    track, video = tmp_path / "track.jsonl", tmp_path / "annotated.mp4"
+    cache = tmp_path / "cache"
+    report = analyze(
+        str(clip), "-e", "push_up", "--track", str(track), "--annotated", str(video), cache=cache
+    )
+    assert report["pose_cache"] is False
+    assert 6 <= report["reps"] <= 7
+
+    lines = track.read_text().splitlines()
+    assert len(lines) == report["frames"]
+    first = json.loads(lines[0])
+    assert {"t", "frame", "width", "height", "keypoints"} <= set(first)
+    assert (first["width"], first["height"]) == (848, 478)
+    assert len(first["keypoints"]["left_shoulder"]) == 3
+
+    cap = cv2.VideoCapture(str(video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == report["frames"]
+    cap.release()
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "hiitpi", "replay", str(track), "-e", "push_up", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    replayed = json.loads(proc.stdout)
+    assert replayed["reps"] == report["reps"]
+    assert replayed["rep_times"] == report["rep_times"]
+
+    again = analyze(str(clip), "-e", "push_up", cache=cache)  # second run: from the cache
+    assert again["pose_cache"] is True
+    assert again["reps"] == report["reps"]

@@ -1,0 +1,92 @@
+"""The command line as a user meets it: real processes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def hiitpi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "hiitpi", *args],
+        capture_output=True, text=True, timeout=120, env=full_env,
+    )  # fmt: skip
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("hiitpi: error: ")
+    for part in parts:
+        assert part in lines[0]
+
+
+def test_version():
+    proc = hiitpi("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("hiitpi ")
+
+
+def test_missing_video_file(tmp_path):
+    missing = tmp_path / "nope.mp4"
+    assert_one_line_error(hiitpi("analyze", str(missing), "-e", "push_up"), 3, str(missing))
+
+
+def test_file_that_is_not_a_video(tmp_path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_bytes(b"these are not frames\n" * 100)
+    proc = hiitpi("analyze", str(fake), "-e", "push_up")
+    assert_one_line_error(proc, 3, str(fake), "not a video file")
+
+
+def test_camera_index_that_does_not_exist():
+    proc = hiitpi("analyze", "97", "-e", "push_up")
+    assert_one_line_error(proc, 3, "camera 97 not found")
+
+
+def test_unknown_exercise_lists_the_valid_ids(tmp_path):
+    proc = hiitpi("analyze", str(tmp_path / "x.mp4"), "-e", "pushups")
+    assert_one_line_error(proc, 2, "unknown exercise 'pushups'", "push_up")
+
+
+def test_bad_config_key_in_environment():
+    proc = hiitpi("check-config", env={"HIITPI_POSE__MODEL_COMPLEXTY": "2"})
+    assert_one_line_error(proc, 2, "HIITPI_POSE__MODEL_COMPLEXTY: unknown setting")
+
+
+def test_bad_backend_is_named():
+    proc = hiitpi("analyze", "x.mp4", "-e", "push_up", "--backend", "posenet9")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_track_file(tmp_path):
+    proc = hiitpi("replay", str(tmp_path / "t.jsonl"), "-e", "squat")
+    assert_one_line_error(proc, 3, "track file not found")
+
+
+def test_malformed_track_names_the_line(tmp_path):
+    track = tmp_path / "t.jsonl"
+    track.write_text('{"t": 0, "frame": 0, "width": 10, "height": 10, "keypoints": {}}\nnot json\n')
+    assert_one_line_error(hiitpi("replay", str(track), "-e", "squat"), 3, "t.jsonl:2")
+
+
+def test_exercises_lists_the_originals():
+    proc = hiitpi("exercises")
+    assert proc.returncode == 0, proc.stderr
+    for ex in ("push_up", "jumping_jacks", "squat"):
+        assert ex in proc.stdout
+
+
+@pytest.mark.parametrize("cmd", ["serve", "analyze", "replay", "eval", "exercises", "check-config"])
+def test_every_command_has_help(cmd):
+    proc = hiitpi(cmd, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: hiitpi" in proc.stdout
