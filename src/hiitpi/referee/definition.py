@@ -1,0 +1,263 @@
+"""Exercise definitions: one TOML data file per exercise, validated at load with pydantic.
+
+A definition names the keypoints it needs, the features it measures (joint angles, heights and
+distances normalised by torso length), the start pose that arms counting, an optional posture
+guard, the ordered phases of one repetition (enter and exit thresholds = hysteresis, a minimum
+time in each phase), what counts as an attempt, form rules and the range-of-motion target.
+Errors name the file and the key, e.g. ``push_up.toml: phases.1.when.0.below: ...``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hiitpi.core.keypoints import Keypoint
+from hiitpi.errors import ExerciseError
+
+SIDES = ("left", "right")
+FeatureKind = Literal["angle", "distance", "height", "incline", "offset"]
+SideMode = Literal["best", "mean", "min", "max", "left", "right", "each"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def sided_names(name: str) -> tuple[str, ...]:
+    """``"elbow"`` -> ``("left_elbow", "right_elbow")``; an explicit name maps to itself."""
+    return (name,) if name.startswith(("left_", "right_")) or name == "nose" else (
+        f"left_{name}",
+        f"right_{name}",
+    )
+
+
+def _check_point(name: str) -> None:
+    for full in sided_names(name):
+        Keypoint.from_name(full)
+
+
+class FeatureSpec(_Model):
+    """How one feature is measured.
+
+    - ``angle``: the angle at the middle of three points, degrees.
+    - ``distance``: between two points, divided by ``per``.
+    - ``height``: how far the second point is above the first, divided by ``per``.
+    - ``incline``: the segment's angle from the horizontal, degrees (0 = level, 90 = upright).
+    - ``offset``: signed distance of the middle point below the line through the outer two
+      (positive = towards the floor), divided by ``per``.
+
+    ``per`` = ``shoulder_width``/``hip_width`` cancels the foreshortening of sideways lengths
+    when the person turns; the feature is unknown (NaN) while that width is below ``min_per``
+    torso lengths (seen from the side it cannot be judged).
+
+    Point names without ``left_``/``right_`` are resolved per side; ``side`` says how the two
+    sides combine (``best`` = the side seen with most confidence, ``each`` = one value per side
+    for alternating exercises).
+    """
+
+    kind: FeatureKind
+    points: list[str]
+    side: SideMode = "best"
+    per: Literal["torso", "shoulder_width", "hip_width", "none"] = "torso"
+    min_per: float = Field(0.0, ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        need = 3 if self.kind in ("angle", "offset") else 2
+        if len(self.points) != need:
+            raise ValueError(f"a {self.kind} feature needs {need} points, got {len(self.points)}")
+        for p in self.points:
+            _check_point(p)
+        return self
+
+    @property
+    def sided(self) -> bool:
+        return any(len(sided_names(p)) == 2 for p in self.points)
+
+
+class Condition(_Model):
+    """``feature >= above`` (or ``<= below``) to enter; stays true until it crosses ``exit``.
+
+    While the feature cannot be measured the condition blocks (default) or passes.
+    """
+
+    feature: str
+    above: float | None = None
+    below: float | None = None
+    exit: float | None = None
+    code: str = ""
+    reason: str = ""
+    if_unknown: Literal["block", "pass"] = "block"
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        if self.exit is not None:
+            if self.above is not None and self.exit > self.above:
+                raise ValueError(f"exit {self.exit} must be <= above {self.above}")
+            if self.below is not None and self.exit < self.below:
+                raise ValueError(f"exit {self.exit} must be >= below {self.below}")
+        return self
+
+    @property
+    def threshold(self) -> float:
+        return self.above if self.above is not None else self.below  # type: ignore[return-value]
+
+
+class Gate(_Model):
+    """Conditions that must all hold for ``hold_s`` (start pose) or may fail for ``grace_s``."""
+
+    when: list[Condition] = Field(default_factory=list)
+    hold_s: float = Field(0.5, ge=0, le=10)
+    grace_s: float = Field(1.0, ge=0, le=30)
+
+
+class Phase(_Model):
+    name: str
+    when: list[Condition] = Field(min_length=1)
+    min_s: float = Field(0.05, ge=0, le=10)
+
+
+class Rule(_Model):
+    """A form rule over one attempt: ``agg`` of ``feature`` must stay above/below a limit.
+
+    ``effect = "no_rep"`` turns the attempt into a no-rep; ``"quality"`` lowers its quality.
+    """
+
+    code: str
+    message: str
+    feature: str
+    agg: Literal["min", "max"]
+    above: float | None = None
+    below: float | None = None
+    effect: Literal["no_rep", "quality"] = "no_rep"
+    penalty: float = Field(0.4, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        return self
+
+
+class Rom(_Model):
+    """Range of motion: ``feature`` travels from ``start`` towards ``target`` (1.0 = reached)."""
+
+    feature: str
+    start: float
+    target: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.start == self.target:
+            raise ValueError("start and target must differ")
+        return self
+
+
+class ExerciseDefinition(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: Literal["reps", "hold"] = "reps"
+    description: str = ""
+    required: list[list[str]] = Field(min_length=1)
+    features: dict[str, FeatureSpec] = Field(min_length=1)
+    start: Gate
+    guard: Gate = Gate()
+    phases: list[Phase] = Field(default_factory=list)
+    attempt: list[Condition] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    rom: Rom | None = None
+    min_rep_s: float = Field(0.25, ge=0, le=30)
+    max_rep_s: float = Field(20.0, gt=0, le=600)
+    lost_s: float = Field(1.0, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for group in self.required:
+            for p in group:
+                _check_point(p)
+        names = set(self.features)
+        used = [c.feature for c in self.start.when + self.guard.when + self.attempt]
+        used += [c.feature for ph in self.phases for c in ph.when]
+        used += [r.feature for r in self.rules]
+        used += [self.rom.feature] if self.rom else []
+        for f in used:
+            if f not in names:
+                raise ValueError(f"unknown feature {f!r}; defined: {', '.join(sorted(names))}")
+        if self.kind == "reps" and len(self.phases) < 2:
+            raise ValueError("a reps exercise needs at least two phases")
+        if self.min_rep_s >= self.max_rep_s:
+            raise ValueError("min_rep_s must be < max_rep_s")
+        return self
+
+    @property
+    def alternating(self) -> bool:
+        """True when phases use per-side (``side = "each"``) features: each side counts."""
+        each = {n for n, f in self.features.items() if f.side == "each"}
+        return any(c.feature in each for ph in self.phases for c in ph.when)
+
+
+def _format(err: ValidationError, origin: str) -> str:
+    parts = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(root)"
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        parts.append(f"{origin}: {key}: {msg}")
+    return "; ".join(parts)
+
+
+def parse_definition(text: str, origin: str) -> ExerciseDefinition:
+    """Parse and validate one definition; :class:`ExerciseError` names ``origin`` and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExerciseError(f"{origin}: not valid TOML: {exc}") from None
+    try:
+        definition = ExerciseDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise ExerciseError(_format(exc, origin)) from None
+    stem = Path(origin).stem
+    if definition.id != stem:
+        raise ExerciseError(f"{origin}: id: {definition.id!r} must match the file name {stem!r}")
+    return definition
+
+
+def load_definition_file(path: str | Path) -> ExerciseDefinition:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExerciseError(f"{p}: cannot be read: {exc}") from None
+    return parse_definition(text, str(p))
+
+
+@cache
+def _builtin() -> dict[str, ExerciseDefinition]:
+    out: dict[str, ExerciseDefinition] = {}
+    folder = resources.files("hiitpi.referee") / "exercises"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            d = parse_definition(entry.read_text(encoding="utf-8"), f"exercises/{entry.name}")
+            out[d.id] = d
+    return out
+
+
+def list_exercises() -> list[ExerciseDefinition]:
+    """Every built-in exercise, sorted by id."""
+    return [d for _, d in sorted(_builtin().items())]
+
+
+def load_exercise(exercise_id: str) -> ExerciseDefinition:
+    """The built-in definition of ``exercise_id``; an unknown id lists the valid ones."""
+    defs = _builtin()
+    if exercise_id not in defs:
+        valid = ", ".join(sorted(defs))
+        raise ExerciseError(f"unknown exercise {exercise_id!r}; valid: {valid}")
+    return defs[exercise_id]

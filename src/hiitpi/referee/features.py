@@ -1,0 +1,130 @@
+"""Measure a definition's features on one pose: angles in degrees, lengths in torso lengths."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from hiitpi.core.geometry import angle, distance, incline, torso_length
+from hiitpi.core.keypoints import Keypoint
+from hiitpi.core.pose import FloatArray, Pose
+from hiitpi.referee.definition import SIDES, ExerciseDefinition, FeatureSpec
+
+Features = dict[str, float]
+
+
+def _resolve(name: str, side: str) -> Keypoint:
+    if name.startswith(("left_", "right_")) or name == "nose":
+        return Keypoint.from_name(name)
+    return Keypoint.from_name(f"{side}_{name}")
+
+
+_WIDTHS = {
+    "shoulder_width": (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER),
+    "hip_width": (Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP),
+}
+
+
+def _scale(spec: FeatureSpec, pose: Pose, floor: float, torso: float) -> float:
+    if spec.per == "none":
+        return 1.0
+    if spec.per == "torso":
+        return torso
+    a, b = _WIDTHS[spec.per]
+    if not (pose.visible(a, floor) and pose.visible(b, floor)):
+        return math.nan
+    width = distance(pose.point(a), pose.point(b))
+    return width if width >= spec.min_per * torso else math.nan
+
+
+def _measure(spec: FeatureSpec, pose: Pose, side: str, floor: float, torso: float) -> float:
+    kps = [_resolve(p, side) for p in spec.points]
+    if not all(pose.visible(k, floor) for k in kps):
+        return math.nan
+    pts = [pose.point(k) for k in kps]
+    scale = _scale(spec, pose, floor, torso)
+    if not scale > 1e-6:
+        return math.nan
+    if spec.kind == "angle":
+        return angle(pts[0], pts[1], pts[2])
+    if spec.kind == "distance":
+        return distance(pts[0], pts[1]) / scale
+    if spec.kind == "height":
+        return float(pts[0][1] - pts[1][1]) / scale
+    if spec.kind == "incline":
+        return incline(pts[0], pts[1])
+    return _offset(pts[0], pts[1], pts[2]) / scale
+
+
+def _offset(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
+    """Signed distance of ``b`` from the line a-c, positive when ``b`` is below it (y down)."""
+    d = c - a
+    n = float(np.hypot(*d))
+    if n < 1e-9:
+        return math.nan
+    cross = float(d[0] * (b[1] - a[1]) - d[1] * (b[0] - a[0])) / n
+    # cross > 0 means b is clockwise from a->c on screen; orient so + is "towards larger y".
+    return cross if d[0] >= 0 else -cross
+
+
+def side_confidence(spec: FeatureSpec, pose: Pose, side: str) -> float:
+    kps = [_resolve(p, side) for p in spec.points]
+    return float(min(pose.conf[k] for k in kps))
+
+
+def _combine(spec: FeatureSpec, pose: Pose, values: Mapping[str, float]) -> float:
+    ok = {s: v for s, v in values.items() if math.isfinite(v)}
+    if not ok:
+        return math.nan
+    if len(ok) == 1:
+        return next(iter(ok.values()))
+    if spec.side == "mean":
+        return float(np.mean(list(ok.values())))
+    if spec.side == "min":
+        return min(ok.values())
+    if spec.side == "max":
+        return max(ok.values())
+    best = max(ok, key=lambda s: side_confidence(spec, pose, s))
+    return ok[best]
+
+
+def measure(
+    definition: ExerciseDefinition, pose: Pose, floor: float
+) -> tuple[Features, dict[str, Features]]:
+    """Shared features and per-side features (``side = "each"``; empty unless alternating).
+
+    A feature whose keypoints are not all visible above ``floor`` is NaN.
+    """
+    torso = torso_length(pose, floor)
+    shared: Features = {}
+    per_side: dict[str, Features] = {s: {} for s in SIDES}
+    for name, spec in definition.features.items():
+        if not spec.sided:
+            shared[name] = _measure(spec, pose, "left", floor, torso)
+            continue
+        values = {s: _measure(spec, pose, s, floor, torso) for s in SIDES}
+        if spec.side == "each":
+            for s in SIDES:
+                per_side[s][name] = values[s]
+            shared[name] = _combine(spec.model_copy(update={"side": "best"}), pose, values)
+        elif spec.side in ("left", "right"):
+            shared[name] = values[spec.side]
+        else:
+            shared[name] = _combine(spec, pose, values)
+    return shared, per_side
+
+
+def required_visible(definition: ExerciseDefinition, pose: Pose | None, floor: float) -> bool:
+    """True when at least one of the definition's alternative keypoint groups is visible."""
+    if pose is None:
+        return False
+    for group in definition.required:
+        names = [n for p in group for n in ((p,) if p.startswith(("left_", "right_")) else ())]
+        sided = [p for p in group if not p.startswith(("left_", "right_"))]
+        for side in SIDES:
+            kps = [Keypoint.from_name(n) for n in names] + [_resolve(p, side) for p in sided]
+            if all(pose.visible(k, floor) for k in kps):
+                return True
+    return False

@@ -1,0 +1,134 @@
+"""The phase machine: one repetition = leave the start phase, pass the ordered phases, return.
+
+Debounce: a phase is entered only after its enter thresholds hold for ``min_s``; it is left
+only when an exit threshold is crossed (hysteresis), so jitter at a threshold cannot count.
+Unknown features (NaN) never cause a transition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hiitpi.referee.definition import Condition, ExerciseDefinition, Phase
+
+
+def holds(cond: Condition, features: Mapping[str, float], staying: bool) -> bool | None:
+    """Whether a condition holds (None when its feature is unknown)."""
+    v = features.get(cond.feature, math.nan)
+    if not math.isfinite(v):
+        return True if cond.if_unknown == "pass" else None
+    limit = cond.exit if staying and cond.exit is not None else cond.threshold
+    return v >= limit if cond.above is not None else v <= limit
+
+
+def all_hold(conds: Sequence[Condition], features: Mapping[str, float], staying: bool) -> bool:
+    return all(holds(c, features, staying) is True for c in conds)
+
+
+def any_fails(conds: Sequence[Condition], features: Mapping[str, float], staying: bool) -> bool:
+    return any(holds(c, features, staying) is False for c in conds)
+
+
+@dataclass(slots=True)
+class Attempt:
+    """What happened between leaving the start phase and coming back to it."""
+
+    t_start: float
+    reached: int = 0
+    attempted: bool = False
+    lows: dict[str, float] = field(default_factory=dict)
+    highs: dict[str, float] = field(default_factory=dict)
+
+    def observe(self, features: Mapping[str, float]) -> None:
+        for k, v in features.items():
+            if math.isfinite(v):
+                self.lows[k] = min(self.lows.get(k, v), v)
+                self.highs[k] = max(self.highs.get(k, v), v)
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """A finished attempt: ``complete`` when every phase was reached."""
+
+    attempt: Attempt
+    t_end: float
+    complete: bool
+    missed: Phase | None
+
+    @property
+    def duration(self) -> float:
+        return self.t_end - self.attempt.t_start
+
+
+class PhaseMachine:
+    """Tracks one body side (or the whole body) through the definition's phases."""
+
+    def __init__(self, definition: ExerciseDefinition) -> None:
+        self.phases = definition.phases
+        self.attempt_conds = definition.attempt
+        self.reset()
+
+    def reset(self, in_start: bool = True) -> None:
+        self.current: int | None = 0 if in_start else None
+        self.last = 0
+        self.attempt: Attempt | None = None
+        self._pending: int | None = None
+        self._since = 0.0
+
+    @property
+    def phase_name(self) -> str:
+        if self.current is not None:
+            return self.phases[self.current].name
+        return "moving"
+
+    def _debounced(self, idx: int | None, t: float) -> bool:
+        if idx != self._pending:
+            self._pending, self._since = idx, t
+        return idx is not None and t - self._since >= self.phases[idx].min_s
+
+    def step(self, features: Mapping[str, float], t: float) -> Cycle | None:
+        """Advance with one frame's features; returns a finished cycle, if any."""
+        if self.current is not None and any_fails(self.phases[self.current].when, features, True):
+            if self.current == 0 and self.attempt is None:
+                self.attempt = Attempt(t_start=t)
+            self.current = None
+        if self.attempt is not None:
+            self.attempt.observe(features)
+            if any(holds(c, features, False) is True for c in self.attempt_conds):
+                self.attempt.attempted = True
+        if self.current is not None:
+            self._pending = None
+            return None
+        candidate = self._candidate(features)
+        if not self._debounced(candidate, t) or candidate is None:
+            return None
+        self.current, self._pending = candidate, None
+        if candidate > 0:
+            self.last = candidate
+            if self.attempt is not None:
+                self.attempt.reached = max(self.attempt.reached, candidate)
+                self.attempt.attempted = True
+            return None
+        return self._finish(t)
+
+    def _candidate(self, features: Mapping[str, float]) -> int | None:
+        """The phase to enter next: the furthest later phase that holds, else the start phase."""
+        for j in range(len(self.phases) - 1, self.last, -1):
+            if all_hold(self.phases[j].when, features, False):
+                return j
+        if self.last > 0 and all_hold(self.phases[self.last].when, features, False):
+            return self.last
+        if all_hold(self.phases[0].when, features, False):
+            return 0
+        return None
+
+    def _finish(self, t: float) -> Cycle | None:
+        attempt, self.attempt, self.last = self.attempt, None, 0
+        if attempt is None or not attempt.attempted:
+            return None
+        n = len(self.phases)
+        complete = attempt.reached >= n - 1
+        missed = None if complete else self.phases[attempt.reached + 1]
+        return Cycle(attempt=attempt, t_end=t, complete=complete, missed=missed)

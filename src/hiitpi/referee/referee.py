@@ -1,0 +1,211 @@
+"""The generic referee: runs any exercise definition over a pose stream.
+
+``update(pose, t)`` is pure (no I/O, no clock): it smooths the keypoints, arms only when the
+required joints are visible and the start pose is held, disarms when the person or the joints
+are lost or the posture guard fails (an unfinished attempt is then dropped, never counted),
+and turns finished attempts into rep / no-rep events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hiitpi.config import RefereeConfig
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.core.pose import Pose
+from hiitpi.referee.definition import SIDES, ExerciseDefinition
+from hiitpi.referee.features import Features, measure, required_visible
+from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
+from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails
+from hiitpi.referee.smoothing import PoseSmoother
+
+MSG_POSITION = "Get into the start position"
+MSG_LOST = "Cannot see you: step into the frame"
+
+
+class Referee:
+    """Counts and judges one exercise for one person (one referee per camera)."""
+
+    def __init__(self, definition: ExerciseDefinition, config: RefereeConfig | None = None) -> None:
+        self.definition = definition
+        self.config = config or RefereeConfig()
+        self._smoother = PoseSmoother(self.config.smoothing)
+        n = 2 if definition.alternating else 1
+        self._machines = [PhaseMachine(definition) for _ in range(n)]
+        self.reset()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self._smoother.reset()
+        for m in self._machines:
+            m.reset()
+        self._events: list[RepEvent] = []
+        self._armed = False
+        self._start_since: float | None = None
+        self._seen_at: float | None = None
+        self._guard_fail_since: float | None = None
+        self._hold_s = 0.0
+        self._hold_t: float | None = None
+        self._hold_bad_since: float | None = None
+        self._hold_flagged = False
+        self._state = WorkoutState(exercise=self.definition.id, t=0.0, message=MSG_POSITION)
+
+    @property
+    def state(self) -> WorkoutState:
+        return self._state
+
+    @property
+    def events(self) -> list[RepEvent]:
+        return list(self._events)
+
+    def update(self, pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
+        """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
+        floor = self.config.confidence_floor
+        new: list[RepEvent] = []
+        visible = required_visible(self.definition, pose, floor)
+        if pose is None or not visible:
+            self._lost(t)
+            return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
+        self._seen_at = t
+        smooth = self._smoother(pose, t)
+        shared, per_side = measure(self.definition, smooth, floor)
+        if not self._armed:
+            self._try_arm(shared, t)
+            return self._publish(t, new, None)
+        if self._guard_failed(shared, t):
+            self._disarm()
+            return self._publish(t, new, MSG_POSITION)
+        if self.definition.kind == "hold":
+            new.extend(self._hold(shared, t))
+        else:
+            new.extend(self._count(shared, per_side, t))
+        return self._publish(t, new, None)
+
+    # -- arming -------------------------------------------------------------------------------
+
+    def _lost(self, t: float) -> None:
+        if self._armed and self._seen_at is not None and t - self._seen_at > self.definition.lost_s:
+            self._disarm()
+            self._seen_at = None
+        if not self._armed:
+            self._start_since = None
+            self._smoother.reset()
+
+    def _try_arm(self, shared: Features, t: float) -> None:
+        if not all_hold(self.definition.start.when, shared, False):
+            self._start_since = None
+            return
+        if self._start_since is None:
+            self._start_since = t
+        if t - self._start_since >= self.definition.start.hold_s:
+            self._armed = True
+            self._guard_fail_since = None
+            self._hold_t = t
+            for m in self._machines:
+                m.reset(in_start=self._in_start(shared))
+
+    def _in_start(self, shared: Features) -> bool:
+        phases = self.definition.phases
+        return not phases or all_hold(phases[0].when, shared, True)
+
+    def _guard_failed(self, shared: Features, t: float) -> bool:
+        if not any_fails(self.definition.guard.when, shared, True):
+            self._guard_fail_since = None
+            return False
+        if self._guard_fail_since is None:
+            self._guard_fail_since = t
+        return t - self._guard_fail_since > self.definition.guard.grace_s
+
+    def _disarm(self) -> None:
+        self._armed = False
+        self._start_since = None
+        self._hold_t = None
+        for m in self._machines:
+            m.reset()
+
+    # -- counting -----------------------------------------------------------------------------
+
+    def _count(self, shared: Features, per_side: dict[str, Features], t: float) -> list[RepEvent]:
+        out: list[RepEvent] = []
+        if self.definition.alternating:
+            inputs = [{**shared, **per_side[s]} for s in SIDES]
+        else:
+            inputs = [shared]
+        for machine, feats in zip(self._machines, inputs, strict=True):
+            cycle = machine.step(feats, t)
+            if cycle is not None:
+                event = self._event(cycle)
+                if event is not None:
+                    out.append(event)
+                    self._events.append(event)
+        return out
+
+    def _event(self, cycle: Cycle) -> RepEvent | None:
+        verdict: Verdict | None = judge(self.definition, cycle)
+        if verdict is None:
+            return None
+        kind = EventKind.NO_REP if verdict.reason_code else EventKind.REP
+        index = 1 + sum(1 for e in self._events if e.kind == kind)
+        return RepEvent(
+            kind=kind,
+            index=index,
+            t=cycle.t_end,
+            t_start=cycle.attempt.t_start,
+            duration=round(cycle.duration, 3),
+            quality=round(verdict.quality, 3),
+            rom=round(verdict.rom, 3),
+            reason_code=verdict.reason_code,
+            reason=verdict.reason,
+        )
+
+    def _hold(self, shared: Features, t: float) -> list[RepEvent]:
+        """Timed holds: accumulate seconds with good form; a form break gives one no-rep."""
+        dt = 0.0 if self._hold_t is None else max(0.0, min(t - self._hold_t, 0.5))
+        self._hold_t = t
+        broken = violated_now(self.definition.rules, shared)
+        if not broken:
+            self._hold_s += dt
+            self._hold_bad_since = None
+            self._hold_flagged = False
+            return []
+        if self._hold_bad_since is None:
+            self._hold_bad_since = t
+        if self._hold_flagged or t - self._hold_bad_since < 0.5:
+            return []
+        self._hold_flagged = True
+        rule = broken[0]
+        index = 1 + sum(1 for e in self._events if e.kind == EventKind.NO_REP)
+        event = RepEvent(EventKind.NO_REP, index, t, self._hold_bad_since,
+                         round(t - self._hold_bad_since, 3), 0.0, 0.0, rule.code, rule.message)
+        self._events.append(event)
+        return [event]
+
+    # -- state --------------------------------------------------------------------------------
+
+    def _publish(self, t: float, new: list[RepEvent], message: str | None) -> tuple[
+        WorkoutState, list[RepEvent]
+    ]:
+        reps = [e for e in self._events if e.kind == EventKind.REP]
+        no_reps = len(self._events) - len(reps)
+        rep_times = tuple(e.t for e in reps)
+        pace, tempo_cv = pace_and_tempo(rep_times, t, self.config.pace_window_s)
+        last_reason = next((e.reason for e in reversed(self._events) if e.reason), None)
+        phase = self._machines[0].phase_name if self._armed else "idle"
+        if message is None:
+            message = self._message(new)
+        self._state = replace(
+            self._state, t=t, reps=len(reps), no_reps=no_reps, phase=phase, armed=self._armed,
+            pace=pace, tempo_cv=tempo_cv, last_reason=last_reason, rep_times=rep_times,
+            message=message, hold_s=round(self._hold_s, 2),
+        )
+        return self._state, new
+
+    def _message(self, new: list[RepEvent]) -> str:
+        if not self._armed:
+            return MSG_POSITION
+        if new and new[-1].kind == EventKind.NO_REP:
+            return new[-1].reason or "No rep"
+        if new:
+            return f"Rep {new[-1].index}"
+        return self._state.message if self._state.armed else "Go!"
