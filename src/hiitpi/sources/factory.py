@@ -16,14 +16,13 @@ def find_camera() -> str:
     """The first V4L2 camera index that delivers a frame; SourceError with advice when none."""
     import cv2
 
-    for dev in sorted(glob.glob("/dev/video*")):
-        suffix = dev.removeprefix("/dev/video")
-        if not suffix.isdigit():
-            continue
-        cap = cv2.VideoCapture(int(suffix))
+    # Numeric order: /dev/video10.. (on a Pi: the codec and ISP nodes) come after /dev/video2.
+    suffixes = (dev.removeprefix("/dev/video") for dev in glob.glob("/dev/video*"))
+    for index in sorted(int(s) for s in suffixes if s.isdigit()):
+        cap = cv2.VideoCapture(index)
         try:
             if cap.isOpened() and cap.read()[0]:
-                return suffix
+                return str(index)
         finally:
             cap.release()
     raise SourceError(

@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from hiitpi.core.frame import Frame
 from hiitpi.errors import SourceError
 
 log = logging.getLogger(__name__)
 
+_DEV_VIDEO = re.compile(r"/dev/video(\d+)")
+
 
 def _is_url(uri: str) -> bool:
     return "://" in uri
 
 
+def _camera_index(uri: str) -> int | None:
+    """``"0"`` or ``"/dev/video0"`` -> 0; anything else -> None."""
+    if uri.isdigit():
+        return int(uri)
+    m = _DEV_VIDEO.fullmatch(uri)
+    return int(m.group(1)) if m else None
+
+
+def _ffmpeg_available() -> bool:
+    return bool(cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG))
+
+
 class OpenCVSource:
     """Reads frames with ``cv2.VideoCapture``.
 
-    For files, ``t`` is media time (frame index / fps) so offline analysis is independent of
+    For files, ``t`` is media time (position / fps) so offline analysis is independent of
     how fast frames are processed. For cameras and streams ``t`` is the monotonic time since
-    ``open``. ``paced=True`` makes a file play at its native frame rate (a file as a camera).
+    ``open``. ``paced=True`` makes a file play at its native frame rate (a file as a camera),
+    with the clock starting at the first ``read``. ``loop=True`` restarts a file at its end;
+    ``index`` and ``t`` keep increasing across loops. ``frame_count`` is the file's frame
+    count as its container reports it (0 when unknown or not a file).
     """
 
     def __init__(
@@ -45,39 +64,54 @@ class OpenCVSource:
         self._loop = loop
         self._timeout = open_timeout_s
         self._cap: cv2.VideoCapture | None = None
-        self._index = 0
-        self._t0 = 0.0
+        self._pending: np.ndarray | None = None  # first frame, read by open() to validate
+        self._index = 0  # frames returned since open
+        self._pos = 0  # frames returned since the file (re)started
+        self._t0: float | None = None
         self._loop_offset = 0.0
         self.fps = 0.0
-        self.is_file = not uri.isdigit() and not _is_url(uri)
+        self._camera = _camera_index(uri)
+        self.is_file = self._camera is None and not _is_url(uri)
+        self._path = Path(uri).expanduser() if self.is_file else None
         self.frame_count = 0
 
     def open(self) -> None:
-        if self.uri.isdigit():
-            self._open_camera(int(self.uri))
+        self.close()
+        if self._camera is not None:
+            self._open_camera(self._camera)
         elif _is_url(self.uri):
             self._open_stream()
         else:
             self._open_file()
-        self._t0 = time.monotonic()
-        self._index = 0
+        self._t0 = None if self.is_file and self._paced else time.monotonic()
+        self._index = self._pos = 0
+        self._loop_offset = 0.0
+
+    def _file_capture(self) -> cv2.VideoCapture:
+        # FFmpeg when built in: the generic backend list also tries CAP_IMAGES, which treats
+        # '%' in a file name as an image-sequence pattern.
+        path = str(self._path)
+        if _ffmpeg_available():
+            return cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        return cv2.VideoCapture(path)
 
     def _open_file(self) -> None:
-        path = Path(self.uri)
+        path = self._path
+        assert path is not None
         if not path.exists():
             raise SourceError(f"video file not found: {self.uri}")
         if not path.is_file():
             raise SourceError(f"not a file: {self.uri}")
-        cap = cv2.VideoCapture(str(path))
-        ok, _ = (cap.read() if cap.isOpened() else (False, None))
-        if not ok:
+        cap = self._file_capture()
+        ok, image = cap.read() if cap.isOpened() else (False, None)
+        if not ok or image is None:
             cap.release()
             raise SourceError(f"cannot read {self.uri}: not a video file OpenCV can decode")
-        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        self._cap = cap
+        self._cap, self._pending = cap, image
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
-        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        # FFmpeg reports -2**63 for "unknown" (e.g. a still image).
+        self.frame_count = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
 
     def _open_camera(self, index: int) -> None:
         cap = cv2.VideoCapture(index)
@@ -101,53 +135,92 @@ class OpenCVSource:
         self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
 
     def _open_stream(self) -> None:
-        # VideoCapture on a URL can block for a long time; open it in a thread with a deadline.
-        result: dict[str, cv2.VideoCapture] = {}
+        # VideoCapture on a URL can block for a long time. FFmpeg gets the deadline itself (so
+        # the attempt really ends); the thread + join enforces it for any other backend. A
+        # capture that opens after we gave up is released by the worker, never leaked.
+        ms = int(self._timeout * 1000)
+        lock = threading.Lock()
+        result: list[cv2.VideoCapture] = []
+        abandoned = False
 
         def attempt() -> None:
-            cap = cv2.VideoCapture(self.uri)
-            if cap.isOpened() and cap.read()[0]:
-                result["cap"] = cap
+            if _ffmpeg_available():
+                params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+                cap = cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, params)
             else:
-                cap.release()
+                cap = cv2.VideoCapture(self.uri)
+            ok = cap.isOpened() and cap.read()[0]
+            with lock:
+                if ok and not abandoned:
+                    result.append(cap)
+                    return
+            cap.release()
 
+        started = time.monotonic()
         worker = threading.Thread(target=attempt, daemon=True, name="hiitpi-open-stream")
         worker.start()
         worker.join(self._timeout)
-        if "cap" not in result:
-            why = "timed out" if worker.is_alive() else "failed"
+        with lock:
+            abandoned = not result
+        if abandoned:
+            elapsed = time.monotonic() - started
+            why = "timed out" if elapsed >= self._timeout * 0.9 else "failed"
             raise SourceError(
-                f"stream {self.uri} {why} after {self._timeout:.0f} s: no video received"
+                f"stream {self.uri} {why} after {elapsed:.1f} s "
+                f"(open timeout {self._timeout:g} s): no video received"
             )
-        self._cap = result["cap"]
+        self._cap = result[0]
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
+
+    def _restart_file(self) -> bool:
+        """Reopen the file at its start (more robust than seeking); False if that fails."""
+        assert self._cap is not None
+        self._cap.release()
+        self._cap = self._file_capture()
+        self._loop_offset += self._pos / self.fps
+        self._pos = 0
+        return bool(self._cap.isOpened())
+
+    def _next_image(self) -> np.ndarray | None:
+        assert self._cap is not None
+        if self._pending is not None:
+            image, self._pending = self._pending, None
+            return image
+        ok, image = self._cap.read()
+        if not ok and self.is_file and self._loop and self._pos > 0 and self._restart_file():
+            ok, image = self._cap.read()
+        return image if ok else None
 
     def read(self) -> Frame | None:
         if self._cap is None:
             raise SourceError(f"source {self.id} is not open")
-        ok, image = self._cap.read()
-        if not ok and self.is_file and self._loop and self._index > 0:
-            self._loop_offset += self._index / self.fps
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            self._index = 0
-            ok, image = self._cap.read()
-        if not ok or image is None:
+        image = self._next_image()
+        if image is None:
             return None
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         if self.is_file:
-            t = self._loop_offset + self._index / self.fps
+            t = self._loop_offset + self._pos / self.fps
             if self._paced:
-                delay = self._t0 + t - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+                self._wait_until(t)
         else:
+            assert self._t0 is not None
             t = time.monotonic() - self._t0
         frame = Frame(image, self._index, t, self.id)
         self._index += 1
+        self._pos += 1
         return frame
 
+    def _wait_until(self, t: float) -> None:
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now - t
+        delay = self._t0 + t - now
+        if delay > 0:
+            time.sleep(delay)
+
     def close(self) -> None:
+        self._pending = None
         if self._cap is not None:
             self._cap.release()
             self._cap = None
