@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from . import fake_picamera2 as fake
 from .clips import write_clip
 
 
@@ -13,3 +16,12 @@ from .clips import write_clip
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """64 frames, 160x120, 30 fps."""
     return write_clip(tmp_path_factory.mktemp("clips") / "square.mp4")
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[fake.FakePicamera2]]:
+    """Injects the picamera2 TEST DOUBLE as ``sys.modules["picamera2"]`` with one camera."""
+    fake.reset(cameras=1)
+    monkeypatch.setitem(sys.modules, "picamera2", fake.make_module())
+    yield fake.FakePicamera2
+    fake.reset(cameras=0)
