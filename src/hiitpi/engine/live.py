@@ -1,0 +1,264 @@
+"""The live engine: one per camera and the ONLY writer of workout state.
+
+A capture thread fills a latest-frame slot (live video drops, never queues). The engine thread
+takes the newest frame, runs pose -> referee, and publishes to the live store every frame: the
+state snapshot (so reps already counted survive an engine crash: Redis holds them, and a
+restarted engine resumes from them), rep events and metrics. Only while somebody watches does it
+draw once and encode once per frame (a blurred greyscale standby picture while no exercise runs);
+all viewers share those bytes. Between frames it polls the store's command channel (start, stop,
+set player) without blocking.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+
+from hiitpi.config import Settings
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.core.frame import Frame
+from hiitpi.core.pose import Pose
+from hiitpi.errors import ExerciseError, HiitPiError, StoreError
+from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
+from hiitpi.pose.base import PoseEstimator
+from hiitpi.referee import Referee, load_exercise
+from hiitpi.render import annotate, encode_jpeg, standby
+from hiitpi.sources.base import VideoSource
+from hiitpi.sources.live import CaptureThread, LatestFrameSlot
+
+log = logging.getLogger(__name__)
+
+VIEWER_CHECK_S = 0.2  # how often the viewer count is read from the store
+FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
+_LOG_EVERY_S = 5.0
+
+
+class LiveEngine:
+    """Runs the live pipeline for one camera on its own thread; explicit ``start``/``stop``.
+
+    The owner opens ``source`` before ``start`` and closes it after ``stop``.
+    """
+
+    def __init__(
+        self,
+        source: VideoSource,
+        estimator: PoseEstimator,
+        store: LiveStore,
+        settings: Settings,
+        *,
+        exercise: str | None = None,
+        player: str = "",
+    ) -> None:
+        self.source = source
+        self.estimator = estimator
+        self.store = store
+        self.settings = settings
+        self.slot = LatestFrameSlot()
+        self.capture = CaptureThread(source, self.slot)
+        self.referee: Referee | None = None
+        self.state: WorkoutState | None = None  # the last published workout (kept after stop)
+        self.status = EngineStatus(source=source.id, backend=estimator.name, player=player)
+        self.frames_rendered = 0
+        self._initial_exercise = exercise
+        self._base: WorkoutState | None = None  # counts carried over from a crashed engine
+        self._pending: list[RepEvent] = []  # events not yet stored (Redis briefly away)
+        self._command_pos = "0-0"
+        self._viewers = 0
+        self._viewers_checked = 0.0
+        self._last_frame_at = 0.0
+        self._last_log: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hiitpi-engine", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Resume or start the exercise, then start capture and the engine thread."""
+        self._command_pos = self.store.last_command_id()  # commands sent before now are stale
+        self._restore()
+        if self._initial_exercise is not None:
+            self.start_exercise(self._initial_exercise)
+        self.status = replace(self.status, running=True)
+        self.capture.start()
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.capture.stop(timeout)
+        self.slot.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.status = replace(self.status, running=False, fps=0.0)
+        try:
+            self._publish()
+        except StoreError as exc:
+            log.warning("final state not stored: %s", exc)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _restore(self) -> None:
+        """Carry on a set that an engine crash interrupted: its counts are in the store."""
+        snap = self.store.get_state()
+        if snap is None:
+            return
+        self.status = replace(self.status, player=self.status.player or snap.status.player)
+        if snap.status.active and snap.state is not None and self._initial_exercise is None:
+            log.warning(
+                "resuming %s at %d reps / %d no-reps after an interrupted engine",
+                snap.state.exercise,
+                snap.state.reps,
+                snap.state.no_reps,
+            )
+            self.start_exercise(snap.state.exercise)
+            self._base = snap.state
+        else:
+            self.state = snap.state
+
+    # --- commands ----------------------------------------------------------------------------
+    def start_exercise(self, exercise_id: str) -> None:
+        """Referee ``exercise_id`` from the next frame, counting from zero."""
+        self.referee = Referee(load_exercise(exercise_id), self.settings.referee)
+        self.estimator.reset()
+        self._base = None
+        self.state = self.referee.state
+        self.status = replace(self.status, active=True, error=None)
+        log.info("started %s for %r", exercise_id, self.status.player)
+
+    def stop_exercise(self) -> None:
+        self.referee = None
+        self._base = None
+        self.status = replace(self.status, active=False)
+
+    def apply(self, command: Command) -> None:
+        if command.kind is CommandKind.START and command.exercise is not None:
+            try:
+                self.start_exercise(command.exercise)
+            except ExerciseError as exc:
+                self.status = replace(self.status, error=str(exc))
+        elif command.kind is CommandKind.STOP:
+            self.stop_exercise()
+        elif command.kind is CommandKind.SET_PLAYER:
+            self.status = replace(self.status, player=validate_player(command.player or ""))
+
+    def _poll_commands(self) -> None:
+        self._command_pos, commands = self.store.read_commands(self._command_pos)
+        for command in commands:
+            log.info("command: %s", command)
+            self.apply(command)
+
+    # --- the loop ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._poll_commands()
+                frame = self.slot.get(timeout=0.25)
+                if frame is None:
+                    self._idle()
+                else:
+                    self._step(frame)
+            except StoreError as exc:
+                self._log_limited("store", "live store unavailable: %s", exc)
+                self._stop.wait(0.2)
+            except HiitPiError as exc:
+                self._log_limited("engine", "engine: %s", exc)
+                self.status = replace(self.status, error=str(exc))
+            except Exception:  # keep refereeing: one bad frame must not end the set
+                if self._log_limited("crash", "engine step failed"):
+                    log.exception("engine step failed")
+
+    def _idle(self) -> None:
+        """No new frame: say why (source ended or failed) and keep the status fresh."""
+        if self.capture.ended:
+            error = self.capture.error
+            message = str(error) if error is not None else f"source {self.source.id} ended"
+            self.status = replace(self.status, error=message, fps=0.0)
+            self._stop.wait(0.25)
+        self._publish()
+
+    def _step(self, frame: Frame) -> None:
+        now = time.monotonic()
+        if self._last_frame_at:
+            fps = 1.0 / max(now - self._last_frame_at, 1e-6)
+            fps = (
+                fps
+                if self.status.fps == 0
+                else self.status.fps + FPS_SMOOTHING * (fps - self.status.fps)
+            )
+        else:
+            fps = 0.0
+        self._last_frame_at = now
+        pose: Pose | None = None
+        ms = 0.0
+        if self.referee is not None:
+            t0 = time.perf_counter()
+            pose = self.estimator.estimate(frame)
+            ms = (time.perf_counter() - t0) * 1000.0
+            state, events = self.referee.update(pose, frame.t)
+            self.state = self._carry(state)
+            self._pending.extend(self._renumber(e) for e in events)
+        score = pose.score if pose is not None else 0.0
+        self.status = replace(
+            self.status,
+            fps=round(fps, 2),
+            inference_ms=round(ms, 2),
+            pose_score=round(score, 3),
+            frames=self.status.frames + 1,
+            dropped=self.slot.dropped,
+            viewers=self._viewers,
+        )
+        self._publish()
+        if self.referee is not None:
+            self.store.append_metric(frame.t, ms, score)
+        if self._watched(now):
+            self._render(frame, pose)
+
+    def _publish(self) -> None:
+        self.store.publish_state(self.state, self.status)
+        while self._pending:
+            self.store.append_event(self._pending[0])
+            self._pending.pop(0)
+
+    def _watched(self, now: float) -> bool:
+        if now - self._viewers_checked >= VIEWER_CHECK_S:
+            self._viewers = self.store.viewer_count()
+            self._viewers_checked = now
+        return self._viewers > 0
+
+    def _render(self, frame: Frame, pose: Pose | None) -> None:
+        if self.referee is not None:
+            image = annotate(frame.image, pose, self.state, self.settings.referee.confidence_floor)
+        else:
+            image = standby(frame.image)
+        self.store.put_frame(encode_jpeg(image, self.settings.web.jpeg_quality))
+        self.frames_rendered += 1
+
+    # --- resuming after a crash ----------------------------------------------------------------
+    def _carry(self, state: WorkoutState) -> WorkoutState:
+        base = self._base
+        if base is None:
+            return state
+        return replace(
+            state,
+            reps=base.reps + state.reps,
+            no_reps=base.no_reps + state.no_reps,
+            rep_times=base.rep_times + state.rep_times,
+            last_reason=state.last_reason or base.last_reason,
+        )
+
+    def _renumber(self, event: RepEvent) -> RepEvent:
+        base = self._base
+        if base is None:
+            return event
+        offset = base.reps if event.kind is EventKind.REP else base.no_reps
+        return replace(event, index=event.index + offset)
+
+    def _log_limited(self, key: str, msg: str, *args: object) -> bool:
+        now = time.monotonic()
+        if now - self._last_log.get(key, -_LOG_EVERY_S) < _LOG_EVERY_S:
+            return False
+        self._last_log[key] = now
+        log.warning(msg, *args)
+        return True

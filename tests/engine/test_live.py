@@ -1,0 +1,123 @@
+"""The live engine on real clips, a real Redis and (mostly) the real pose model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from hiitpi.config import PoseConfig, Settings, SourceConfig
+from hiitpi.core.events import EventKind, WorkoutState
+from hiitpi.engine.live import LiveEngine
+from hiitpi.engine.poses import track_for
+from hiitpi.live import Command, CommandKind, EngineStatus, RedisLiveStore
+from hiitpi.pose import build_estimator
+from hiitpi.referee import Referee, load_exercise
+from hiitpi.sources import open_source
+
+from .conftest import ReplayEstimator, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.model
+def test_standby_commands_and_render_only_when_watched(
+    store: RedisLiveStore, small_clip: Path
+) -> None:
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    estimator = build_estimator(settings.pose)  # the real MediaPipe model
+    engine = LiveEngine(source, estimator, store, settings)
+    engine.start()
+    try:
+        snap = wait_for(store, lambda s: s.status.running and s.status.frames >= 5)
+        assert snap.state is None and not snap.status.active
+        assert snap.status.backend == estimator.name and snap.status.source == str(small_clip)
+        # nobody watches: nothing is drawn or encoded
+        assert engine.frames_rendered == 0
+        assert store.wait_frame("0-0", timeout=0.1) is None
+
+        store.touch_viewer("viewer-1", ttl=10)
+        got = store.wait_frame(None, timeout=3)
+        assert got is not None and got[1][:2] == b"\xff\xd8"  # a JPEG (the standby picture)
+
+        store.send_command(Command(CommandKind.SET_PLAYER, player="Ann"))
+        store.send_command(Command(CommandKind.START, exercise="squat"))
+        snap = wait_for(store, lambda s: s.status.active and s.status.inference_ms > 0)
+        assert snap.state is not None and snap.state.exercise == "squat"
+        assert snap.status.player == "Ann"
+        assert store.metrics(), "metrics are appended while an exercise runs"
+
+        store.send_command(Command(CommandKind.START, exercise="no_such_exercise"))
+        snap = wait_for(store, lambda s: s.status.error is not None)
+        assert "no_such_exercise" in (snap.status.error or "")
+        assert snap.state is not None and snap.state.exercise == "squat"  # still refereeing
+
+        store.send_command(Command(CommandKind.STOP))
+        snap = wait_for(store, lambda s: not s.status.active)
+        assert snap.state is not None and snap.state.exercise == "squat"  # last result kept
+
+        store.drop_viewer("viewer-1")
+        time.sleep(0.4)  # > VIEWER_CHECK_S: the engine notices nobody watches any more
+        rendered = engine.frames_rendered
+        time.sleep(0.3)
+        assert engine.frames_rendered == rendered
+    finally:
+        engine.stop()
+        source.close()
+        estimator.close()
+    snap = store.get_state()
+    assert snap is not None and not snap.status.running
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_counts_push_ups_live_and_stores_every_rep(store: RedisLiveStore, clips_dir: Path) -> None:
+    clip = clips_dir / "push_up__venkat__1.mp4"
+    cache = REPO / Settings().cache_dir
+    track = track_for(clip, PoseConfig(), cache)  # the real model, run once and cached
+    poses = {tf.frame: tf.pose for tf in track}
+    offline = Referee(load_exercise("push_up"))
+    for tf in track:
+        offline.update(tf.pose, tf.t)
+
+    settings = Settings(source=SourceConfig(uri=str(clip)))
+    source = open_source(settings.source, paced=True)  # the file as a camera: native speed
+    engine = LiveEngine(source, ReplayEstimator(poses), store, settings, exercise="push_up")
+    engine.start()
+    try:
+        snap = wait_for(store, lambda s: s.status.error is not None, timeout=30)  # clip ended
+    finally:
+        engine.stop()
+        source.close()
+    assert "ended" in (snap.status.error or "")
+    assert snap.state is not None
+    assert 6 <= snap.state.reps <= 7
+    assert snap.state.reps == offline.state.reps
+    reps = [e for _, e in store.events() if e.kind is EventKind.REP]
+    assert [e.index for e in reps] == list(range(1, snap.state.reps + 1))
+
+
+def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip: Path) -> None:
+    # What a crashed engine left in Redis: a squat set in progress with 5 reps, 1 no-rep.
+    before = WorkoutState("squat", 40.0, reps=5, no_reps=1, rep_times=(1.0, 2.0, 3.0, 4.0, 5.0))
+    store.publish_state(before, EngineStatus(player="Bo", active=True, running=True))
+
+    settings = Settings(source=SourceConfig(uri=str(small_clip)))
+    source = open_source(settings.source, paced=True)
+    # No person in this clip, so the replay estimator finds nobody; the model is not under test.
+    engine = LiveEngine(source, ReplayEstimator({}), store, settings)
+    engine.start()
+    try:
+        snap = wait_for(store, lambda s: s.status.frames >= 3)
+        assert snap.status.active and snap.status.player == "Bo"
+        assert snap.state is not None and snap.state.exercise == "squat"
+        assert (snap.state.reps, snap.state.no_reps) == (5, 1)
+        # the short clip ends: the engine says so in the published state and keeps running
+        snap = wait_for(store, lambda s: s.status.error is not None, timeout=10)
+        assert "ended" in (snap.status.error or "") and snap.status.running
+        assert engine.alive
+    finally:
+        engine.stop()
+        source.close()
