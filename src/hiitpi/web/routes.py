@@ -1,0 +1,150 @@
+"""The minimal web app: a live page, the MJPEG stream, a JSON API and a health check.
+
+The web never referees: it reads the engine's snapshots from the live store and sends commands
+through it. Routes are kept stable for scripts: ``/videostream``, ``GET /api/status``,
+``GET /healthz``, ``POST /api/command``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template_string, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from hiitpi.config import Settings
+from hiitpi.errors import StoreError
+from hiitpi.live.base import Command, CommandKind, LiveSnapshot, LiveStore, validate_player
+from hiitpi.referee import list_exercises
+from hiitpi.web.page import INDEX
+from hiitpi.web.stream import BOUNDARY, mjpeg
+
+STALE_S = 5.0  # a snapshot older than this means the engine is not running
+
+
+def _status(store: LiveStore) -> dict[str, Any]:
+    try:
+        snap: LiveSnapshot | None = store.get_state()
+        redis_ok = True
+        redis_error = None
+    except StoreError as exc:
+        snap, redis_ok, redis_error = None, False, str(exc)
+    out: dict[str, Any] = {
+        "station": store.station,
+        "redis": {"ok": redis_ok, "error": redis_error},
+        "engine_running": False,
+        "workout": None,
+        "active": False,
+        "reps": 0,
+        "no_reps": 0,
+        "pace": 0.0,
+        "phase": None,
+        "last_reason": None,
+        "message": "",
+    }
+    if snap is None:
+        return out
+    age = time.time() - snap.updated
+    out.update(snap.status.to_dict())
+    out["engine_running"] = snap.status.running and age < STALE_S
+    out["updated_s_ago"] = round(age, 2)
+    if snap.state is not None:
+        s = snap.state
+        out.update(
+            workout=s.exercise,
+            reps=s.reps,
+            no_reps=s.no_reps,
+            pace=s.pace,
+            phase=s.phase,
+            last_reason=s.last_reason,
+            message=s.message,
+            hold_s=s.hold_s,
+        )
+    return out
+
+
+def _error(message: str, code: int) -> tuple[Response, int]:
+    return jsonify({"error": message}), code
+
+
+def create_app(store: LiveStore, settings: Settings) -> Flask:
+    """The Flask app over ``store``. ``app.extensions['hiitpi_stopping']`` ends open streams."""
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    exercises = list_exercises()
+    known = {ex.id for ex in exercises}
+    stopping = threading.Event()
+    app.extensions["hiitpi_stopping"] = stopping
+
+    @app.get("/")
+    def index() -> str:
+        snap = store.get_state()
+        player = snap.status.player if snap is not None else ""
+        return render_template_string(INDEX, exercises=exercises, player=player)
+
+    @app.get("/videostream")
+    def videostream() -> Response:
+        return Response(
+            mjpeg(store, stopping),
+            mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+            headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
+            direct_passthrough=True,
+        )
+
+    @app.get("/api/status")
+    def status() -> Response:
+        return jsonify(_status(store))
+
+    @app.get("/api/exercises")
+    def exercises_api() -> Response:
+        return jsonify([{"id": ex.id, "label": ex.label, "kind": ex.kind} for ex in exercises])
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        s = _status(store)
+        ok = bool(s["redis"]["ok"])
+        body = {"ok": ok, "redis": s["redis"]["ok"], "engine_running": s["engine_running"]}
+        return jsonify(body), 200 if ok else 503
+
+    @app.post("/api/command")
+    def command() -> Any:
+        data = request.get_json(silent=True) if request.is_json else request.form
+        data = data or {}
+        action = str(data.get("action", ""))
+        try:
+            if action == CommandKind.START:
+                exercise = str(data.get("exercise", ""))
+                if exercise not in known:
+                    return _error(f"unknown exercise {exercise!r}", 404)
+                cmd = Command(CommandKind.START, exercise=exercise)
+            elif action == CommandKind.STOP:
+                cmd = Command(CommandKind.STOP)
+            elif action == CommandKind.SET_PLAYER:
+                cmd = Command(
+                    CommandKind.SET_PLAYER, player=validate_player(str(data.get("player", "")))
+                )
+            else:
+                valid = ", ".join(k.value for k in CommandKind)
+                return _error(f"unknown action {action!r}; valid: {valid}", 400)
+        except ValueError as exc:
+            return _error(str(exc), 400)
+        command_id = store.send_command(cmd)
+        wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
+        if not wants_json:
+            return redirect(url_for("index"), code=303)
+        return jsonify({"ok": True, "id": command_id, "command": cmd.to_dict()}), 202
+
+    @app.errorhandler(StoreError)
+    def store_error(exc: StoreError) -> tuple[Response, int]:
+        return _error(str(exc), 503)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return _error(exc.description or exc.name, exc.code or 500)
+        return exc
+
+    app.config["HIITPI_SETTINGS"] = settings
+    return app

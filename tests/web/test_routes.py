@@ -1,0 +1,128 @@
+"""Routes through Flask's test client over a real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import redis
+from flask.testing import FlaskClient
+
+from hiitpi.config import Settings
+from hiitpi.core.events import WorkoutState
+from hiitpi.live import CommandKind, EngineStatus, RedisLiveStore
+from hiitpi.web import create_app
+
+EVIL = "<script>alert(1)</script>"
+
+
+def _publish(store: RedisLiveStore, player: str = "Ann") -> None:
+    state = WorkoutState(
+        "push_up", 20.0, reps=4, no_reps=2, pace=8.5, phase="down", last_reason="not deep enough"
+    )
+    status = EngineStatus(
+        source="cam0",
+        backend="mediapipe-full",
+        fps=28.0,
+        inference_ms=21.0,
+        player=player,
+        active=True,
+        running=True,
+    )
+    store.publish_state(state, status)
+
+
+def test_status_reports_the_engine_snapshot(client: FlaskClient, store: RedisLiveStore) -> None:
+    _publish(store)
+    body = client.get("/api/status").get_json()
+    assert body["workout"] == "push_up"
+    assert (body["reps"], body["no_reps"], body["pace"]) == (4, 2, 8.5)
+    assert body["last_reason"] == "not deep enough"
+    assert body["player"] == "Ann" and body["source"] == "cam0"
+    assert body["backend"] == "mediapipe-full" and body["fps"] == 28.0
+    assert body["inference_ms"] == 21.0
+    assert body["redis"]["ok"] is True and body["engine_running"] is True
+
+
+def test_status_before_any_engine(client: FlaskClient) -> None:
+    body = client.get("/api/status").get_json()
+    assert body["engine_running"] is False and body["workout"] is None and body["reps"] == 0
+
+
+def test_page_escapes_the_player_name(client: FlaskClient, store: RedisLiveStore) -> None:
+    _publish(store, player=EVIL)
+    html = client.get("/").get_data(as_text=True)
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'src="/videostream"' in html
+    assert 'value="push_up"' in html  # the exercise dropdown
+    # the API returns it as JSON data; the page sets it with textContent only
+    assert client.get("/api/status").get_json()["player"] == EVIL
+
+
+def test_commands_reach_the_command_stream(client: FlaskClient, store: RedisLiveStore) -> None:
+    pos = store.last_command_id()
+    name = "<i>Ann</i>&'\""  # 1-20 printable characters: valid, and stored verbatim
+    r = client.post("/api/command", json={"action": "set_player", "player": name})
+    assert r.status_code == 202
+    assert (
+        client.post("/api/command", json={"action": "start", "exercise": "squat"}).status_code
+        == 202
+    )
+    assert client.post("/api/command", json={"action": "stop"}).status_code == 202
+    _, cmds = store.read_commands(pos)
+    assert [c.kind for c in cmds] == [CommandKind.SET_PLAYER, CommandKind.START, CommandKind.STOP]
+    assert cmds[0].player == name and cmds[1].exercise == "squat"
+
+
+def test_bad_commands_are_json_errors(client: FlaskClient, store: RedisLiveStore) -> None:
+    pos = store.last_command_id()
+    r = client.post("/api/command", json={"action": "start", "exercise": "<b>nope</b>"})
+    assert r.status_code == 404 and "unknown exercise" in r.get_json()["error"]
+    r = client.post("/api/command", json={"action": "set_player", "player": "x" * 21})
+    assert r.status_code == 400
+    r = client.post("/api/command", json={"action": "explode"})
+    assert r.status_code == 400 and "valid" in r.get_json()["error"]
+    assert client.get("/api/nothing-here").get_json()["error"]
+    assert store.read_commands(pos) == (pos, [])
+
+
+def test_form_post_redirects_to_the_page(client: FlaskClient, store: RedisLiveStore) -> None:
+    r = client.post("/api/command", data={"action": "start", "exercise": "push_up"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/")
+
+
+def test_healthz(client: FlaskClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json()["redis"] is True
+
+
+def test_down_redis_is_reported_not_raised() -> None:
+    dead = RedisLiveStore(
+        redis.Redis.from_url("redis://127.0.0.1:1/0"), "dead", url="redis://127.0.0.1:1"
+    )
+    c = create_app(dead, Settings()).test_client()
+    r = c.get("/healthz")
+    assert r.status_code == 503 and r.get_json()["redis"] is False
+    body = c.get("/api/status").get_json()
+    assert body["redis"]["ok"] is False and "127.0.0.1:1" in body["redis"]["error"]
+    r = c.post("/api/command", json={"action": "stop"})
+    assert r.status_code == 503 and "127.0.0.1:1" in r.get_json()["error"]
+
+
+def test_videostream_counts_the_viewer_and_forgets_it(
+    client: FlaskClient, store: RedisLiveStore
+) -> None:
+    def engine() -> None:  # stands in for the engine's put_frame: only the web is under test
+        time.sleep(0.3)
+        store.put_frame(b"\xff\xd8jpeg-1")
+
+    threading.Thread(target=engine).start()
+    r = client.get("/videostream", buffered=False)
+    assert r.mimetype == "multipart/x-mixed-replace"
+    chunk = next(iter(r.response))
+    assert chunk.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
+    assert b"X-Frame-Id: " in chunk and chunk.endswith(b"\xff\xd8jpeg-1\r\n")
+    assert store.viewer_count() == 1
+    r.close()  # the client goes away
+    assert store.viewer_count() == 0
