@@ -1,0 +1,163 @@
+"""Composition root: build the live app from the config, start in order, stop in reverse.
+
+live store (Redis, embedded unless HIITPI_REDIS_URL) -> video source -> pose estimator ->
+live engine (referee inside; the one writer) -> web server (waitress, multi-threaded so MJPEG
+streams never block other requests).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+from types import FrameType
+from typing import Any
+
+from flask import Flask
+
+from hiitpi.config import Settings
+from hiitpi.engine.live import LiveEngine
+from hiitpi.errors import ConfigError
+from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
+from hiitpi.pose import PoseEstimator, build_estimator
+from hiitpi.referee import load_exercise
+from hiitpi.sources import VideoSource, open_source
+from hiitpi.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def lan_ip() -> str:
+    """This machine's LAN address, without sending a packet (a UDP connect only picks a route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.254.254.254", 1))
+            ip = str(s.getsockname()[0])
+            if not ip.startswith("0."):
+                return ip
+        except OSError:
+            pass
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+def public_url(host: str, port: int) -> str:
+    """The URL to open on a phone for a server bound to ``host``."""
+    shown = lan_ip() if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+class App:
+    """The running station: every component, built and started in order by ``start``."""
+
+    def __init__(
+        self, settings: Settings, *, exercise: str | None = None, station: str = DEFAULT_STATION
+    ) -> None:
+        self.settings = settings
+        self.exercise = exercise
+        self.station = station
+        self.store: RedisLiveStore | None = None
+        self.source: VideoSource | None = None
+        self.estimator: PoseEstimator | None = None
+        self.engine: LiveEngine | None = None
+        self.web: Flask | None = None
+        self.server: Any = None  # waitress server
+        self._server_thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port) if self.server is not None else 0
+
+    @property
+    def url(self) -> str:
+        return public_url(self.settings.web.host, self.port)
+
+    def start(self) -> None:
+        """Start everything; on a failure, stop what was started and re-raise."""
+        if self.exercise is not None:
+            load_exercise(self.exercise)  # an unknown id fails before anything opens
+        try:
+            self.store = open_live_store(self.settings, self.station)
+            self.source = open_source(self.settings.source, paced=True)
+            self.estimator = build_estimator(self.settings.pose)
+            self.engine = LiveEngine(
+                self.source, self.estimator, self.store, self.settings, exercise=self.exercise
+            )
+            self.engine.start()
+            self.web = create_app(self.store, self.settings)
+            self._start_server(self.web)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_server(self, web: Flask) -> None:
+        from waitress import create_server
+
+        cfg = self.settings.web
+        try:
+            self.server = create_server(
+                web, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="hiitpi"
+            )
+        except OSError as exc:
+            raise ConfigError(f"web.port: cannot listen on {cfg.host}:{cfg.port}: {exc}") from None
+        self._server_thread = threading.Thread(
+            target=self.server.run, name="hiitpi-web", daemon=True
+        )
+        self._server_thread.start()
+        log.info("web server on %s:%d (%d threads)", cfg.host, self.port, cfg.threads)
+
+    def _stop_server(self) -> None:
+        from waitress import wasyncore
+
+        if self.web is not None:
+            self.web.extensions["hiitpi_stopping"].set()  # open MJPEG streams end
+        if self.server is None:
+            return
+        self.server.task_dispatcher.shutdown(timeout=3)
+        wasyncore.close_all(getattr(self.server, "map", None) or self.server._map)
+        if self._server_thread is not None:
+            self._server_thread.join(3)
+        self.server = None
+
+    def stop(self) -> None:
+        """Stop in reverse order; safe to call more than once and after a failed start."""
+        self._stop_server()
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+        if self.estimator is not None:
+            self.estimator.close()
+            self.estimator = None
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def serve(settings: Settings, exercise: str | None = None) -> int:
+    """Run the live app until SIGINT/SIGTERM; prints the URL to open on a phone."""
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        done.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    app = App(settings, exercise=exercise)
+    try:
+        app.start()
+        print(f"HIIT PI is running: open {app.url} on a phone or browser (Ctrl+C to stop)")
+        while not done.wait(0.5):
+            pass
+    finally:
+        app.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0
