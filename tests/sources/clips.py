@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 CLIP_FRAMES = 64
 CLIP_SIZE = (160, 120)  # (width, height)
@@ -13,7 +14,7 @@ CLIP_FPS = 30.0
 SQUARE = 16
 
 
-def square_x(image: np.ndarray) -> int:
+def square_x(image: NDArray[np.uint8]) -> int:
     """Left edge of the bright square drawn by ``write_clip`` (tolerant of codec ringing)."""
     columns = np.flatnonzero(image[:, :, 2].max(axis=0) > 128)
     return int(columns[0]) if columns.size else -1
@@ -24,7 +25,7 @@ def write_clip(
 ) -> Path:
     """An MPEG-4 clip of a red square moving 2 px right per frame on black."""
     width, height = size
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
     assert writer.isOpened(), "OpenCV cannot write mp4v here"
     for i in range(frames):
         image = np.zeros((height, width, 3), np.uint8)

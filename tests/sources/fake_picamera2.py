@@ -15,6 +15,7 @@ import types
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 class FakePicamera2:
@@ -60,7 +61,7 @@ class FakePicamera2:
             raise RuntimeError("Camera has not been configured")
         self.started = True
 
-    def capture_array(self, name: str = "main") -> np.ndarray:
+    def capture_array(self, name: str = "main") -> NDArray[np.uint8]:
         if not self.started:
             raise RuntimeError("Camera must be started before capture_array")
         if FakePicamera2.capture_error is not None:
@@ -80,7 +81,7 @@ class FakePicamera2:
         self.closed = True
 
 
-def bgr_test_pattern(width: int, height: int, n: int, fmt: str = "RGB888") -> np.ndarray:
+def bgr_test_pattern(width: int, height: int, n: int, fmt: str = "RGB888") -> NDArray[np.uint8]:
     """Byte 0 (blue) = 200, byte 1 (green) = n % 256, byte 2 (red) = 50, as picamera2 lays out
     RGB888; XRGB8888 adds a fourth byte of 255; "GREY" returns a 2-D array (a bad format)."""
     if fmt == "GREY":

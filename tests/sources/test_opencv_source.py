@@ -22,7 +22,7 @@ from .clips import CLIP_FPS, CLIP_FRAMES, CLIP_SIZE, square_x
 
 
 def read_all(source: OpenCVSource, limit: int = 10_000) -> list[Frame]:
-    frames = []
+    frames: list[Frame] = []
     while len(frames) < limit and (frame := source.read()) is not None:
         frames.append(frame)
     return frames

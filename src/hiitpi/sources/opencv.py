@@ -7,9 +7,11 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from hiitpi.core.frame import Frame
 from hiitpi.errors import SourceError
@@ -64,7 +66,7 @@ class OpenCVSource:
         self._loop = loop
         self._timeout = open_timeout_s
         self._cap: cv2.VideoCapture | None = None
-        self._pending: np.ndarray | None = None  # first frame, read by open() to validate
+        self._pending: NDArray[np.uint8] | None = None  # first frame, read by open() to validate
         self._index = 0  # frames returned since open
         self._pos = 0  # frames returned since the file (re)started
         self._t0: float | None = None
@@ -107,7 +109,7 @@ class OpenCVSource:
         if not ok or image is None:
             cap.release()
             raise SourceError(f"cannot read {self.uri}: not a video file OpenCV can decode")
-        self._cap, self._pending = cap, image
+        self._cap, self._pending = cap, cast(NDArray[np.uint8], image)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
         # FFmpeg reports -2**63 for "unknown" (e.g. a still image).
@@ -181,15 +183,15 @@ class OpenCVSource:
         self._pos = 0
         return bool(self._cap.isOpened())
 
-    def _next_image(self) -> np.ndarray | None:
+    def _next_image(self) -> NDArray[np.uint8] | None:
         assert self._cap is not None
         if self._pending is not None:
-            image, self._pending = self._pending, None
-            return image
+            pending, self._pending = self._pending, None
+            return pending
         ok, image = self._cap.read()
         if not ok and self.is_file and self._loop and self._pos > 0 and self._restart_file():
             ok, image = self._cap.read()
-        return image if ok else None
+        return cast(NDArray[np.uint8], image) if ok else None
 
     def read(self) -> Frame | None:
         if self._cap is None:
@@ -198,7 +200,7 @@ class OpenCVSource:
         if image is None:
             return None
         if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+            image = cast(NDArray[np.uint8], cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
         if self.is_file:
             t = self._loop_offset + self._pos / self.fps
             if self._paced:
