@@ -165,6 +165,7 @@ class ExerciseDefinition(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     kind: Literal["reps", "hold"] = "reps"
+    count_at: Literal["return", "turn"] = "return"
     description: str = ""
     required: list[list[str]] = Field(min_length=1)
     features: dict[str, FeatureSpec] = Field(min_length=1)

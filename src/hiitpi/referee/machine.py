@@ -38,6 +38,7 @@ class Attempt:
     t_start: float
     reached: int = 0
     attempted: bool = False
+    counted: bool = False
     lows: dict[str, float] = field(default_factory=dict)
     highs: dict[str, float] = field(default_factory=dict)
 
@@ -67,6 +68,7 @@ class PhaseMachine:
 
     def __init__(self, definition: ExerciseDefinition) -> None:
         self.phases = definition.phases
+        self.count_at_turn = definition.count_at == "turn"
         self.attempt_conds = definition.attempt
         self.reset()
 
@@ -107,9 +109,13 @@ class PhaseMachine:
         self.current, self._pending = candidate, None
         if candidate > 0:
             self.last = candidate
-            if self.attempt is not None:
-                self.attempt.reached = max(self.attempt.reached, candidate)
-                self.attempt.attempted = True
+            attempt = self.attempt
+            if attempt is not None:
+                attempt.reached = max(attempt.reached, candidate)
+                attempt.attempted = True
+                if self.count_at_turn and not attempt.counted and candidate == len(self.phases) - 1:
+                    attempt.counted = True
+                    return Cycle(attempt=attempt, t_end=t, complete=True, missed=None)
             return None
         return self._finish(t)
 
@@ -126,7 +132,7 @@ class PhaseMachine:
 
     def _finish(self, t: float) -> Cycle | None:
         attempt, self.attempt, self.last = self.attempt, None, 0
-        if attempt is None or not attempt.attempted:
+        if attempt is None or not attempt.attempted or attempt.counted:
             return None
         n = len(self.phases)
         complete = attempt.reached >= n - 1

@@ -85,20 +85,26 @@ class Referee:
     # -- arming -------------------------------------------------------------------------------
 
     def _lost(self, t: float) -> None:
-        if self._armed and self._seen_at is not None and t - self._seen_at > self.definition.lost_s:
+        """No usable pose this frame: disarm after ``lost_s``; forget a half-held start pose."""
+        gone = self._seen_at is None or t - self._seen_at > self.definition.lost_s
+        if self._armed and gone:
             self._disarm()
+        if gone:
             self._seen_at = None
-        if not self._armed:
             self._start_since = None
             self._smoother.reset()
 
     def _try_arm(self, shared: Features, t: float) -> None:
-        if not all_hold(self.definition.start.when, shared, False):
+        """Arm once the start pose has held for ``hold_s``; brief dropouts do not restart it."""
+        start = self.definition.start
+        if any_fails(start.when, shared, False):
             self._start_since = None
+            return
+        if not all_hold(start.when, shared, False):
             return
         if self._start_since is None:
             self._start_since = t
-        if t - self._start_since >= self.definition.start.hold_s:
+        if t - self._start_since >= start.hold_s:
             self._armed = True
             self._guard_fail_since = None
             self._hold_t = t
@@ -191,7 +197,7 @@ class Referee:
         rep_times = tuple(e.t for e in reps)
         pace, tempo_cv = pace_and_tempo(rep_times, t, self.config.pace_window_s)
         last_reason = next((e.reason for e in reversed(self._events) if e.reason), None)
-        phase = self._machines[0].phase_name if self._armed else "idle"
+        phase = self._phase_name()
         if message is None:
             message = self._message(new)
         self._state = replace(
@@ -200,6 +206,13 @@ class Referee:
             message=message, hold_s=round(self._hold_s, 2),
         )
         return self._state, new
+
+    def _phase_name(self) -> str:
+        if not self._armed:
+            return "idle"
+        if self.definition.kind == "hold":
+            return "hold" if self._hold_bad_since is None else "form_break"
+        return self._machines[0].phase_name
 
     def _message(self, new: list[RepEvent]) -> str:
         if not self._armed:
