@@ -12,8 +12,13 @@ if TYPE_CHECKING:
     from hiitpi.pose.base import PoseEstimator
 
 # key -> "module:factory"; the factory takes a PoseConfig and returns a PoseEstimator.
+# "auto" times the available backends on the first frames and keeps the most accurate one that
+# holds 30 fps (hiitpi.pose.auto).
 BACKENDS: dict[str, str] = {
     "mediapipe": "hiitpi.pose.backends.mediapipe:MediaPipeEstimator",
+    "movenet": "hiitpi.pose.backends.litert:LiteRTEstimator",
+    "posenet": "hiitpi.pose.backends.litert:LiteRTEstimator",
+    "auto": "hiitpi.pose.auto:AutoEstimator",
 }
 
 
