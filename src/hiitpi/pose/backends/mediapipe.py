@@ -8,11 +8,14 @@ are downloaded by mediapipe on first use on a machine with internet; offline, gi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,32 @@ def install_model(model_path: Path, complexity: int, modules_dir: Path) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def _muted_native_stderr() -> Iterator[None]:
+    """Silence C++ log lines (absl/TFLite) written straight to fd 2 while mediapipe warms up.
+
+    Its first inference prints absl's "not initialised" banner and TFLite INFO lines that no
+    environment variable turns off. Skipped when debug logging is on.
+    """
+    if log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class MediaPipeEstimator:
     """BlazePose through mediapipe's pose solution, in tracking (video) mode."""
 
@@ -100,6 +129,7 @@ class MediaPipeEstimator:
             )
         self.name = f"mediapipe-{LABELS[complexity]}"
         self._solution: Any = None
+        self._warm = False
         self._open()
 
     def _open(self) -> None:
@@ -120,8 +150,13 @@ class MediaPipeEstimator:
             ) from None
 
     def estimate(self, frame: Frame) -> Pose | None:
-        rgb = frame.image[:, :, ::-1]
-        result = self._solution.process(np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
+        if self._warm:
+            result = self._solution.process(rgb)
+        else:
+            with _muted_native_stderr():
+                result = self._solution.process(rgb)
+            self._warm = True
         landmarks = result.pose_landmarks
         if landmarks is None:
             return None
