@@ -1,0 +1,34 @@
+"""The backend registry: keys, lazy imports, and a helpful unknown-key error."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from hiitpi.config import PoseConfig
+from hiitpi.errors import ConfigError
+from hiitpi.pose.registry import BACKENDS, build_estimator
+
+
+def test_unknown_backend_lists_the_valid_keys():
+    with pytest.raises(ConfigError, match=r"pose\.backend.*auto, mediapipe, movenet, posenet"):
+        build_estimator(PoseConfig(backend="openpose"))
+
+
+def test_every_key_points_at_an_importable_factory():
+    import importlib
+
+    for key, target in BACKENDS.items():
+        module, _, attr = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), attr)), key
+
+
+def test_importing_the_pose_package_loads_no_runtime():
+    for heavy in ("mediapipe", "ai_edge_litert", "tflite_runtime"):
+        sys.modules.pop(heavy, None)
+    import hiitpi.pose.auto
+    import hiitpi.pose.backends.litert  # noqa: F401
+
+    assert "mediapipe" not in sys.modules
+    assert "ai_edge_litert" not in sys.modules
