@@ -30,7 +30,7 @@ $(VENV)/.installed-app: pyproject.toml requirements/mediapipe.txt $(CONSTRAINTS)
 dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed-dev: $(VENV)/.installed-app
-	$(PIP) install --quiet -e '.[dev]' -c $(CONSTRAINTS)
+	$(PIP) install --quiet -e '.[dev,litert]' -c $(CONSTRAINTS)
 	@touch $@
 
 test: dev
