@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -237,3 +240,30 @@ def test_open_source_returns_an_open_file_source(clip: Path) -> None:
 def test_open_source_reports_a_bad_path_as_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"absent\.mp4"):
         open_source(SourceConfig(uri=str(tmp_path / "absent.mp4")))
+
+
+def test_failed_opens_leave_stderr_to_the_error_message(tmp_path: Path) -> None:
+    # OpenCV and FFmpeg print their own diagnosis ("moov atom not found", "can't open camera by
+    # index") straight to fd 2; the CLI promises one line. A fresh process, because FFmpeg reads
+    # its log level once, at first use.
+    garbage = tmp_path / "x.mp4"
+    garbage.write_bytes(b"\x00garbage\xff" * 64)
+    script = (
+        "import sys\n"
+        "from hiitpi.errors import SourceError\n"
+        "from hiitpi.sources.opencv import OpenCVSource\n"
+        "for uri in sys.argv[1:]:\n"
+        "    try:\n"
+        "        OpenCVSource(uri).open()\n"
+        "    except SourceError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        raise SystemExit(uri + ' opened')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(garbage), "97"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""

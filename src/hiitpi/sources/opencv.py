@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -31,6 +34,38 @@ def _camera_index(uri: str) -> int | None:
         return int(uri)
     m = _DEV_VIDEO.fullmatch(uri)
     return int(m.group(1)) if m else None
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_saved_level = 0
+
+
+@contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's and FFmpeg's own stderr chatter while probing a source.
+
+    A bad file or a missing camera makes them print lines like "moov atom not found" or
+    "can't open camera by index"; our SourceError already says it once, in words a user can act
+    on. Setting OPENCV_LOG_LEVEL or OPENCV_FFMPEG_LOGLEVEL in the environment keeps them.
+    """
+    global _quiet_depth, _saved_level
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg is first used
+    if "OPENCV_LOG_LEVEL" in os.environ:
+        yield
+        return
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _saved_level = cv2.getLogLevel()
+            cv2.setLogLevel(0)  # LOG_LEVEL_SILENT
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                cv2.setLogLevel(_saved_level)
 
 
 def _ffmpeg_available() -> bool:
@@ -79,12 +114,13 @@ class OpenCVSource:
 
     def open(self) -> None:
         self.close()
-        if self._camera is not None:
-            self._open_camera(self._camera)
-        elif _is_url(self.uri):
-            self._open_stream()
-        else:
-            self._open_file()
+        with _quiet_opencv():
+            if self._camera is not None:
+                self._open_camera(self._camera)
+            elif _is_url(self.uri):
+                self._open_stream()
+            else:
+                self._open_file()
         self._t0 = None if self.is_file and self._paced else time.monotonic()
         self._index = self._pos = 0
         self._loop_offset = 0.0
