@@ -126,8 +126,8 @@ class OpenCVSource:
         self._loop_offset = 0.0
 
     def _file_capture(self) -> cv2.VideoCapture:
-        # FFmpeg when built in: the generic backend list also tries CAP_IMAGES, which treats
-        # '%' in a file name as an image-sequence pattern.
+        # FFmpeg explicitly when built in, so every build decodes files the same way (CAP_ANY
+        # may try GStreamer or the image-sequence backend, which reads '%d' as a pattern).
         path = str(self._path)
         if _ffmpeg_available():
             return cv2.VideoCapture(path, cv2.CAP_FFMPEG)
