@@ -80,9 +80,12 @@ def _frames_and_poses(
     video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
 ) -> tuple[Iterator[tuple[Frame | None, TrackFrame]], str, bool, float]:
     """(frame, track frame) pairs from the cache or the model; images only when needed."""
-    cached = cache_path(settings.cache_dir, video, settings_key(settings.pose))
-    frames, total, fps = read_frames(video)  # opens the file: a bad video fails here
-    if use_cache and cached.is_file():
+    frames, total, fps = read_frames(video)  # opens the source: a bad video fails here
+    use_cache = use_cache and Path(video).is_file()  # cameras and streams are never cached
+    cached = (
+        cache_path(settings.cache_dir, video, settings_key(settings.pose)) if use_cache else None
+    )
+    if cached is not None and cached.is_file():
         track = read_track(cached)
         if need_images:
             pairs: Iterator[tuple[Frame | None, TrackFrame]] = zip(frames, track, strict=False)
@@ -93,7 +96,7 @@ def _frames_and_poses(
     estimator = build_estimator(settings.pose)
 
     def caching() -> Iterator[tuple[Frame | None, TrackFrame]]:
-        writer = TrackWriter(cached) if use_cache else None
+        writer = TrackWriter(cached) if cached is not None else None
         ok = False
         try:
             for frame, tf in estimate_frames(frames, estimator):
