@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 
 from hiitpi.config import Settings
@@ -125,4 +127,33 @@ def test_videostream_counts_the_viewer_and_forgets_it(
     assert b"X-Frame-Id: " in chunk and chunk.endswith(b"\xff\xd8jpeg-1\r\n")
     assert store.viewer_count() == 1
     r.close()  # the client goes away
+    assert store.viewer_count() == 0
+
+
+def test_viewers_share_one_store_read_per_frame(app: Flask, store: RedisLiveStore) -> None:
+    hub = app.extensions["hiitpi_frames"]
+    clients = [app.test_client() for _ in range(3)]  # kept: a dropped client closes its stream
+    streams: list[Any] = [None] * 3
+    got: list[list[bytes]] = [[] for _ in clients]
+
+    def read(k: int) -> None:
+        # the test client runs the app until its first chunk, so get() itself waits for a frame
+        streams[k] = clients[k].get("/videostream", buffered=False)
+        it = iter(streams[k].response)
+        got[k] = [next(it) for _ in range(2)]
+
+    readers = [threading.Thread(target=read, args=(k,)) for k in range(3)]
+    for t in readers:
+        t.start()
+    time.sleep(0.3)  # every client is waiting (and subscribed) now
+    for i in range(2):
+        store.put_frame(f"jpeg-{i}".encode())
+        time.sleep(0.15)
+    for t in readers:
+        t.join(5)
+    assert got[0] == got[1] == got[2] and len(got[0]) == 2
+    assert hub.reads == 2  # three viewers, one read of each frame
+    assert store.viewer_count() == 3
+    for r in streams:
+        r.close()
     assert store.viewer_count() == 0

@@ -19,7 +19,7 @@ from hiitpi.errors import StoreError
 from hiitpi.live.base import Command, CommandKind, LiveSnapshot, LiveStore, validate_player
 from hiitpi.referee import list_exercises
 from hiitpi.web.page import INDEX
-from hiitpi.web.stream import BOUNDARY, mjpeg
+from hiitpi.web.stream import BOUNDARY, FrameHub, mjpeg
 
 STALE_S = 5.0  # a snapshot older than this means the engine is not running
 
@@ -76,7 +76,9 @@ def create_app(store: LiveStore, settings: Settings) -> Flask:
     exercises = list_exercises()
     known = {ex.id for ex in exercises}
     stopping = threading.Event()
+    hub = FrameHub(store, stopping)
     app.extensions["hiitpi_stopping"] = stopping
+    app.extensions["hiitpi_frames"] = hub
 
     @app.get("/")
     def index() -> str:
@@ -87,7 +89,7 @@ def create_app(store: LiveStore, settings: Settings) -> Flask:
     @app.get("/videostream")
     def videostream() -> Response:
         return Response(
-            mjpeg(store, stopping),
+            mjpeg(store, hub),
             mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
             direct_passthrough=True,

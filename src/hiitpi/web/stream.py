@@ -1,9 +1,12 @@
 """The MJPEG stream: each client waits for a *new* frame; all clients get the same bytes.
 
-A client registers itself as a viewer (a short-lived entry the engine counts, so it renders only
-while somebody watches) and refreshes it while it streams. A client that disconnects costs
-nothing: the WSGI server closes the generator, which drops the viewer; the generator only ever
-blocks for a bounded time, so a silent disconnect is noticed at the next write.
+One :class:`FrameHub` per web process reads each new frame from the live store once and wakes
+every client waiting on it (a latest-frame broadcaster: a buffer plus a ``Condition``, as in
+picamera2's ``mjpeg_server_2.py``), so ten viewers cost one Redis read per frame, not ten.
+Each client also registers itself as a viewer (a short-lived entry the engine counts, so it
+renders only while somebody watches). A client that disconnects costs nothing: the WSGI server
+closes its generator, which drops the viewer; waits are bounded, so a silent disconnect is
+noticed at the next write.
 """
 
 from __future__ import annotations
@@ -21,10 +24,72 @@ from hiitpi.live.base import LiveStore
 log = logging.getLogger(__name__)
 
 BOUNDARY = "frame"
-WAIT_S = 1.0  # one blocking read; then the viewer entry is refreshed
+WAIT_S = 1.0  # one blocking wait
 VIEWER_TTL_S = 5.0  # a viewer that stops refreshing is forgotten after this
+TOUCH_EVERY_S = 1.0
 KEEPALIVE_S = 5.0  # with no new frame, resend the last one this often (detects disconnects)
 GIVE_UP_S = 15.0  # no frame at all for this long: end the response (the page reconnects)
+
+Jpeg = tuple[str, bytes]  # (frame id, JPEG bytes)
+
+
+class FrameHub:
+    """Reads new frames from the store on one thread while anyone listens; fans them out."""
+
+    def __init__(self, store: LiveStore, stopping: threading.Event) -> None:
+        self.store = store
+        self.stopping = stopping
+        self.reads = 0  # frames read from the store (for tests and stats)
+        self._cond = threading.Condition()
+        self._latest: Jpeg | None = None
+        self._clients = 0
+        self._reader: threading.Thread | None = None
+
+    def subscribe(self) -> None:
+        with self._cond:
+            self._clients += 1
+            if self._reader is None:
+                self._latest = None  # whatever is left from an earlier reader is stale
+                self._reader = threading.Thread(
+                    target=self._read, name="hiitpi-frames", daemon=True
+                )
+                self._reader.start()
+
+    def unsubscribe(self) -> None:
+        with self._cond:
+            self._clients -= 1
+
+    def wait(self, previous_id: str | None, timeout: float) -> Jpeg | None:
+        """The newest frame other than ``previous_id``; None after ``timeout`` s."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self._latest is not None and self._latest[0] != previous_id, timeout
+            )
+            latest = self._latest
+        return latest if latest is not None and latest[0] != previous_id else None
+
+    def _read(self) -> None:
+        last: str | None = None
+        while not self.stopping.is_set():
+            with self._cond:
+                if self._clients <= 0:
+                    self._reader = None
+                    return
+            try:
+                got = self.store.wait_frame(last, WAIT_S)
+            except StoreError as exc:
+                log.warning("frame reader: %s", exc)
+                self.stopping.wait(1.0)
+                continue
+            if got is not None:
+                last = got[0]
+                self.reads += 1
+                with self._cond:
+                    self._latest = got
+                    self._cond.notify_all()
+        with self._cond:
+            self._reader = None
+            self._cond.notify_all()
 
 
 def part(frame_id: str, jpeg: bytes) -> bytes:
@@ -35,15 +100,20 @@ def part(frame_id: str, jpeg: bytes) -> bytes:
     return head.encode("ascii") + jpeg + b"\r\n"
 
 
-def mjpeg(store: LiveStore, stopping: threading.Event) -> Iterator[bytes]:
+def mjpeg(store: LiveStore, hub: FrameHub) -> Iterator[bytes]:
     """Yield multipart parts until the client goes away or the app stops."""
     viewer = uuid.uuid4().hex
-    last: tuple[str, bytes] | None = None
-    sent_at = time.monotonic()
+    last: Jpeg | None = None
+    touched = sent_at = 0.0
+    hub.subscribe()
     try:
-        while not stopping.is_set():
-            store.touch_viewer(viewer, VIEWER_TTL_S)
-            got = store.wait_frame(last[0] if last else None, WAIT_S)
+        sent_at = time.monotonic()
+        while not hub.stopping.is_set():
+            now = time.monotonic()
+            if now - touched >= TOUCH_EVERY_S:
+                store.touch_viewer(viewer, VIEWER_TTL_S)
+                touched = now
+            got = hub.wait(last[0] if last else None, WAIT_S)
             now = time.monotonic()
             if got is not None:
                 last, sent_at = got, now
@@ -56,5 +126,6 @@ def mjpeg(store: LiveStore, stopping: threading.Event) -> Iterator[bytes]:
     except StoreError as exc:
         log.warning("video stream ended: %s", exc)
     finally:
+        hub.unsubscribe()
         with contextlib.suppress(StoreError):  # else it expires by itself
             store.drop_viewer(viewer)
