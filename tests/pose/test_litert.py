@@ -119,13 +119,14 @@ def test_keypoints_come_back_in_frame_pixels_with_17_points(
     np.testing.assert_allclose(pose.xy[:17, 0], 320.0)
     np.testing.assert_allclose(pose.xy[:17, 1], np.linspace(0.2, 0.8, 17) * 640 - 80, atol=1e-3)
     assert np.isnan(pose.xy[17:]).all() and (pose.conf[17:] == 0).all()
-    assert pose.score == pytest.approx(0.8)
+    assert pose.score == pytest.approx(0.5 + 0.5 * (0.8 - 0.3) / 0.7)  # calibrated
+    assert pose.conf[:17] == pytest.approx([pose.score] * 17)
     assert list(pose.to_track()) == [kp.snake for kp in COCO_KEYPOINTS]
     assert fake.inputs[0].shape == (1, 192, 192, 3)
 
 
 def test_a_low_score_is_no_pose(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    fake = FakeInterpreter(outputs=[_movenet_output(score=0.3)])
+    fake = FakeInterpreter(outputs=[_movenet_output(score=0.2)])  # calibrated: 0.33
     monkeypatch.setattr(litert, "make_interpreter", lambda *a: fake)
     est = LiteRTEstimator(movenet_cfg(fake_model(tmp_path / "m.tflite")))
     assert est.estimate(frame(np.zeros((480, 640, 3), np.uint8))) is None
@@ -158,6 +159,11 @@ def test_input_dtypes(
     est.estimate(frame(np.full((192, 192, 3), pixel, np.uint8)))
     assert fake.inputs[0].dtype == dtype
     assert fake.inputs[0][0, 96, 96, 0] == expected
+
+
+def test_calibration_maps_movenet_scores_onto_the_visibility_scale():
+    got = litert.calibrate(np.array([0.0, 0.15, 0.3, 0.65, 1.0]))
+    np.testing.assert_allclose(got, [0.0, 0.25, 0.5, 0.75, 1.0])
 
 
 # -- Edge TPU delegate ------------------------------------------------------------------------
@@ -316,12 +322,12 @@ def test_crop_tracking_finds_a_distant_person(
     assert error(third) < 0.03
     assert error(first) > 3 * error(third)
     # Nobody in view: no pose, and the next search is the whole frame again.
-    est2 = LiteRTEstimator(movenet_cfg(models / LIGHTNING))
-    assert est2.estimate(frame(canvas, 0)) is None  # whole frame: score below 0.5
-    assert est2.estimate(frame(canvas, 1)) is not None  # cropped: found
-    assert est2.estimate(frame(np.full_like(canvas, 90), 2)) is None
-    est2.reset()
-    assert est2._crop is None
+    assert est._crop is not None and est._crop.side < 400
+    lost = est.estimate(frame(np.full_like(canvas, 90), 3))
+    assert lost is not None and lost.score < 0.2  # this estimator keeps every pose (floor 0)
+    assert est._crop == litert.full_frame(1920, 1080)
+    est.reset()
+    assert est._crop is None
 
 
 @pytest.mark.shared

@@ -50,6 +50,20 @@ EDGETPU_ADVICE = (
 )
 NUM_THREADS = min(4, os.cpu_count() or 1)
 MOVENET_NAMES = {192: "lightning", 256: "thunder"}
+# The raw MoveNet keypoint score reported as confidence 0.5 (see calibrate()).
+MOVENET_VISIBLE = 0.3
+
+
+def calibrate(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    """MoveNet keypoint scores -> the confidence scale the referee's floor is set on.
+
+    MoveNet's heatmap scores run far lower than BlazePose's visibilities: on squat.bmp, with
+    every joint in plain view, they are 0.3-0.85 (BlazePose: above 0.9). The referee's floor
+    (0.5) would then throw away half of a clearly visible body. A monotone piecewise-linear map
+    puts ``MOVENET_VISIBLE`` at 0.5 (0 and 1 stay put), so one floor means "visible" for both.
+    """
+    out: NDArray[np.float64] = np.interp(scores, (0.0, MOVENET_VISIBLE, 1.0), (0.0, 0.5, 1.0))
+    return out
 
 
 def _runtime() -> Any:
@@ -212,21 +226,23 @@ class LiteRTEstimator:
 
     # -- estimation ------------------------------------------------------------------------
 
-    def _movenet(self, frame: Frame, region: CropRegion) -> tuple[Pose, float]:
+    def _movenet(
+        self, frame: Frame, region: CropRegion
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """(17, 2) frame pixels, (17,) raw scores, and the pose score of one run on a crop."""
         rgb = crop_resize(frame.image, region, self._in_w)[:, :, ::-1]
         self._run(np.ascontiguousarray(rgb))
         out = self._output(0)[0, 0]  # (17, 3): y, x, score normalised to the crop
-        return self._pose(region.to_frame(out[:, 1::-1]), out[:, 2], frame)
+        return region.to_frame(out[:, 1::-1]), out[:, 2], float(calibrate(out[:, 2]).mean())
 
     def _pose(
-        self, xy17: NDArray[np.float64], conf17: NDArray[np.float64], frame: Frame
-    ) -> tuple[Pose, float]:
+        self, xy17: NDArray[np.float64], conf17: NDArray[np.float64], score: float, frame: Frame
+    ) -> Pose:
         xy = np.full((NUM_KEYPOINTS, 2), np.nan)
         conf = np.zeros(NUM_KEYPOINTS)
         xy[:17] = xy17
         conf[:17] = np.clip(conf17, 0.0, 1.0)
-        score = float(conf[:17].mean())
-        return Pose(xy, conf, score, frame.width, frame.height, num_model_keypoints=17), score
+        return Pose(xy, conf, score, frame.width, frame.height, num_model_keypoints=17)
 
     def _posenet_pose(self, frame: Frame) -> tuple[Pose, float] | None:
         import cv2
@@ -240,8 +256,8 @@ class LiteRTEstimator:
         best = int(np.argmax(pose_scores.reshape(-1)[:n]))
         yx = keypoints[0, best]  # (17, 2): y, x in input pixels
         scale = (frame.width / self._in_w, frame.height / self._in_h)
-        pose, _ = self._pose(yx[:, ::-1] * scale, kp_scores[0, best], frame)
-        return pose, float(pose_scores.reshape(-1)[best])
+        score = float(pose_scores.reshape(-1)[best])
+        return self._pose(yx[:, ::-1] * scale, kp_scores[0, best], score, frame), score
 
     def estimate(self, frame: Frame) -> Pose | None:
         threshold = self._cfg.min_detection_confidence
@@ -250,16 +266,16 @@ class LiteRTEstimator:
             return found[0] if found is not None and found[1] >= threshold else None
         whole = full_frame(frame.width, frame.height)
         region = self._crop or whole
-        pose, score = self._movenet(frame, region)
+        xy, raw, score = self._movenet(frame, region)
         if score < threshold and region != whole:
             # Lost the person inside the crop: look at the whole frame too, keep the better.
-            retry, retry_score = self._movenet(frame, whole)
-            if retry_score > score:
-                pose, score = retry, retry_score
+            retry = self._movenet(frame, whole)
+            if retry[2] > score:
+                xy, raw, score = retry
         # Track even a low-score pose: a distant person often scores low on the whole frame
         # and well once cropped. No torso -> the whole frame again.
-        self._crop = next_crop(pose.xy, pose.conf, frame.width, frame.height)
-        return pose if score >= threshold else None
+        self._crop = next_crop(xy, raw, frame.width, frame.height)
+        return self._pose(xy, calibrate(raw), score, frame) if score >= threshold else None
 
     def reset(self) -> None:
         """Forget the tracked crop (start of a new video)."""
