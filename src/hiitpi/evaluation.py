@@ -83,8 +83,9 @@ def read_manifest(path: Path) -> list[ClipSpec]:
             raise ConfigError(f"manifest {path}:{line}: reps/partial must be integers") from None
         if reps < 0 or partial < 0:
             raise ConfigError(f"manifest {path}:{line}: reps/partial must be >= 0")
-        specs.append(ClipSpec(row["file"], row["exercise"], reps, partial,
-                              row.get("confidence") or ""))
+        specs.append(
+            ClipSpec(row["file"], row["exercise"], reps, partial, row.get("confidence") or "")
+        )
     return specs
 
 
@@ -133,18 +134,27 @@ def report(results: Sequence[ClipResult], baseline: bool) -> dict[str, Any]:
     """The JSON report: overall, per exercise, per clip (plus baselines when run)."""
     exercises = sorted({r.spec.exercise for r in results})
     out: dict[str, Any] = {
-        "overall": {**summarise(_counts(results, "referee")),
-                    "no_reps": sum(r.no_reps for r in results)},
+        "overall": {
+            **summarise(_counts(results, "referee")),
+            "no_reps": sum(r.no_reps for r in results),
+        },
         "per_exercise": {},
         "clips": [],
     }
     for ex in exercises:
         subset = [r for r in results if r.spec.exercise == ex]
-        out["per_exercise"][ex] = {**summarise(_counts(subset, "referee")),
-                                   "no_reps": sum(r.no_reps for r in subset)}
+        out["per_exercise"][ex] = {
+            **summarise(_counts(subset, "referee")),
+            "no_reps": sum(r.no_reps for r in subset),
+        }
     for r in results:
-        clip: dict[str, Any] = {"file": r.spec.file, "exercise": r.spec.exercise,
-                                "count": r.count, "no_reps": r.no_reps, "error": r.error}
+        clip: dict[str, Any] = {
+            "file": r.spec.file,
+            "exercise": r.spec.exercise,
+            "count": r.count,
+            "no_reps": r.no_reps,
+            "error": r.error,
+        }
         if baseline:
             clip["baselines"] = dict(r.baselines)
         out["clips"].append(clip)
@@ -189,7 +199,8 @@ def print_table(rep: dict[str, Any], results: Sequence[ClipResult], out: TextIO)
     o = rep["overall"]
     print(f"{'OVERALL':18} {o['n']:3d} {_fmt(o)} {o['no_reps']:7d}", file=out)
     if baseline:
-        print(f"\n{'counter (same clips)':36} {'n':>3} {'exact':>6} {'obo':>6} {'mae':>6}", file=out)
+        title = "counter (same clips)"
+        print(f"\n{title:36} {'n':>3} {'exact':>6} {'obo':>6} {'mae':>6}", file=out)
         for name, b in rep["baselines"].items():
             ours, theirs = b["referee_same_clips"], b["overall"]
             print(f"{name:36} {theirs['n']:3d} {_fmt(theirs)}", file=out)
@@ -215,12 +226,15 @@ def evaluate(
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("manifest", type=Path, help="clips manifest CSV (../shared/data/clips.csv)")
     parser.add_argument(
-        "--clips-dir", type=Path, help="folder of the videos (default: the manifest's name "
-        "without .csv, e.g. data/clips.csv -> data/clips/)"
+        "--clips-dir",
+        type=Path,
+        help="folder of the videos (default: the manifest's name "
+        "without .csv, e.g. data/clips.csv -> data/clips/)",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON report")
     parser.add_argument(
-        "--baseline", action="store_true",
+        "--baseline",
+        action="store_true",
         help="also count with the original HIIT PI rules and a single-angle counter",
     )
 

@@ -31,10 +31,9 @@ class _Model(BaseModel):
 
 def sided_names(name: str) -> tuple[str, ...]:
     """``"elbow"`` -> ``("left_elbow", "right_elbow")``; an explicit name maps to itself."""
-    return (name,) if name.startswith(("left_", "right_")) or name == "nose" else (
-        f"left_{name}",
-        f"right_{name}",
-    )
+    if name.startswith(("left_", "right_")) or name == "nose":
+        return (name,)
+    return (f"left_{name}", f"right_{name}")
 
 
 def _check_point(name: str) -> None:

@@ -182,16 +182,25 @@ class Referee:
         self._hold_flagged = True
         rule = broken[0]
         index = 1 + sum(1 for e in self._events if e.kind == EventKind.NO_REP)
-        event = RepEvent(EventKind.NO_REP, index, t, self._hold_bad_since,
-                         round(t - self._hold_bad_since, 3), 0.0, 0.0, rule.code, rule.message)
+        event = RepEvent(
+            EventKind.NO_REP,
+            index,
+            t,
+            self._hold_bad_since,
+            round(t - self._hold_bad_since, 3),
+            0.0,
+            0.0,
+            rule.code,
+            rule.message,
+        )
         self._events.append(event)
         return [event]
 
     # -- state --------------------------------------------------------------------------------
 
-    def _publish(self, t: float, new: list[RepEvent], message: str | None) -> tuple[
-        WorkoutState, list[RepEvent]
-    ]:
+    def _publish(
+        self, t: float, new: list[RepEvent], message: str | None
+    ) -> tuple[WorkoutState, list[RepEvent]]:
         reps = [e for e in self._events if e.kind == EventKind.REP]
         no_reps = len(self._events) - len(reps)
         rep_times = tuple(e.t for e in reps)
@@ -201,9 +210,18 @@ class Referee:
         if message is None:
             message = self._message(new)
         self._state = replace(
-            self._state, t=t, reps=len(reps), no_reps=no_reps, phase=phase, armed=self._armed,
-            pace=pace, tempo_cv=tempo_cv, last_reason=last_reason, rep_times=rep_times,
-            message=message, hold_s=round(self._hold_s, 2),
+            self._state,
+            t=t,
+            reps=len(reps),
+            no_reps=no_reps,
+            phase=phase,
+            armed=self._armed,
+            pace=pace,
+            tempo_cv=tempo_cv,
+            last_reason=last_reason,
+            rep_times=rep_times,
+            message=message,
+            hold_s=round(self._hold_s, 2),
         )
         return self._state, new
 

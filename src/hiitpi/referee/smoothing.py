@@ -76,5 +76,6 @@ class PoseSmoother:
             dx[restart] = 0.0
         self._x, self._dx, self._t = out, dx, t
         xy = out * scale
-        return Pose(xy, pose.conf.copy(), pose.score, pose.width, pose.height,
-                    pose.num_model_keypoints)
+        return Pose(
+            xy, pose.conf.copy(), pose.score, pose.width, pose.height, pose.num_model_keypoints
+        )
