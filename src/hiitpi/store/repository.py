@@ -1,0 +1,269 @@
+"""The history store: players, sessions and reps, written as they happen.
+
+Every method is one short transaction on its own connection (a ``sessionmaker``), so one
+:class:`HistoryStore` can be shared by the engine thread and every web thread. Each rep or no-rep
+is committed the moment the referee reports it, together with the session's running totals, so a
+crash of the engine or the web loses nothing already counted; a set left ``active`` by a crash is
+closed later by :meth:`HistoryStore.mark_interrupted_sessions`, keeping its reps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hiitpi.core.events import EventKind, RepEvent
+from hiitpi.live.base import validate_player
+from hiitpi.store import db, queries
+from hiitpi.store.models import Player, Rep, SessionStatus, WorkoutSession, utcnow
+from hiitpi.store.records import (
+    BoardRow,
+    PlayerInfo,
+    RepRecord,
+    SessionSummary,
+    WeeklyTotal,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STATION = "default"
+
+
+def _aware(when: datetime | None) -> datetime:
+    if when is None:
+        return utcnow()
+    if when.tzinfo is None:
+        raise ValueError(f"naive datetime {when!r}: pass a timezone-aware time")
+    return when
+
+
+class HistoryStore:
+    """The history database at ``url``, migrated to the newest schema on open.
+
+    Raises :class:`~hiitpi.errors.StoreError` (URL named, password hidden) when the URL is bad
+    or the database unreachable, and from any method when the database fails.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.engine: Engine = db.make_engine(url)
+        self.url = db.redact(self.engine.url)
+        try:
+            if migrate:
+                db.upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({self.url!r})"
+
+    @contextmanager
+    def _tx(self, what: str, *, conflicts: bool = False) -> Iterator[Session]:
+        """One transaction; ``conflicts=True`` lets IntegrityError through to the caller."""
+        passthrough: tuple[type[Exception], ...] = (IntegrityError,) if conflicts else ()
+        with db.translate(self.engine.url, what, passthrough), self._sessions.begin() as session:
+            yield session
+
+    def healthy(self) -> bool:
+        """True when the database answers (for the status page)."""
+        try:
+            with self._tx("health check") as s:
+                s.execute(select(1))
+        except Exception as exc:  # a health probe reports, never raises
+            log.debug("history database unhealthy: %s", exc)
+            return False
+        return True
+
+    # --- players -------------------------------------------------------------------------------
+    def get_or_create_player(self, name: str) -> PlayerInfo:
+        """The player called ``name`` (stripped), created on first use.
+
+        ValueError unless 1-20 printable characters. The name is stored verbatim.
+        """
+        name = validate_player(name)
+        for _ in range(3):  # two web workers may create the same new name at once
+            try:
+                with self._tx("saving a player", conflicts=True) as s:
+                    player = s.scalar(select(Player).where(Player.name == name))
+                    if player is None:
+                        player = Player(name=name, created_at=utcnow())
+                        s.add(player)
+                        s.flush()
+                    return PlayerInfo(player.name, player.created_at)
+            except IntegrityError:
+                continue
+        raise AssertionError("unreachable: the player exists after a unique violation")
+
+    def list_players(self) -> list[PlayerInfo]:
+        """Every player with their session count and last session, most recently active first."""
+        with self._tx("listing players") as s:
+            return queries.list_players(s)
+
+    # --- sessions ------------------------------------------------------------------------------
+    def start_session(
+        self,
+        player: str,
+        workout: str,
+        backend: str = "",
+        source: str = "",
+        *,
+        station: str = DEFAULT_STATION,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Open an ``active`` session for ``player`` (created if new); returns its id."""
+        name = self.get_or_create_player(player).name
+        with self._tx("starting a session") as s:
+            player_id = s.scalar(select(Player.id).where(Player.name == name))
+            row = WorkoutSession(
+                player_id=player_id,
+                workout=workout,
+                station=station,
+                started_at=_aware(started_at),
+                reps=0,
+                no_reps=0,
+                backend=backend,
+                source=source,
+                status=SessionStatus.ACTIVE.value,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def record_event(
+        self, session_id: int, event: RepEvent, *, recorded_at: datetime | None = None
+    ) -> bool:
+        """Commit one rep or no-rep and bump the session's totals, in one short transaction.
+
+        Idempotent: an event already stored (same session, kind and index) is ignored and False
+        returned, so a retry after an uncertain failure never counts twice. KeyError for an
+        unknown session.
+        """
+        kind = EventKind(event.kind)
+        column = WorkoutSession.reps if kind is EventKind.REP else WorkoutSession.no_reps
+        try:
+            with self._tx("recording a rep", conflicts=True) as s:
+                bumped = s.execute(
+                    update(WorkoutSession)
+                    .where(WorkoutSession.id == session_id)
+                    .values({column: column + 1})
+                )
+                if getattr(bumped, "rowcount", 1) != 1:
+                    raise KeyError(f"no session {session_id}")
+                s.add(_rep_row(session_id, event, _aware(recorded_at)))
+                s.flush()
+        except IntegrityError:
+            log.debug("session %d already has %s %d", session_id, kind.value, event.index)
+            return False
+        return True
+
+    def finish_session(
+        self, session_id: int, pace: float | None, *, ended_at: datetime | None = None
+    ) -> SessionSummary:
+        """Mark the session ``done`` with its final pace (reps per 30 s). KeyError if unknown."""
+        with self._tx("finishing a session") as s:
+            row = s.get(WorkoutSession, session_id)
+            if row is None:
+                raise KeyError(f"no session {session_id}")
+            row.status = SessionStatus.DONE.value
+            row.ended_at = _aware(ended_at)
+            row.pace = pace
+            s.flush()
+            return queries.summary(row, row.player.name)
+
+    def mark_interrupted_sessions(self, station: str | None = None) -> int:
+        """Close sessions a crash left ``active`` (of one station, or all): ``interrupted``.
+
+        Their reps stay; ``ended_at`` becomes the time of their last stored event (or their
+        start when they have none). Returns how many sessions were closed.
+        """
+        last_event = (
+            select(func.max(Rep.recorded_at))
+            .where(Rep.session_id == WorkoutSession.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(WorkoutSession)
+            .where(WorkoutSession.status == SessionStatus.ACTIVE.value)
+            .values(
+                status=SessionStatus.INTERRUPTED.value,
+                ended_at=func.coalesce(last_event, WorkoutSession.started_at),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if station is not None:
+            stmt = stmt.where(WorkoutSession.station == station)
+        with self._tx("closing interrupted sessions") as s:
+            count = int(getattr(s.execute(stmt), "rowcount", 0))
+        if count:
+            log.info("%d interrupted session(s) closed, reps kept", count)
+        return count
+
+    def find_active_session(self, station: str, player: str, workout: str) -> int | None:
+        """The newest ``active`` session of ``player`` at ``workout`` on ``station``, if any."""
+        with self._tx("finding an active session") as s:
+            return s.scalar(
+                select(WorkoutSession.id)
+                .join(Player)
+                .where(
+                    WorkoutSession.status == SessionStatus.ACTIVE.value,
+                    WorkoutSession.station == station,
+                    WorkoutSession.workout == workout,
+                    Player.name == player,
+                )
+                .order_by(WorkoutSession.started_at.desc(), WorkoutSession.id.desc())
+                .limit(1)
+            )
+
+    # --- reads for the pages -------------------------------------------------------------------
+    def get_session(self, session_id: int) -> SessionSummary | None:
+        with self._tx("reading a session") as s:
+            return queries.get_session(s, session_id)
+
+    def session_timeline(self, session_id: int) -> list[RepRecord]:
+        """Every rep and no-rep of the session in the order they happened ([] if unknown)."""
+        with self._tx("reading a timeline") as s:
+            return queries.session_timeline(s, session_id)
+
+    def player_history(self, name: str) -> list[SessionSummary]:
+        """The player's sessions, oldest first ([] for an unknown player)."""
+        with self._tx("reading a player's history") as s:
+            return queries.player_history(s, name)
+
+    def leaderboard_week(self, now: datetime | None = None) -> list[WeeklyTotal]:
+        """Good reps per player and workout over the 7 days up to ``now``."""
+        with self._tx("reading the leaderboard") as s:
+            return queries.leaderboard_week(s, _aware(now))
+
+    def workout_boards(
+        self, workout: str, now: datetime | None = None, *, days: int | None = 7
+    ) -> list[BoardRow]:
+        """Per player at ``workout``: best session, best pace, share of good reps."""
+        with self._tx("reading a workout board") as s:
+            return queries.workout_boards(s, workout, _aware(now), days)
+
+    def export_csv(self, player: str) -> str:
+        """The player's sessions and every rep and no-rep, as CSV text."""
+        with self._tx("exporting a player's history") as s:
+            return queries.export_csv(s, player)
+
+
+def _rep_row(session_id: int, event: RepEvent, recorded_at: datetime) -> Rep:
+    fields: dict[str, Any] = event.to_dict()
+    return Rep(session_id=session_id, recorded_at=recorded_at, **fields)
