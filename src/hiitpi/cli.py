@@ -81,6 +81,8 @@ def _print_report(report: Any, as_json: bool) -> None:
     times = ", ".join(f"{t:.1f}" for t in data["rep_times"])
     print(f"  rep times (s)  {times or '-'}")
     print(f"  pace     {data['pace']:.1f} reps / 30 s")
+    if data["hold_s"]:
+        print(f"  held     {data['hold_s']:.1f} s with good form")
     print(
         f"  {data['frames']} frames, {data['duration_s']:.1f} s of video, "
         f"{data['frames_without_pose']} without a pose, {data['fps_processed']:.0f} frames/s "

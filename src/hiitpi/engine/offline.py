@@ -53,6 +53,7 @@ class AnalysisReport:
                 if e.kind is EventKind.NO_REP
             ],
             "pace": round(self.final.pace, 2) if self.final else 0.0,
+            "hold_s": round(self.final.hold_s, 2) if self.final else 0.0,
             "duration_s": round(self.duration_s, 3),
             "frames": self.frames,
             "frames_without_pose": self.frames_without_pose,

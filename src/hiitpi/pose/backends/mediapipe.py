@@ -82,7 +82,7 @@ def install_model(model_path: Path, complexity: int, modules_dir: Path) -> Path:
 def _muted_native_stderr() -> Iterator[None]:
     """Silence C++ log lines (absl/TFLite) written straight to fd 2 while mediapipe warms up.
 
-    Its first inference prints absl's "not initialised" banner and TFLite INFO lines that no
+    Its start-up prints absl's "not initialised" banner and TFLite INFO lines that no
     environment variable turns off. Skipped when debug logging is on.
     """
     if log.isEnabledFor(logging.DEBUG):
@@ -129,19 +129,23 @@ class MediaPipeEstimator:
             )
         self.name = f"mediapipe-{LABELS[complexity]}"
         self._solution: Any = None
-        self._warm = False
         self._open()
 
     def _open(self) -> None:
         try:
-            self._solution = self._mp_pose.Pose(
-                static_image_mode=False,
-                model_complexity=self._cfg.model_complexity,
-                smooth_landmarks=True,
-                enable_segmentation=False,
-                min_detection_confidence=self._cfg.min_detection_confidence,
-                min_tracking_confidence=self._cfg.min_tracking_confidence,
-            )
+            with _muted_native_stderr():
+                self._solution = self._mp_pose.Pose(
+                    static_image_mode=False,
+                    model_complexity=self._cfg.model_complexity,
+                    smooth_landmarks=True,
+                    enable_segmentation=False,
+                    min_detection_confidence=self._cfg.min_detection_confidence,
+                    min_tracking_confidence=self._cfg.min_tracking_confidence,
+                )
+                # The graph loads its models asynchronously; one blank frame waits for that,
+                # so the native log lines land inside the muted window and the first real
+                # frame does not pay the start-up cost.
+                self._solution.process(np.zeros((64, 64, 3), dtype=np.uint8))
         except Exception as exc:  # mediapipe raises bare RuntimeError/URLError/ConnectionError
             raise ModelError(
                 f"cannot load BlazePose {LABELS[self._cfg.model_complexity]} "
@@ -150,13 +154,7 @@ class MediaPipeEstimator:
             ) from None
 
     def estimate(self, frame: Frame) -> Pose | None:
-        rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
-        if self._warm:
-            result = self._solution.process(rgb)
-        else:
-            with _muted_native_stderr():
-                result = self._solution.process(rgb)
-            self._warm = True
+        result = self._solution.process(np.ascontiguousarray(frame.image[:, :, ::-1]))
         landmarks = result.pose_landmarks
         if landmarks is None:
             return None
