@@ -347,3 +347,19 @@ def test_golden_on_a_real_coral(models: Path, squat: np.ndarray, reference: np.n
     assert pose is not None
     err = np.abs(pose.xy[:17] / squat.shape[1::-1] - reference)
     assert err.max() <= GOLDEN_MAX_ERR
+
+
+def test_a_17_point_pose_survives_the_track_round_trip(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    from hiitpi.core.pose import Pose
+
+    fake = FakeInterpreter(outputs=[_movenet_output()])
+    monkeypatch.setattr(litert, "make_interpreter", lambda *a: fake)
+    pose = LiteRTEstimator(movenet_cfg(fake_model(tmp_path / "m.tflite"))).estimate(
+        frame(np.zeros((480, 640, 3), np.uint8))
+    )
+    assert pose is not None
+    back = Pose.from_track(pose.to_track(), 640, 480)
+    assert back is not None and back.num_model_keypoints == 17
+    np.testing.assert_allclose(back.xy[:17], pose.xy[:17], atol=0.01)

@@ -7,7 +7,10 @@ Registry key ``movenet`` (``posenet`` is an alias: the model's outputs say which
   a square crop that follows the person (:mod:`hiitpi.pose.crop`), returns the 17 COCO
   keypoints in frame pixels.
 - ``pose.delegate = "edgetpu"``: loads ``libedgetpu.so.1`` as a LiteRT external delegate and
-  runs a ``*_edgetpu.tflite`` model (Coral USB/M.2/PCIe accelerator).
+  runs a ``*_edgetpu.tflite`` model (Coral USB/M.2/PCIe accelerator). Untested on hardware
+  here. Coral's own ``libedgetpu1-std`` 16.0 is reported to crash (segfault, not an error we
+  can catch) with TensorFlow Lite newer than 2.11 (google-coral/edgetpu#812), and LiteRT is
+  newer; the builds at github.com/feranick/libedgetpu/releases track recent TF Lite.
 - PoseNet models with the ``PosenetDecoderOp`` custom op (the original HIIT PI's
   ``posenet_*_decoder*.tflite``) need Coral's ``posenet_decoder.so``: looked for next to the
   model file (also ``posenet_lib/<machine>/``), then on the library path. Without it: ModelError.
