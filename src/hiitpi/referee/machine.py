@@ -104,6 +104,10 @@ class PhaseMachine:
             self._pending = None
             return None
         candidate = self._candidate(features)
+        pending = self._pending
+        unknown = pending is not None and not any_fails(self.phases[pending].when, features, False)
+        if candidate is None and unknown:
+            return None  # the pending phase's features are unknown this frame: keep waiting
         if not self._debounced(candidate, t) or candidate is None:
             return None
         self.current, self._pending = candidate, None
