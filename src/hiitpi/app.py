@@ -68,6 +68,7 @@ class App:
         self.web: Flask | None = None
         self.server: Any = None  # waitress server
         self._server_thread: threading.Thread | None = None
+        self._server_stop = threading.Event()
 
     @property
     def port(self) -> int:
@@ -105,23 +106,31 @@ class App:
             )
         except OSError as exc:
             raise ConfigError(f"web.port: cannot listen on {cfg.host}:{cfg.port}: {exc}") from None
-        self._server_thread = threading.Thread(
-            target=self.server.run, name="hiitpi-web", daemon=True
-        )
+        self._server_stop.clear()
+        self._server_thread = threading.Thread(target=self._serve, name="hiitpi-web", daemon=True)
         self._server_thread.start()
         log.info("web server on %s:%d (%d threads)", cfg.host, self.port, cfg.threads)
 
-    def _stop_server(self) -> None:
+    def _serve(self) -> None:
+        """waitress's event loop, stopped from inside: no socket is closed under its feet."""
         from waitress import wasyncore
 
+        server = self.server
+        sockets = getattr(server, "map", None) or server._map
+        while not self._server_stop.is_set():
+            wasyncore.loop(timeout=0.2, map=sockets, count=1)
+        server.task_dispatcher.shutdown(timeout=3)  # open MJPEG streams end within WAIT_S
+        wasyncore.close_all(sockets)
+
+    def _stop_server(self) -> None:
         if self.web is not None:
             self.web.extensions["hiitpi_stopping"].set()  # open MJPEG streams end
-        if self.server is None:
-            return
-        self.server.task_dispatcher.shutdown(timeout=3)
-        wasyncore.close_all(getattr(self.server, "map", None) or self.server._map)
+        self._server_stop.set()
         if self._server_thread is not None:
-            self._server_thread.join(3)
+            self._server_thread.join(5)
+            self._server_thread = None
+        if self.web is not None:
+            self.web.extensions["hiitpi_frames"].close()
         self.server = None
 
     def stop(self) -> None:

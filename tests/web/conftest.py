@@ -29,8 +29,10 @@ def store() -> Iterator[RedisLiveStore]:
 
 
 @pytest.fixture
-def app(store: RedisLiveStore) -> Flask:
-    return create_app(store, Settings())
+def app(store: RedisLiveStore) -> Iterator[Flask]:
+    flask_app = create_app(store, Settings())
+    yield flask_app
+    flask_app.extensions["hiitpi_frames"].close()  # the frame reader ends before the store closes
 
 
 @pytest.fixture

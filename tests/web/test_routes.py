@@ -145,7 +145,10 @@ def test_viewers_share_one_store_read_per_frame(app: Flask, store: RedisLiveStor
     readers = [threading.Thread(target=read, args=(k,)) for k in range(3)]
     for t in readers:
         t.start()
-    time.sleep(0.3)  # every client is waiting (and subscribed) now
+    deadline = time.monotonic() + 5
+    while store.viewer_count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # each client subscribes to the hub, then registers as a viewer
+    time.sleep(0.3)  # and the hub's reader is blocked in its read (frames before it are skipped)
     for i in range(2):
         store.put_frame(f"jpeg-{i}".encode())
         time.sleep(0.15)

@@ -88,7 +88,7 @@ class RedisLiveStore:
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except redis.RedisError as exc:
+        except (redis.RedisError, OSError) as exc:  # OSError: a connection closed under us
             raise StoreError(f"Redis at {self.url or '?'} failed ({what}): {exc}") from None
 
     # --- state -----------------------------------------------------------------------------

@@ -68,6 +68,14 @@ class FrameHub:
             latest = self._latest
         return latest if latest is not None and latest[0] != previous_id else None
 
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the reader (``stopping`` must be set) and wait for it, before the store closes."""
+        self.stopping.set()
+        with self._cond:
+            reader = self._reader
+        if reader is not None:
+            reader.join(timeout)
+
     def _read(self) -> None:
         last: str | None = None
         while not self.stopping.is_set():
