@@ -15,6 +15,7 @@ import pytest
 from engine.clips import write_clip
 from hiitpi.app import App, public_url
 from hiitpi.config import Settings, SourceConfig, WebConfig
+from hiitpi.errors import SourceError
 
 
 def _free_port() -> int:
@@ -99,3 +100,12 @@ def test_public_url_uses_the_lan_address_for_all_interfaces() -> None:
     url = public_url("0.0.0.0", 8050)
     assert url.startswith("http://") and url.endswith(":8050/") and "0.0.0.0" not in url
     assert public_url("192.168.1.5", 80) == "http://192.168.1.5:80/"
+
+
+def test_a_failed_start_stops_what_was_started(tmp_path: Path) -> None:
+    settings = Settings(source=SourceConfig(uri=str(tmp_path / "missing.mp4")), data_dir=tmp_path)
+    app = App(settings, station="failed-start")
+    with pytest.raises(SourceError, match=r"missing\.mp4"):
+        app.start()
+    assert app.store is None and app.engine is None and app.server is None
+    assert not (tmp_path / "redis" / "redis.sock").exists()  # the embedded Redis was stopped
