@@ -1,0 +1,121 @@
+"""Alembic migrations shipped in the package; opening a store; errors that name the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from hiitpi.config import Settings, load_config
+from hiitpi.errors import StoreError
+from hiitpi.store import HistoryStore, database_url, open_history
+from hiitpi.store import db as store_db
+from hiitpi.store.models import Base
+
+from .conftest import BACKENDS
+
+TABLES = {"players", "sessions", "reps"}
+
+
+def _tables(store: HistoryStore) -> set[str]:
+    return set(inspect(store.engine).get_table_names())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrade_from_empty_to_head_then_down_to_base(
+    backend: str, fresh_url: Callable[[str], str]
+) -> None:
+    store = HistoryStore(fresh_url(backend), migrate=False)
+    try:
+        assert _tables(store) == set()
+        assert store_db.current_revision(store.engine) is None
+        store_db.upgrade(store.engine)
+        assert _tables(store) == TABLES | {"alembic_version"}
+        assert store_db.current_revision(store.engine) == store_db.head_revision() == "0001"
+        store.start_session("ann", "squat")
+        store_db.downgrade(store.engine, "base")
+        assert _tables(store) == {"alembic_version"}
+        assert store_db.current_revision(store.engine) is None
+        store_db.upgrade(store.engine)  # and up again
+        assert _tables(store) >= TABLES
+        assert store.list_players() == []
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migrations_match_the_models(backend: str, fresh_url: Callable[[str], str]) -> None:
+    with HistoryStore(fresh_url(backend)) as store, store.engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []
+
+
+def test_open_is_idempotent_and_reopens(db_url: str) -> None:
+    with HistoryStore(db_url) as a, HistoryStore(db_url) as b:
+        sid = a.start_session("ann", "squat")
+        assert b.get_session(sid) is not None
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    assert (store_db.MIGRATIONS_DIR / "env.py").is_file()
+    assert list((store_db.MIGRATIONS_DIR / "versions").glob("0001_*.py"))
+    cfg = store_db.alembic_config("sqlite://")
+    assert cfg.config_file_name is None  # no alembic.ini needed
+    assert cfg.get_main_option("script_location") == str(store_db.MIGRATIONS_DIR)
+
+
+def test_open_history_defaults_to_sqlite_under_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    assert database_url(settings).startswith("sqlite:///")
+    with open_history(settings) as store:
+        store.start_session("ann", "squat")
+    assert (tmp_path / "data" / "history.sqlite3").is_file()
+
+
+def test_open_history_uses_the_configured_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    settings = load_config(env={"HIITPI_DATABASE_URL": url})
+    with open_history(settings) as store:
+        assert store.url == url
+    assert (tmp_path / "elsewhere.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "hint"),
+    [
+        (
+            "postgresql+psycopg://hiitpi:s3cret@127.0.0.1:1/history",
+            "postgresql+psycopg://hiitpi:***@127.0.0.1:1/history",
+            "connecting",
+        ),
+        (  # plain postgresql:// means psycopg 3 (the driver shipped)
+            "postgresql://hiitpi:s3cret@127.0.0.1:1/history",
+            "postgresql+psycopg://hiitpi:***@127.0.0.1:1/history",
+            "connecting",
+        ),
+        ("mysql://root:s3cret@localhost/x", "mysql://root:***@localhost/x", "no driver"),
+        ("nope://u:s3cret@host/x", "nope://u:***@host/x", "no driver"),
+        ("not a url at all", "not a url at all", "not a valid SQLAlchemy URL"),
+        ("sqlite:////nonexistent-dir/h.db", "sqlite:////nonexistent-dir/h.db", "connecting"),
+    ],
+)
+def test_bad_urls_raise_store_error_without_password(url: str, shown: str, hint: str) -> None:
+    with pytest.raises(StoreError) as info:
+        HistoryStore(url)
+    message = str(info.value)
+    assert shown in message and hint in message
+    assert "s3cret" not in message
+    assert "\n" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # no chained trace
+
+
+def test_redact() -> None:
+    assert store_db.redact("postgresql://u:p%40ss@h/db") == "postgresql://u:***@h/db"
+    assert store_db.redact("sqlite:///x.db") == "sqlite:///x.db"
+    assert store_db.redact("garbage://u:pw@") in ("garbage://u:***@", "garbage://u:***@/")
