@@ -18,7 +18,8 @@ from hiitpi.evaluation import ClipResult, count_clip, read_manifest, report
 
 RECORDED = json.loads((Path(__file__).parent / "metrics.json").read_text())
 
-pytestmark = [pytest.mark.shared, pytest.mark.slow]
+# Computing the tracks without a cache runs the pose model on every clip (minutes).
+pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")
