@@ -11,10 +11,12 @@ from hiitpi.config import PoseConfig, Settings, SourceConfig
 from hiitpi.core.events import EventKind, WorkoutState
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.poses import track_for
+from hiitpi.engine.recorder import GUEST_PLAYER, SessionRecorder
 from hiitpi.live import Command, CommandKind, EngineStatus, RedisLiveStore
 from hiitpi.pose import build_estimator
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.sources import open_source
+from hiitpi.store import HistoryStore
 
 from .conftest import ReplayEstimator, wait_for
 
@@ -73,7 +75,9 @@ def test_standby_commands_and_render_only_when_watched(
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_counts_push_ups_live_and_stores_every_rep(store: RedisLiveStore, clips_dir: Path) -> None:
+def test_counts_push_ups_live_and_records_every_rep(
+    store: RedisLiveStore, clips_dir: Path, tmp_path: Path
+) -> None:
     clip = clips_dir / "push_up__venkat__1.mp4"
     cache = REPO / Settings().cache_dir
     track = track_for(clip, PoseConfig(), cache)  # the real model, run once and cached
@@ -82,9 +86,13 @@ def test_counts_push_ups_live_and_stores_every_rep(store: RedisLiveStore, clips_
     for tf in track:
         offline.update(tf.pose, tf.t)
 
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    recorder = SessionRecorder(history, station=store.station)
     settings = Settings(source=SourceConfig(uri=str(clip)))
     source = open_source(settings.source, paced=True)  # the file as a camera: native speed
-    engine = LiveEngine(source, ReplayEstimator(poses), store, settings, exercise="push_up")
+    engine = LiveEngine(
+        source, ReplayEstimator(poses), store, settings, exercise="push_up", recorder=recorder
+    )
     engine.start()
     try:
         snap = wait_for(store, lambda s: s.status.error is not None, timeout=30)  # clip ended
@@ -98,6 +106,21 @@ def test_counts_push_ups_live_and_stores_every_rep(store: RedisLiveStore, clips_
         assert snap.state.reps == offline.state.reps
     reps = [e for _, e in store.events() if e.kind is EventKind.REP]
     assert [e.index for e in reps] == list(range(1, snap.state.reps + 1))
+
+    # the history got every rep as it happened; "Done" (stop) closes the set with its pace
+    engine.stop_exercise()
+    try:
+        (session,) = history.player_history(GUEST_PLAYER)
+        timeline = history.session_timeline(session.id)
+    finally:
+        history.close()
+    assert (session.workout, session.reps, session.no_reps) == (
+        "push_up",
+        snap.state.reps,
+        snap.state.no_reps,
+    )
+    assert session.ended_at is not None and session.station == store.station
+    assert len(timeline) == snap.state.reps + snap.state.no_reps
 
 
 def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip: Path) -> None:

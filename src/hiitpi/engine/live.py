@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from hiitpi.config import Settings
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
@@ -35,6 +37,27 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 
 
+class SetRecorder(Protocol):
+    """Where finished and running sets go (``hiitpi.engine.recorder.SessionRecorder``).
+
+    Must not raise on a storage outage: the engine calls it from its frame loop.
+    """
+
+    def begin(
+        self,
+        player: str,
+        workout: str,
+        backend: str = "",
+        source: str = "",
+        *,
+        resume: bool = False,
+    ) -> int | None: ...
+
+    def on_events(self, events: Sequence[RepEvent]) -> None: ...
+
+    def end(self, state: WorkoutState | None = None) -> int | None: ...
+
+
 class LiveEngine:
     """Runs the live pipeline for one camera on its own thread; explicit ``start``/``stop``.
 
@@ -50,11 +73,13 @@ class LiveEngine:
         *,
         exercise: str | None = None,
         player: str = "",
+        recorder: SetRecorder | None = None,
     ) -> None:
         self.source = source
         self.estimator = estimator
         self.store = store
         self.settings = settings
+        self.recorder = recorder
         self.slot = LatestFrameSlot()
         self.capture = CaptureThread(source, self.slot)
         self.referee: Referee | None = None
@@ -112,22 +137,34 @@ class LiveEngine:
                 snap.state.reps,
                 snap.state.no_reps,
             )
-            self.start_exercise(snap.state.exercise)
+            self.start_exercise(snap.state.exercise, resume=True)
             self._base = snap.state
         else:
             self.state = snap.state
 
     # --- commands ----------------------------------------------------------------------------
-    def start_exercise(self, exercise_id: str) -> None:
-        """Referee ``exercise_id`` from the next frame, counting from zero."""
-        self.referee = Referee(load_exercise(exercise_id), self.settings.referee)
+    def start_exercise(self, exercise_id: str, *, resume: bool = False) -> None:
+        """Referee ``exercise_id`` from the next frame, counting from zero.
+
+        ``resume``: the set an interrupted engine left open goes on (history included).
+        """
+        referee = Referee(load_exercise(exercise_id), self.settings.referee)
+        if self.referee is not None:
+            self.stop_exercise()
+        self.referee = referee
         self.estimator.reset()
         self._base = None
         self.state = self.referee.state
         self.status = replace(self.status, active=True, error=None)
+        if self.recorder is not None:
+            s = self.status
+            self.recorder.begin(s.player, exercise_id, s.backend, s.source, resume=resume)
         log.info("started %s for %r", exercise_id, self.status.player)
 
     def stop_exercise(self) -> None:
+        """The set is done: stop refereeing, keep its last state on show, record it."""
+        if self.referee is not None and self.recorder is not None:
+            self.recorder.end(self.state)
         self.referee = None
         self._base = None
         self.status = replace(self.status, active=False)
@@ -198,7 +235,10 @@ class LiveEngine:
             ms = (time.perf_counter() - t0) * 1000.0
             state, events = self.referee.update(pose, frame.t)
             self.state = self._carry(state)
-            self._pending.extend(self._renumber(e) for e in events)
+            events = [self._renumber(e) for e in events]
+            self._pending.extend(events)
+            if self.recorder is not None:
+                self.recorder.on_events(events)
         score = pose.score if pose is not None else 0.0
         self.status = replace(
             self.status,
