@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,3 +121,29 @@ def test_redact() -> None:
     assert store_db.redact("postgresql://u:p%40ss@h/db") == "postgresql://u:***@h/db"
     assert store_db.redact("sqlite:///x.db") == "sqlite:///x.db"
     assert store_db.redact("garbage://u:pw@") in ("garbage://u:***@", "garbage://u:***@/")
+
+
+OPEN_AND_WRITE = (
+    "import sys\n"
+    "from hiitpi.store import HistoryStore\n"
+    "with HistoryStore(sys.argv[1]) as h:\n"
+    "    h.start_session(sys.argv[2], 'squat')\n"
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_processes_opening_a_new_database_at_once(
+    backend: str, fresh_url: Callable[[str], str]
+) -> None:
+    """Engine and web processes may both be first to open (and so migrate) a database."""
+    url = fresh_url(backend)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AND_WRITE, url, f"p{i}"], stderr=subprocess.PIPE
+        )
+        for i in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 3, errors
+    with HistoryStore(url) as store:
+        assert sorted(p.name for p in store.list_players()) == ["p0", "p1", "p2"]

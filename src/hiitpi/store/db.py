@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -131,9 +131,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
 def current_revision(engine: Engine) -> str | None:
     with translate(engine.url, "reading the schema version"), engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _current(conn)
 
 
 def upgrade(engine: Engine, revision: str = "head", *, attempts: int = 3) -> None:
@@ -150,6 +154,8 @@ def upgrade(engine: Engine, revision: str = "head", *, attempts: int = 3) -> Non
             with conn, translate(engine.url, f"migrating to {revision}"), conn.begin():
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+                if revision == "head" and _current(conn) == head_revision():
+                    return  # up to date: the usual case, and quiet
                 command.upgrade(alembic_config(engine.url, conn), revision)
             return
         except StoreError:
