@@ -115,6 +115,31 @@ def squat(p: float) -> Pose:
     return standing_side(_lerp(178.0, 85.0, p))
 
 
+def bicep_curl(p: float) -> Pose:
+    """Side view, standing, upper arm hanging: elbow 170 deg at p=0, 40 deg at p=1."""
+    body = standing_side()
+    elbow = _lerp(170.0, 40.0, p)
+    xy = body.xy.copy()
+    for side in ("LEFT", "RIGHT"):
+        sh = xy[K[f"{side}_SHOULDER"]]
+        el = sh + UPPER_ARM * _u(92.0)
+        xy[K[f"{side}_ELBOW"]] = el
+        xy[K[f"{side}_WRIST"]] = el + FOREARM * _u(elbow - 88.0)
+    return Pose(xy, body.conf.copy(), body.score, W, H)
+
+
+def sit_up(p: float) -> Pose:
+    """Side view, lying with bent knees: torso 8 deg from the floor at p=0, 75 deg at p=1."""
+    incline = _lerp(8.0, 75.0, p)
+    hip = np.array([300.0, FLOOR - 15.0])
+    sh = hip + T * _u(180.0 + incline)
+    knee = hip + THIGH * _u(-50.0)
+    ankle = knee + SHIN * _u(75.0)
+    el = sh + UPPER_ARM * _u(incline - 30.0)
+    wr = el + FOREARM * _u(incline + 150.0)
+    return _side_body(sh, hip, knee, ankle, el, wr)
+
+
 def _front(
     arms_deg: tuple[float, float],
     feet: float,
