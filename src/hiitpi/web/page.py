@@ -74,7 +74,8 @@ INDEX = """<!doctype html>
   document.querySelectorAll("form").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       e.preventDefault();
-      fetch(f.action, { method: "POST", body: new FormData(f),
+      // f.action would be the input named "action", not the URL
+      fetch(f.getAttribute("action"), { method: "POST", body: new FormData(f),
                         headers: { "Accept": "application/json" } })
         .then(function (r) { return r.json(); })
         .then(function (j) {
