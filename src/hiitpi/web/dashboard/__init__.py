@@ -1,0 +1,82 @@
+"""The Dash app on the Flask server: Welcome, Workout, Leaderboard, History and Status pages.
+
+``mount_dashboard(server, store, history, settings)`` adds the pages at ``/`` and a CSV export
+route, next to the server's own routes (``/videostream``, ``/api/*``, ``/healthz``), which it
+leaves alone. URLs that name no page, or an unknown workout (``/workout/<id>``), get a 404.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import dash
+from flask import Flask, Response, abort, request
+
+from hiitpi.live.base import LiveStore
+from hiitpi.web.dashboard import callbacks, pages
+from hiitpi.web.dashboard.context import Dashboard
+from hiitpi.web.dashboard.style import INDEX_STRING
+
+if TYPE_CHECKING:
+    from hiitpi.config import Settings
+    from hiitpi.store import HistoryStore
+
+__all__ = ["Dashboard", "mount_dashboard"]
+
+PAGE_PATHS = frozenset(href for href, _ in pages.LINKS)
+
+
+class _Dash(dash.Dash):
+    """Dash whose catch-all answers 404 for a URL that is not one of the pages."""
+
+    hiitpi: Dashboard
+
+    def index(self, *args: Any, **kwargs: Any) -> Any:
+        path = request.path.rstrip("/") or "/"
+        workout = path.removeprefix("/workout/") if path.startswith("/workout/") else None
+        if path not in PAGE_PATHS and not (workout and self.hiitpi.known(workout)):
+            abort(404)
+        return super().index(*args, **kwargs)
+
+
+def _filename(player: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", player).strip("_") or "player"
+    return f"hiitpi-{slug}.csv"
+
+
+def mount_dashboard(
+    server: Flask, store: LiveStore, history: HistoryStore | None, settings: Settings
+) -> dash.Dash:
+    """Mount the dashboard at ``/`` on ``server``; returns the Dash app."""
+    ctx = Dashboard(store=store, history=history, settings=settings)
+    app = _Dash(
+        __name__,
+        server=server,
+        url_base_pathname="/",
+        title="HIIT PI",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,  # works on a LAN without internet
+    )
+    app.hiitpi = ctx
+    app.index_string = INDEX_STRING
+    app.layout = pages.shell()
+    callbacks.register(app, ctx)
+
+    @server.get("/export/<path:player>.csv")
+    def export_csv(player: str) -> Response:
+        if history is None or player not in ctx.player_names():
+            abort(404)
+        return Response(
+            history.export_csv(player),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{_filename(player)}"'},
+        )
+
+    @server.get("/api/<path:_rest>")
+    def api_not_found(_rest: str) -> Response:
+        abort(404)  # not the dashboard's catch-all: unknown API paths stay JSON 404s
+
+    server.extensions["hiitpi_dashboard"] = app
+    return app

@@ -1,0 +1,233 @@
+"""Pure functions from store records to Plotly figures and display rows (no I/O, no clock).
+
+Plotly renders a few HTML tags inside trace names, tick labels and hover text, so every text
+that a user typed (a player name, a no-rep reason) goes through :func:`plot_text` first and is
+shown literally. Dash text children need no such care: React escapes them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from hiitpi.core.events import EventKind
+from hiitpi.live.base import Metric
+from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+
+LIVE_POINTS = 300  # points kept on the live chart (~10 s at 30 fps)
+REP_COLOR = "#2ca02c"
+NO_REP_COLOR = "#d62728"
+_BASE_LAYOUT: dict[str, Any] = {
+    "template": "plotly_white",
+    "margin": {"l": 50, "r": 50, "t": 40, "b": 40},
+    "legend": {"orientation": "h", "y": -0.2},
+}
+
+
+def plot_text(text: str) -> str:
+    """``text`` safe for Plotly labels: ``<``, ``>`` and ``&`` become entities, shown as typed."""
+    return html.escape(text, quote=False)
+
+
+def label_of(workout: str, labels: Mapping[str, str]) -> str:
+    return labels.get(workout, workout)
+
+
+# --- formatting ------------------------------------------------------------------------------
+def fmt_elapsed(seconds: float | None) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour); ``-`` when unknown."""
+    if seconds is None or seconds < 0:
+        return "-"
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fmt_pace(pace: float | None) -> str:
+    """Reps per 30 s with one decimal; ``/`` before there is a pace (as the original showed)."""
+    return "/" if not pace else f"{pace:.1f}"
+
+
+def fmt_share(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
+
+
+def fmt_when(when: datetime | None) -> str:
+    """Local time, to the minute."""
+    return "-" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+# --- live chart --------------------------------------------------------------------------------
+def live_figure() -> go.Figure:
+    """The empty live chart: inference ms (left axis) and pose score (right axis, 0-1)."""
+    fig = go.Figure(
+        [
+            go.Scatter(x=[], y=[], name="inference (ms)", mode="lines", line={"color": "#1f77b4"}),
+            go.Scatter(
+                x=[], y=[], name="pose score", mode="lines", yaxis="y2", line={"color": "#ff7f0e"}
+            ),
+        ]
+    )
+    fig.update_layout(
+        **_BASE_LAYOUT,
+        height=260,
+        uirevision="live",
+        xaxis={"title": "t (s)"},
+        yaxis={"title": "ms", "rangemode": "tozero"},
+        yaxis2={"title": "score", "overlaying": "y", "side": "right", "range": [0, 1]},
+    )
+    return fig
+
+
+def metrics_extend(
+    metrics: Sequence[Metric], max_points: int = LIVE_POINTS
+) -> tuple[dict[str, list[list[float]]], list[int], int] | None:
+    """The ``extendData`` value that appends ``metrics`` to :func:`live_figure`; None if empty."""
+    if not metrics:
+        return None
+    xs = [round(m.t, 3) for m in metrics]
+    data = {
+        "x": [xs, xs],
+        "y": [
+            [round(m.inference_ms, 2) for m in metrics],
+            [round(m.pose_score, 3) for m in metrics],
+        ],
+    }
+    return data, [0, 1], max_points
+
+
+# --- leaderboard -------------------------------------------------------------------------------
+def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.Figure:
+    """Stacked bars: total good reps per player (x), one segment per workout (as the original)."""
+    totals = list(totals)
+    players = list(dict.fromkeys(t.player for t in totals))  # keeps the store's ranking
+    fig = go.Figure()
+    for workout in sorted({t.workout for t in totals}):
+        by_player = {t.player: t.reps for t in totals if t.workout == workout}
+        fig.add_bar(
+            name=plot_text(label_of(workout, labels)),
+            x=[plot_text(p) for p in players],
+            y=[by_player.get(p, 0) for p in players],
+        )
+    fig.update_layout(
+        **_BASE_LAYOUT,
+        barmode="stack",
+        title="Good reps, last 7 days",
+        yaxis={"title": "reps"},
+        xaxis={"type": "category"},
+        height=360,
+    )
+    if not totals:
+        fig.add_annotation(text="No workouts in the last 7 days", showarrow=False)
+    return fig
+
+
+def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
+    """A workout board for display: rank, player, best set, best pace, good share, sessions."""
+    return [
+        {
+            "rank": str(i),
+            "player": r.player,
+            "best": f"{r.best_reps} ({fmt_when(r.best_session_at)})",
+            "best_pace": fmt_pace(r.best_pace),
+            "good_share": fmt_share(r.good_share),
+            "sessions": str(r.sessions),
+        }
+        for i, r in enumerate(rows, 1)
+    ]
+
+
+# --- history -----------------------------------------------------------------------------------
+def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]) -> go.Figure:
+    """A player's sessions over time: good reps (top) and pace per 30 s (bottom), per workout."""
+    sessions = list(sessions)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    for workout in sorted({s.workout for s in sessions}):
+        mine = [s for s in sessions if s.workout == workout]
+        name = plot_text(label_of(workout, labels))
+        xs = [s.started_at for s in mine]
+        fig.add_scatter(
+            x=xs, y=[s.reps for s in mine], name=name, legendgroup=workout, mode="lines+markers",
+            row=1, col=1,
+        )  # fmt: skip
+        fig.add_scatter(
+            x=xs, y=[s.pace for s in mine], name=name, legendgroup=workout, showlegend=False,
+            mode="lines+markers", line={"dash": "dot"}, row=2, col=1,
+        )  # fmt: skip
+    fig.update_layout(**_BASE_LAYOUT, height=420, title="Sessions over time")
+    fig.update_yaxes(title_text="good reps", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="pace /30 s", rangemode="tozero", row=2, col=1)
+    return fig
+
+
+def session_rows(sessions: Iterable[SessionSummary], labels: Mapping[str, str]) -> list[dict]:
+    """A player's sessions for display, newest first."""
+    return [
+        {
+            "id": s.id,
+            "when": fmt_when(s.started_at),
+            "workout": label_of(s.workout, labels),
+            "reps": s.reps,
+            "no_reps": s.no_reps,
+            "pace": fmt_pace(s.pace),
+            "duration": fmt_elapsed(s.duration_s),
+            "status": s.status,
+        }
+        for s in sorted(sessions, key=lambda s: (s.started_at, s.id), reverse=True)
+    ]
+
+
+def timeline_figure(records: Iterable[RepRecord]) -> go.Figure:
+    """Every attempt of a session: a bar from its start to its end, green rep / red no-rep."""
+    records = list(records)
+    fig = go.Figure()
+    for kind, name, color in (
+        (EventKind.REP, "rep", REP_COLOR),
+        (EventKind.NO_REP, "no-rep", NO_REP_COLOR),
+    ):
+        mine = [r for r in records if r.kind is kind]
+        fig.add_bar(
+            name=name,
+            x=[r.duration for r in mine],
+            base=[r.t_start for r in mine],
+            y=[f"{name} {r.index}" for r in mine],
+            orientation="h",
+            marker={"color": color},
+            hovertext=[plot_text(_hover(r)) for r in mine],
+            hoverinfo="text",
+        )
+    fig.update_layout(
+        **_BASE_LAYOUT,
+        title="Rep timeline",
+        xaxis={"title": "t (s)"},
+        yaxis={"autorange": "reversed", "type": "category"},
+        height=max(220, 28 * len(records) + 120),
+        barmode="overlay",
+    )
+    return fig
+
+
+def _hover(r: RepRecord) -> str:
+    text = f"t {r.t:.1f} s, {r.duration:.2f} s, quality {r.quality:.2f}"
+    return f"{text}: {r.reason}" if r.reason else text
+
+
+def timeline_rows(records: Iterable[RepRecord]) -> list[dict[str, str]]:
+    """Every rep and no-rep: time, duration, quality and the reason a no-rep did not count."""
+    return [
+        {
+            "kind": "rep" if r.kind is EventKind.REP else "no-rep",
+            "index": str(r.index),
+            "t": f"{r.t:.1f}",
+            "duration": f"{r.duration:.2f}",
+            "quality": f"{r.quality:.2f}",
+            "reason": r.reason or "",
+        }
+        for r in records
+    ]

@@ -1,0 +1,148 @@
+"""Figures and display rows are pure: records in, Plotly figures and text out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hiitpi.core.events import EventKind
+from hiitpi.live.base import Metric
+from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.web.dashboard import figures as F
+
+from .conftest import EVIL, NOW
+
+LABELS = {"push_up": "Push Ups", "squat": "Squats"}
+
+
+def _session(
+    i: int, workout: str, reps: int, pace: float | None, minutes: float = 1
+) -> SessionSummary:
+    start = NOW + timedelta(days=i)
+    return SessionSummary(
+        id=i, player=EVIL, workout=workout, started_at=start,
+        ended_at=start + timedelta(minutes=minutes), reps=reps, no_reps=1, pace=pace,
+        backend="mediapipe", source="cam", status="done", station="default",
+    )  # fmt: skip
+
+
+def _rep(kind: EventKind, index: int, t: float, reason: str | None = None) -> RepRecord:
+    return RepRecord(
+        session_id=1, kind=kind, index=index, t=t, t_start=t - 1.5, duration=1.5, quality=0.8,
+        rom=1.0, reason_code="x" if reason else None, reason=reason, recorded_at=NOW,
+    )  # fmt: skip
+
+
+def test_plot_text_shows_markup_as_typed() -> None:
+    assert F.plot_text(EVIL) == "&lt;svg/onload=alert()&gt;"
+    assert F.plot_text("Tom & Jerry") == "Tom &amp; Jerry"
+    assert F.plot_text("Ann") == "Ann"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (-1, "-"), (0, "0:00"), (59.9, "0:59"), (61, "1:01"), (3725, "1:02:05")],
+)
+def test_fmt_elapsed(seconds: float | None, text: str) -> None:
+    assert F.fmt_elapsed(seconds) == text
+
+
+@pytest.mark.parametrize(("pace", "text"), [(None, "/"), (0.0, "/"), (12.345, "12.3")])
+def test_fmt_pace(pace: float | None, text: str) -> None:
+    assert F.fmt_pace(pace) == text
+
+
+def test_fmt_share_and_when() -> None:
+    assert F.fmt_share(None) == "-" and F.fmt_share(0.755) == "76%"
+    assert F.fmt_when(None) == "-" and F.fmt_when(NOW).startswith("2026-11-")
+
+
+def test_live_figure_has_two_traces_on_two_axes() -> None:
+    fig = F.live_figure()
+    assert [t.name for t in fig.data] == ["inference (ms)", "pose score"]
+    assert fig.data[1].yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+    assert fig.layout.uirevision == "live"  # zoom survives the extends
+
+
+def test_metrics_extend_appends_both_traces_and_caps_points() -> None:
+    assert F.metrics_extend([]) is None
+    data, traces, cap = F.metrics_extend(
+        [Metric(1.0, 20.123, 0.91234), Metric(1.033, 22.0, 0.5)], max_points=50
+    )
+    assert traces == [0, 1] and cap == 50
+    assert data["x"] == [[1.0, 1.033], [1.0, 1.033]]
+    assert data["y"] == [[20.12, 22.0], [0.912, 0.5]]
+
+
+def test_week_figure_stacks_good_reps_per_player_and_workout() -> None:
+    totals = [
+        WeeklyTotal("Bob", "push_up", 10, 1, 2),
+        WeeklyTotal("Bob", "squat", 5, 0, 1),
+        WeeklyTotal(EVIL, "squat", 7, 2, 1),
+    ]
+    fig = F.week_figure(totals, LABELS)
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == ["Push Ups", "Squats"]
+    players = ["Bob", "&lt;svg/onload=alert()&gt;"]
+    assert all(list(t.x) == players for t in fig.data)
+    assert list(fig.data[0].y) == [10, 0] and list(fig.data[1].y) == [5, 7]
+    assert not fig.layout.annotations
+
+
+def test_week_figure_says_when_empty() -> None:
+    fig = F.week_figure([], LABELS)
+    assert not fig.data and "No workouts" in fig.layout.annotations[0].text
+
+
+def test_board_rows_rank_and_format() -> None:
+    rows = F.board_rows(
+        [
+            BoardRow(EVIL, 3, 30, 10, 15, 7, NOW, 12.25),
+            BoardRow("Bob", 1, 5, 0, 5, 9, NOW, None),
+        ]
+    )
+    assert [r["rank"] for r in rows] == ["1", "2"]
+    assert rows[0]["player"] == EVIL  # escaped by React where it is shown, not here
+    assert rows[0]["best"].startswith("15 (") and rows[0]["best_pace"] == "12.2"
+    assert rows[0]["good_share"] == "75%" and rows[1]["best_pace"] == "/"
+
+
+def test_history_figure_has_reps_and_pace_per_workout() -> None:
+    sessions = [
+        _session(0, "push_up", 10, 8.0),
+        _session(1, "squat", 4, None),
+        _session(2, "push_up", 12, 9.5),
+    ]
+    fig = F.history_figure(sessions, LABELS)
+    names = [(t.name, t.yaxis) for t in fig.data]
+    assert names == [("Push Ups", "y"), ("Push Ups", "y2"), ("Squats", "y"), ("Squats", "y2")]
+    assert list(fig.data[0].y) == [10, 12] and list(fig.data[1].y) == [8.0, 9.5]
+
+
+def test_session_rows_newest_first() -> None:
+    rows = F.session_rows(
+        [_session(0, "push_up", 10, 8.0, 2.5), _session(1, "squat", 4, None)], LABELS
+    )
+    assert [r["id"] for r in rows] == [1, 0]
+    assert rows[1]["workout"] == "Push Ups" and rows[1]["duration"] == "2:30"
+    assert rows[0]["pace"] == "/"
+
+
+def test_timeline_shows_every_attempt_with_its_reason() -> None:
+    records = [
+        _rep(EventKind.REP, 1, 2.0),
+        _rep(EventKind.NO_REP, 1, 4.0, f"not deep enough {EVIL}"),
+        _rep(EventKind.REP, 2, 6.0),
+    ]
+    fig = F.timeline_figure(records)
+    rep, no_rep = fig.data
+    assert list(rep.y) == ["rep 1", "rep 2"] and list(rep.base) == [0.5, 4.5]
+    assert list(no_rep.y) == ["no-rep 1"] and list(no_rep.x) == [1.5]
+    assert "<svg" not in no_rep.hovertext[0] and "&lt;svg" in no_rep.hovertext[0]
+    rows = F.timeline_rows(records)
+    assert [r["kind"] for r in rows] == ["rep", "no-rep", "rep"]
+    assert rows[1] == {
+        "kind": "no-rep", "index": "1", "t": "4.0", "duration": "1.50", "quality": "0.80",
+        "reason": f"not deep enough {EVIL}",
+    }  # fmt: skip
