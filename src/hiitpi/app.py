@@ -1,7 +1,8 @@
 """Composition root: build the live app from the config, start in order, stop in reverse.
 
-live store (Redis, embedded unless HIITPI_REDIS_URL) -> video source -> pose estimator ->
-live engine (referee inside; the one writer) -> web server (waitress, multi-threaded so MJPEG
+live store (Redis, embedded unless HIITPI_REDIS_URL) -> history (SQLAlchemy; SQLite file unless
+HIITPI_DATABASE_URL) -> video source -> pose estimator -> live engine (referee inside; the one
+writer; records every rep as it happens) -> web server (waitress, multi-threaded so MJPEG
 streams never block other requests).
 """
 
@@ -18,11 +19,13 @@ from flask import Flask
 
 from hiitpi.config import Settings
 from hiitpi.engine.live import LiveEngine
+from hiitpi.engine.recorder import SessionRecorder
 from hiitpi.errors import ConfigError
 from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
 from hiitpi.pose import PoseEstimator, build_estimator
 from hiitpi.referee import load_exercise
 from hiitpi.sources import VideoSource, open_source
+from hiitpi.store import HistoryStore, open_history
 from hiitpi.web import create_app
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class App:
         self.exercise = exercise
         self.station = station
         self.store: RedisLiveStore | None = None
+        self.history: HistoryStore | None = None
         self.source: VideoSource | None = None
         self.estimator: PoseEstimator | None = None
         self.engine: LiveEngine | None = None
@@ -84,10 +88,17 @@ class App:
             load_exercise(self.exercise)  # an unknown id fails before anything opens
         try:
             self.store = open_live_store(self.settings, self.station)
+            self.history = open_history(self.settings)
+            recorder = SessionRecorder(self.history, station=self.station)
             self.source = open_source(self.settings.source, paced=True)
             self.estimator = build_estimator(self.settings.pose)
             self.engine = LiveEngine(
-                self.source, self.estimator, self.store, self.settings, exercise=self.exercise
+                self.source,
+                self.estimator,
+                self.store,
+                self.settings,
+                exercise=self.exercise,
+                recorder=recorder,
             )
             self.engine.start()
             self.web = create_app(self.store, self.settings)
@@ -145,6 +156,9 @@ class App:
         if self.source is not None:
             self.source.close()
             self.source = None
+        if self.history is not None:
+            self.history.close()  # a set still open stays active: the next start resumes it
+            self.history = None
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from engine.clips import write_clip
 from hiitpi.app import App, public_url
 from hiitpi.config import Settings, SourceConfig, WebConfig
+from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.errors import SourceError
 
 
@@ -54,6 +56,24 @@ def _get_json(port: int, path: str) -> tuple[int, dict]:
     return resp.status, body
 
 
+def _post_json(port: int, body: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", "/api/command", json.dumps(body), {"Content-Type": "application/json"})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def _wait_status(port: int, pred: Callable[[dict], bool], timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = _get_json(port, "/api/status")[1]
+        if pred(body) or time.monotonic() > deadline:
+            assert pred(body), body
+            return body
+        time.sleep(0.05)
+
+
 @pytest.mark.model
 def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "clip.mp4", frames=60)
@@ -88,6 +108,15 @@ def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
         assert body["engine_running"] and body["redis"]["ok"]
         assert body["source"] == str(clip) and body["backend"].startswith("mediapipe")
         assert _get_json(app.port, "/healthz")[0] == 200
+
+        # a set started and stopped from the web is recorded in the history database
+        assert _post_json(app.port, {"action": "start", "exercise": "squat"}) == 202
+        _wait_status(app.port, lambda s: s["active"] and s["workout"] == "squat")
+        assert _post_json(app.port, {"action": "stop"}) == 202
+        _wait_status(app.port, lambda s: not s["active"])
+        assert app.history is not None
+        (session,) = app.history.player_history(GUEST_PLAYER)
+        assert session.workout == "squat" and session.ended_at is not None
     finally:
         t0 = time.monotonic()
         app.stop()
