@@ -140,6 +140,26 @@ def sit_up(p: float) -> Pose:
     return _side_body(sh, hip, knee, ankle, el, wr)
 
 
+def mountain_climber(left: float, right: float) -> Pose:
+    """A high plank; each side's progress drives that knee in (hip angle 175 -> 70 deg)."""
+    body = push_up(0.0)
+    xy = body.xy.copy()
+    for side, drive in (("LEFT", left), ("RIGHT", right)):
+        hip = xy[K[f"{side}_HIP"]]
+        base = math.degrees(math.atan2(*(xy[K[f"{side}_ANKLE"]] - hip)[::-1]))
+        knee = hip + THIGH * _u(base - 105.0 * drive)
+        xy[K[f"{side}_KNEE"]] = knee
+        xy[K[f"{side}_ANKLE"]] = knee + SHIN * _u(base - 20.0 * drive)
+    return Pose(xy, body.conf.copy(), body.score, W, H)
+
+
+def burpee(p: float) -> Pose:
+    """Standing (p=0) -> squat (p=0.5) -> high plank (p>=0.75)."""
+    if p < 0.75:
+        return standing_side(_lerp(178.0, 80.0, min(p / 0.5, 1.0)))
+    return push_up(0.0)
+
+
 def _front(
     arms_deg: tuple[float, float],
     feet: float,

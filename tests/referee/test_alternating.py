@@ -12,7 +12,9 @@ from hiitpi.referee import Referee, load_exercise
 from . import skeleton as sk
 
 
-def taps(n: int, period: float, depth: float = 1.0, lead: float = 1.0) -> sk.Frames:
+def taps(
+    n: int, period: float, depth: float = 1.0, lead: float = 1.0, pose_at: object = sk.toe_tap
+) -> sk.Frames:
     """``n`` taps alternating left, right, ...; each tap takes ``period`` seconds."""
     fps = 30.0
     total = lead + n * period + 1.0
@@ -24,7 +26,7 @@ def taps(n: int, period: float, depth: float = 1.0, lead: float = 1.0) -> sk.Fra
         if 0 <= k < n:
             lift = depth * float(np.sin(np.pi * phase / period))
         left, right = (lift, 0.0) if int(k) % 2 == 0 else (0.0, lift)
-        frames.append((t, sk.toe_tap(left, right)))
+        frames.append((t, pose_at(left, right)))  # type: ignore[operator]
     return frames
 
 
@@ -65,3 +67,17 @@ def test_high_knees_use_the_same_machinery() -> None:
     """A toe-tap sequence driven higher is a high-knees set (every knee drive counts)."""
     ref = sk.feed(Referee(load_exercise("high_knees")), sk.noisy(taps(10, 0.5, depth=2.0)))
     assert ref.state.reps == 10
+
+
+@pytest.mark.parametrize("period", [0.3, 0.5, 1.5])
+def test_mountain_climber_every_knee_drive_counts(period: float) -> None:
+    frames = sk.noisy(taps(12, period, pose_at=sk.mountain_climber), sigma=1.0, drop_frame=0.05)
+    ref = sk.feed(Referee(load_exercise("mountain_climber")), frames)
+    assert (ref.state.reps, ref.state.no_reps) == (12, 0)
+
+
+def test_mountain_climber_short_drives_are_no_reps() -> None:
+    frames = sk.noisy(taps(4, 0.6, depth=0.6, pose_at=sk.mountain_climber), sigma=0.5)
+    ref = sk.feed(Referee(load_exercise("mountain_climber")), frames)
+    assert ref.state.reps == 0
+    assert [e.reason_code for e in ref.events] == ["knee_not_in"] * 4
