@@ -90,7 +90,9 @@ def test_picks_the_most_accurate_backend_that_keeps_30_fps():
     # Afterwards every frame goes to the chosen backend only.
     calls = backends["lite"].calls
     est.estimate(frame(1))
-    assert backends["lite"].calls == calls + 1 and backends["full"].calls == auto.WARMUP + 5
+    assert (
+        backends["lite"].calls == calls + 1 and backends["full"].calls == auto.WARMUP + auto.TIMED
+    )
 
 
 def test_a_backend_that_cannot_load_is_skipped_with_its_reason():

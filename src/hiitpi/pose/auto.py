@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODELS_DIR = Path.home() / ".local" / "share" / "hiitpi" / "models"
 TARGET_FPS = 30.0
 HEADROOM = 0.8  # the model may use 80 % of the frame interval; decoding, referee, drawing the rest
-WARMUP = 2
-TIMED = 5
+WARMUP = 3
+TIMED = 8
 
 
 @dataclass(frozen=True, slots=True)
