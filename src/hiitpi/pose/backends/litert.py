@@ -150,6 +150,27 @@ def _delegates(cfg: PoseConfig, model_path: Path, blob: bytes) -> list[Any]:
     return delegates
 
 
+def _model_kind(
+    inp: dict[str, Any], outputs: list[dict[str, Any]], has_decoder_op: bool, name: str
+) -> tuple[int, int, bool]:
+    """(input height, input width, is PoseNet) after checking the model's tensors."""
+    shape = tuple(int(s) for s in inp["shape"])
+    if len(shape) != 4 or shape[0] != 1 or shape[3] != 3:
+        raise ModelError(
+            f"pose.model_path: {name}: expected an image input (1, h, w, 3), got {shape}"
+        )
+    posenet = has_decoder_op and len(outputs) == 4
+    out_shape = tuple(int(s) for s in outputs[0]["shape"])
+    if not posenet and (len(outputs) != 1 or out_shape != (1, 1, 17, 3)):
+        raise ModelError(
+            f"pose.model_path: {name} is not a single-pose MoveNet model (expected one output "
+            f"of shape (1, 1, 17, 3), got {out_shape}); multi-pose MoveNet is not supported"
+        )
+    if not posenet and shape[1] != shape[2]:
+        raise ModelError(f"pose.model_path: MoveNet input must be square, got {shape}")
+    return shape[1], shape[2], posenet
+
+
 class LiteRTEstimator:
     """MoveNet single-pose (with crop tracking) or a PoseNet decoder model, in frame pixels."""
 
@@ -175,30 +196,16 @@ class LiteRTEstimator:
             raise ModelError(f"cannot load {model_path.name} with LiteRT: {exc}") from None
         self._input = self._interp.get_input_details()[0]
         self._outputs = self._interp.get_output_details()
-        shape = tuple(int(s) for s in self._input["shape"])
-        if len(shape) != 4 or shape[0] != 1 or shape[3] != 3:
-            raise ModelError(
-                f"pose.model_path: {model_path.name}: expected an image input (1, h, w, 3), "
-                f"got {shape}"
-            )
-        self._in_h, self._in_w = shape[1], shape[2]
-        self._posenet = len(self._outputs) == 4 and POSENET_OP in blob
-        out_shape = tuple(int(s) for s in self._outputs[0]["shape"])
-        if not self._posenet and (len(self._outputs) != 1 or out_shape != (1, 1, 17, 3)):
-            raise ModelError(
-                f"pose.model_path: {model_path.name} is not a single-pose MoveNet model "
-                f"(expected one output of shape (1, 1, 17, 3), got {out_shape}); multi-pose "
-                "MoveNet is not supported"
-            )
-        if not self._posenet and self._in_h != self._in_w:
-            raise ModelError(f"pose.model_path: MoveNet input must be square, got {shape}")
+        self._in_h, self._in_w, self._posenet = _model_kind(
+            self._input, self._outputs, POSENET_OP in blob, model_path.name
+        )
         tpu = "-edgetpu" if cfg.delegate == "edgetpu" else ""
         if self._posenet:
             self.name = f"posenet-{self._in_w}x{self._in_h}{tpu}"
         else:
             self.name = f"movenet-{MOVENET_NAMES.get(self._in_w, str(self._in_w))}{tpu}"
         self._crop: CropRegion | None = None
-        log.info("%s: %s, input %s %s", self.name, model_path, shape, self._input["dtype"])
+        log.info("%s: %s, input %s", self.name, model_path, self._input["dtype"])
 
     # -- tensors ---------------------------------------------------------------------------
 
