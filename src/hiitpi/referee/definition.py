@@ -161,6 +161,18 @@ class Rom(_Model):
 
 
 class ExerciseDefinition(_Model):
+    """One exercise. Times are seconds, angles degrees, lengths torso lengths.
+
+    - ``required``: alternative keypoint groups; counting needs one group visible.
+    - ``start``: the pose that arms counting (held ``hold_s``); ``guard``: posture that must
+      keep holding while armed (may fail for ``grace_s`` before the referee disarms).
+    - ``phases``: phase 0 is the start/rest phase; a rep passes every later phase in order.
+      ``count_at = "return"`` counts on coming back to phase 0, ``"turn"`` on reaching the last.
+    - ``attempt``: any of these makes a movement an attempt (a no-rep if it misses a phase).
+    - ``min_rep_s`` / ``max_rep_s``: bounds on the time spent away from phase 0 (up to the
+      last phase for ``turn``); ``lost_s``: how long joints may vanish before disarming.
+    """
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     kind: Literal["reps", "hold"] = "reps"
