@@ -22,18 +22,23 @@ from .conftest import BACKENDS, no_rep, rep
 
 CHILD = textwrap.dedent(
     """
-    import os, signal, sys
+    import os, signal, sys, time
     from hiitpi.core.events import EventKind, RepEvent
     from hiitpi.engine.recorder import SessionRecorder
     from hiitpi.store import HistoryStore
 
     recorder = SessionRecorder(HistoryStore(sys.argv[1]), station="kitchen")
-    sid = recorder.begin("crash test", "push_up", "fake", "clip.mp4")
+    recorder.begin("crash test", "push_up", "fake", "clip.mp4")
     for i in range(1, 4):
         recorder.on_events([RepEvent(EventKind.REP, i, 2.0 * i, 2.0 * i - 1, 1.0, 0.9, 1.0)])
     recorder.on_events([RepEvent(EventKind.NO_REP, 1, 7.0, 6.0, 1.0, 0.2, 0.5, "shallow", "x")])
-    print(sid, flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)  # the engine dies mid-set
+    # give the writer thread the few milliseconds a commit takes (as the next frames would)
+    for _ in range(500):
+        if recorder.backlog == 0 and recorder.session_id is not None:
+            break
+        time.sleep(0.01)
+    print(recorder.session_id, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the engine dies mid-set: no end(), no cleanup
     """
 )
 
@@ -81,9 +86,11 @@ def test_a_restarted_engine_resumes_the_set(backend: str, fresh_url: Callable[[s
     sid = _crash_mid_set(url)
     with HistoryStore(url) as after:
         recorder = SessionRecorder(after, station="kitchen")
-        assert recorder.begin("crash test", "push_up", resume=True) == sid
+        recorder.begin("crash test", "push_up", resume=True)
         # the engine renumbers after resuming; an event sent twice is stored once
         recorder.on_events([rep(3, 6.0), rep(4, 9.0), no_rep(2, 10.0)])
-        assert recorder.end() == sid
+        assert recorder.flush() and recorder.session_id == sid
+        recorder.end()
+        assert recorder.close()
         s = after.get_session(sid)
         assert s is not None and (s.status, s.reps, s.no_reps) == ("done", 4, 2)

@@ -141,9 +141,9 @@ def test_processes_opening_a_new_database_at_once(
         subprocess.Popen(
             [sys.executable, "-c", OPEN_AND_WRITE, url, f"p{i}"], stderr=subprocess.PIPE
         )
-        for i in range(3)
+        for i in range(2)
     ]
     errors = [p.communicate(timeout=120)[1].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0] * 3, errors
+    assert [p.returncode for p in procs] == [0] * 2, errors
     with HistoryStore(url) as store:
-        assert sorted(p.name for p in store.list_players()) == ["p0", "p1", "p2"]
+        assert sorted(p.name for p in store.list_players()) == ["p0", "p1"]

@@ -174,14 +174,24 @@ class HistoryStore:
         return True
 
     def finish_session(
-        self, session_id: int, pace: float | None, *, ended_at: datetime | None = None
+        self,
+        session_id: int,
+        pace: float | None,
+        *,
+        ended_at: datetime | None = None,
+        status: SessionStatus = SessionStatus.DONE,
     ) -> SessionSummary:
-        """Mark the session ``done`` with its final pace (reps per 30 s). KeyError if unknown."""
+        """Close the session as ``done`` (or ``interrupted``) with its final pace (reps per 30 s).
+
+        KeyError if unknown.
+        """
+        if status is SessionStatus.ACTIVE:
+            raise ValueError("a finished session is done or interrupted, not active")
         with self._tx("finishing a session") as s:
             row = s.get(WorkoutSession, session_id)
             if row is None:
                 raise KeyError(f"no session {session_id}")
-            row.status = SessionStatus.DONE.value
+            row.status = SessionStatus(status).value
             row.ended_at = _aware(ended_at)
             row.pace = pace
             s.flush()
