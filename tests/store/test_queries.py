@@ -155,6 +155,7 @@ def test_workout_board_unfinished_sessions_have_no_pace(
         ("carol", 3, None, 0.75),
     ]
     assert gym_store.workout_boards("plank", NOW) == []
+    assert gym_store.workouts() == ["lunge", "push_up", "squat"]
 
 
 def test_workout_board_ties(history: HistoryStore) -> None:

@@ -111,6 +111,12 @@ def player_history(s: Session, name: str) -> list[SessionSummary]:
     return [summary(row, player) for row, player in rows]
 
 
+def workouts(s: Session) -> list[str]:
+    return list(
+        s.scalars(select(WorkoutSession.workout).distinct().order_by(WorkoutSession.workout))
+    )
+
+
 def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
     """Sessions started in [now - 7 days, now], every status (an interrupted set's reps count).
 

@@ -261,6 +261,11 @@ class HistoryStore:
         with self._tx("reading the leaderboard") as s:
             return queries.leaderboard_week(s, _aware(now))
 
+    def workouts(self) -> list[str]:
+        """Ids of the workouts anyone has a session of, by name (the boards to show)."""
+        with self._tx("listing workouts") as s:
+            return queries.workouts(s)
+
     def workout_boards(
         self, workout: str, now: datetime | None = None, *, days: int | None = 7
     ) -> list[BoardRow]:
