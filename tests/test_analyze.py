@@ -76,3 +76,14 @@ def test_model_run_writes_track_and_video_that_replay_to_the_same_count(clips_di
     again = analyze(str(clip), "-e", "push_up", cache=cache)  # second run: from the cache
     assert again["pose_cache"] is True
     assert again["reps"] == report["reps"]
+
+
+def test_auto_backend_reports_its_choice_and_is_never_cached(shared_dir, clips_dir, tmp_path):
+    """auto's pick depends on this machine's speed at probe time: caching it would be wrong."""
+    clip = clips_dir / "jumping_jacks__kaiakol__1.mp4"
+    args = (str(clip), "-e", "jumping_jacks", "--backend", "auto")
+    models = ("--model", str(shared_dir / "models"))
+    report = analyze(*args, *models, cache=tmp_path)
+    assert report["backend"] not in ("auto", "")
+    assert report["pose_cache"] is False
+    assert not list(tmp_path.rglob("*.jsonl"))

@@ -11,7 +11,7 @@ from typing import Any
 from hiitpi.config import Settings
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
-from hiitpi.engine.poses import estimate_frames, read_frames, settings_key
+from hiitpi.engine.poses import cacheable, estimate_frames, read_frames, settings_key
 from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, read_track
 from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
@@ -79,10 +79,14 @@ def referee_over(
 
 def _frames_and_poses(
     video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
-) -> tuple[Iterator[tuple[Frame | None, TrackFrame]], str, bool, float]:
-    """(frame, track frame) pairs from the cache or the model; images only when needed."""
+) -> tuple[Iterator[tuple[Frame | None, TrackFrame]], Callable[[], str], bool, float]:
+    """(frame, track frame) pairs from the cache or the model; images only when needed.
+
+    The backend's name is a callable: ``auto`` knows what it chose only after its probe.
+    """
     frames, total, fps = read_frames(video)  # opens the source: a bad video fails here
-    use_cache = use_cache and Path(video).is_file()  # cameras and streams are never cached
+    # cameras and streams are never cached, nor tracks of a machine-dependent backend choice
+    use_cache = use_cache and Path(video).is_file() and cacheable(settings.pose)
     cached = (
         cache_path(settings.cache_dir, video, settings_key(settings.pose)) if use_cache else None
     )
@@ -93,8 +97,10 @@ def _frames_and_poses(
         else:
             frames.close()
             pairs = ((None, tf) for tf in track)
-        return _with_progress(pairs, total, progress), _backend_of(settings), True, fps
+        name = _backend_of(settings)
+        return _with_progress(pairs, total, progress), lambda: name, True, fps
     estimator = build_estimator(settings.pose)
+    chosen = [estimator.name]  # read before close(): auto forgets its choice when closed
 
     def caching() -> Iterator[tuple[Frame | None, TrackFrame]]:
         writer = TrackWriter(cached) if cached is not None else None
@@ -108,9 +114,10 @@ def _frames_and_poses(
         finally:
             if writer is not None:
                 writer.close(ok=ok)
+            chosen[0] = estimator.name
             estimator.close()
 
-    return _with_progress(caching(), total, progress), estimator.name, False, fps
+    return _with_progress(caching(), total, progress), lambda: chosen[0], False, fps
 
 
 def _backend_of(settings: Settings) -> str:
@@ -147,10 +154,10 @@ def analyze_video(
     referee = Referee(definition, settings.referee)
     video = str(video)
     t0 = time.perf_counter()
-    pairs, backend, cached, fps = _frames_and_poses(
+    pairs, backend_name, cached, fps = _frames_and_poses(
         video, settings, use_cache, annotated is not None, progress
     )
-    report = AnalysisReport(video, exercise, backend, cached=cached)
+    report = AnalysisReport(video, exercise, backend_name(), cached=cached)
     images: list[Frame | None] = []
 
     def track_frames() -> Iterator[TrackFrame]:
@@ -176,6 +183,7 @@ def analyze_video(
         if vw is not None:
             vw.close()
     report.elapsed_s = time.perf_counter() - t0
+    report.backend = backend_name()
     return report
 
 

@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (frames done, total frames or 0)
 
 
+def cacheable(cfg: PoseConfig) -> bool:
+    """Whether a track can be cached under its settings: not for ``auto``, whose choice of
+    backend depends on how fast this machine is at the moment it probes."""
+    return cfg.backend != "auto"
+
+
 def settings_key(cfg: PoseConfig) -> str:
     """A stable string for every pose setting that changes the track (model file by content)."""
     d = cfg.model_dump(mode="json")
@@ -62,7 +68,10 @@ def track_for(
     estimator: PoseEstimator | None = None,
 ) -> list[TrackFrame]:
     """The pose track of a whole video, from the cache when present, else computed and cached."""
-    cached = cache_path(cache_dir, video, settings_key(cfg)) if cache_dir is not None else None
+    if cache_dir is None or not cacheable(cfg):
+        cached = None
+    else:
+        cached = cache_path(cache_dir, video, settings_key(cfg))
     if cached is not None and cached.is_file():
         log.info("pose track from cache %s", cached)
         return list(read_track(cached))
