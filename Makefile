@@ -9,10 +9,13 @@ ARGS ?=
 PYTEST_ARGS ?=
 # --system-site-packages on a Raspberry Pi, to see the apt-installed picamera2/libcamera
 VENV_FLAGS ?=
+# Optional extras for `make run`, e.g. EXTRAS=litert for MoveNet and the Coral Edge TPU
+EXTRAS ?=
 
 .PHONY: run install dev test lint typecheck clean
 
 run: install
+	$(if $(EXTRAS),$(PIP) install --quiet -e '.[$(EXTRAS)]' -c $(CONSTRAINTS))
 	$(BIN)/hiitpi serve $(ARGS)
 
 install: $(VENV)/.installed-app
