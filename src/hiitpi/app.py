@@ -66,6 +66,7 @@ class App:
         self.station = station
         self.store: RedisLiveStore | None = None
         self.history: HistoryStore | None = None
+        self.recorder: SessionRecorder | None = None
         self.source: VideoSource | None = None
         self.estimator: PoseEstimator | None = None
         self.engine: LiveEngine | None = None
@@ -89,7 +90,7 @@ class App:
         try:
             self.store = open_live_store(self.settings, self.station)
             self.history = open_history(self.settings)
-            recorder = SessionRecorder(self.history, station=self.station)
+            self.recorder = SessionRecorder(self.history, station=self.station)
             self.source = open_source(self.settings.source, paced=True)
             self.estimator = build_estimator(self.settings.pose)
             self.engine = LiveEngine(
@@ -98,7 +99,7 @@ class App:
                 self.store,
                 self.settings,
                 exercise=self.exercise,
-                recorder=recorder,
+                recorder=self.recorder,
             )
             self.engine.start()
             self.web = create_app(self.store, self.settings)
@@ -156,6 +157,10 @@ class App:
         if self.source is not None:
             self.source.close()
             self.source = None
+        if self.recorder is not None:
+            if not self.recorder.flush():
+                log.error("history: not every rep could be saved: %s", self.recorder.last_error)
+            self.recorder = None
         if self.history is not None:
             self.history.close()  # a set still open stays active: the next start resumes it
             self.history = None

@@ -109,6 +109,7 @@ def test_counts_push_ups_live_and_records_every_rep(
 
     # the history got every rep as it happened; "Done" (stop) closes the set with its pace
     engine.stop_exercise()
+    assert recorder.flush(), recorder.last_error  # whatever waits is written now
     try:
         (session,) = history.player_history(GUEST_PLAYER)
         timeline = history.session_timeline(session.id)
