@@ -160,3 +160,11 @@ def test_viewers_share_one_store_read_per_frame(app: Flask, store: RedisLiveStor
     for r in streams:
         r.close()
     assert store.viewer_count() == 0
+
+
+def test_index_can_be_left_to_a_dashboard(store: RedisLiveStore) -> None:
+    c = create_app(store, Settings(), index=False).test_client()
+    assert c.get("/").status_code == 404  # free for mount_dashboard
+    assert 'src="/videostream"' in c.get("/plain").get_data(as_text=True)
+    r = c.post("/api/command", data={"action": "stop"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/plain")

@@ -69,8 +69,12 @@ def _error(message: str, code: int) -> tuple[Response, int]:
     return jsonify({"error": message}), code
 
 
-def create_app(store: LiveStore, settings: Settings) -> Flask:
-    """The Flask app over ``store``. ``app.extensions['hiitpi_stopping']`` ends open streams."""
+def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> Flask:
+    """The Flask app over ``store``. ``app.extensions['hiitpi_stopping']`` ends open streams.
+
+    The plain page is at ``/plain``, and at ``/`` unless ``index=False`` (which leaves ``/`` to
+    the dashboard: ``mount_dashboard(app, store, history, settings)``).
+    """
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     exercises = list_exercises()
@@ -80,11 +84,14 @@ def create_app(store: LiveStore, settings: Settings) -> Flask:
     app.extensions["hiitpi_stopping"] = stopping
     app.extensions["hiitpi_frames"] = hub
 
-    @app.get("/")
-    def index() -> str:
+    def plain() -> str:
         snap = store.get_state()
         player = snap.status.player if snap is not None else ""
         return render_template_string(INDEX, exercises=exercises, player=player)
+
+    app.add_url_rule("/plain", "plain", plain)
+    if index:
+        app.add_url_rule("/", "index", plain)
 
     @app.get("/videostream")
     def videostream() -> Response:
@@ -135,7 +142,7 @@ def create_app(store: LiveStore, settings: Settings) -> Flask:
         command_id = store.send_command(cmd)
         wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
         if not wants_json:
-            return redirect(url_for("index"), code=303)
+            return redirect(url_for("index" if index else "plain"), code=303)
         return jsonify({"ok": True, "id": command_id, "command": cmd.to_dict()}), 202
 
     @app.errorhandler(StoreError)
