@@ -61,7 +61,9 @@ class SetRecorder(Protocol):
 class LiveEngine:
     """Runs the live pipeline for one camera on its own thread; explicit ``start``/``stop``.
 
-    The owner opens ``source`` before ``start`` and closes it after ``stop``.
+    The owner opens ``source`` before ``start`` and closes it after ``stop``. While it runs,
+    change it only through the store's commands: ``start_exercise``, ``stop_exercise`` and
+    ``apply`` belong to the engine thread (call them directly only before start or after stop).
     """
 
     def __init__(
