@@ -70,8 +70,9 @@ class Referee:
         self._seen_at = t
         smooth = self._smoother(pose, t)
         shared, per_side = measure(self.definition, smooth, floor)
+        inputs = self._inputs(shared, per_side)
         if not self._armed:
-            self._try_arm(shared, t)
+            self._try_arm(shared, inputs, t)
             return self._publish(t, new, None)
         if self._guard_failed(shared, t):
             self._disarm()
@@ -79,7 +80,7 @@ class Referee:
         if self.definition.kind == "hold":
             new.extend(self._hold(shared, t))
         else:
-            new.extend(self._count(shared, per_side, t))
+            new.extend(self._count(inputs, t))
         return self._publish(t, new, None)
 
     # -- arming -------------------------------------------------------------------------------
@@ -94,7 +95,13 @@ class Referee:
             self._start_since = None
             self._smoother.reset()
 
-    def _try_arm(self, shared: Features, t: float) -> None:
+    def _inputs(self, shared: Features, per_side: dict[str, Features]) -> list[Features]:
+        """The features each phase machine sees: one per side for alternating exercises."""
+        if self.definition.alternating:
+            return [{**shared, **per_side[s]} for s in SIDES]
+        return [shared]
+
+    def _try_arm(self, shared: Features, inputs: list[Features], t: float) -> None:
         """Arm once the start pose has held for ``hold_s``; brief dropouts do not restart it."""
         start = self.definition.start
         if any_fails(start.when, shared, False):
@@ -108,12 +115,13 @@ class Referee:
             self._armed = True
             self._guard_fail_since = None
             self._hold_t = t
-            for m in self._machines:
-                m.reset(in_start=self._in_start(shared))
+            for m, feats in zip(self._machines, inputs, strict=True):
+                m.reset(in_start=self._in_start(feats))
 
     def _in_start(self, shared: Features) -> bool:
         phases = self.definition.phases
-        return not phases or all_hold(phases[0].when, shared, True)
+        # A side not seen yet is assumed at rest, so its first movement can count.
+        return not phases or not any_fails(phases[0].when, shared, True)
 
     def _guard_failed(self, shared: Features, t: float) -> bool:
         if not any_fails(self.definition.guard.when, shared, True):
@@ -132,12 +140,8 @@ class Referee:
 
     # -- counting -----------------------------------------------------------------------------
 
-    def _count(self, shared: Features, per_side: dict[str, Features], t: float) -> list[RepEvent]:
+    def _count(self, inputs: list[Features], t: float) -> list[RepEvent]:
         out: list[RepEvent] = []
-        if self.definition.alternating:
-            inputs = [{**shared, **per_side[s]} for s in SIDES]
-        else:
-            inputs = [shared]
         for machine, feats in zip(self._machines, inputs, strict=True):
             cycle = machine.step(feats, t)
             if cycle is not None:
