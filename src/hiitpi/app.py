@@ -178,7 +178,7 @@ def serve(settings: Settings, exercise: str | None = None) -> int:
         done.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    app = App(settings, exercise=exercise)
+    app = App(settings, exercise=exercise, station=settings.station)
     try:
         app.start()
         print(f"HIIT PI is running: open {app.url} on a phone or browser (Ctrl+C to stop)")

@@ -64,6 +64,11 @@ class Settings(_Section):
     pose: PoseConfig = PoseConfig()
     referee: RefereeConfig = RefereeConfig()
     web: WebConfig = WebConfig()
+    station: str = Field(
+        "default",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="this camera's name: stations sharing one Redis/database need distinct ones",
+    )
     redis_url: str | None = Field(None, description="external Redis; unset = embedded server")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite file")
     data_dir: Path = Field(Path.home() / ".local" / "share" / "hiitpi")
