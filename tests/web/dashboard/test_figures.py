@@ -146,3 +146,10 @@ def test_timeline_shows_every_attempt_with_its_reason() -> None:
         "kind": "no-rep", "index": "1", "t": "4.0", "duration": "1.50", "quality": "0.80",
         "reason": f"not deep enough {EVIL}",
     }  # fmt: skip
+
+
+def test_history_figure_one_session_spans_a_day() -> None:
+    fig = F.history_figure([_session(0, "push_up", 10, 8.0)], LABELS)
+    low, high = fig.layout.xaxis.range
+    assert high - low >= timedelta(days=1)
+    assert fig.data[0].line.color == fig.data[1].line.color  # reps and pace of one workout

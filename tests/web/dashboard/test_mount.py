@@ -85,6 +85,8 @@ def test_csv_export(client: FlaskClient, ctx: Dashboard) -> None:
 def test_login_validates_and_sends_set_player(
     client: FlaskClient, server: Flask, live: FakeLiveStore, ctx: Dashboard
 ) -> None:
+    inserted = {f"{I.LOGIN_BUTTON}.n_clicks": 0}  # Dash calls it when the page appears
+    assert dispatch(client, server, I.LOGIN_ERROR, inserted, f"{I.LOGIN_BUTTON}.n_clicks") == {}
     values = {f"{I.LOGIN_BUTTON}.n_clicks": 1, f"{I.PLAYER_INPUT}.value": SCRIPT}
     out = dispatch(client, server, I.LOGIN_ERROR, values, f"{I.LOGIN_BUTTON}.n_clicks")
     assert "1-20 printable" in out[I.LOGIN_ERROR]["children"] and not live.commands

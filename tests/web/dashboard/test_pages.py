@@ -114,14 +114,17 @@ def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: Fake
     rows = dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))
     assert rows["Redis"] == "ok" and rows["Database"].startswith("ok (sqlite")
     assert rows["Engine"] == "no state published yet"
-    live.publish(
-        None, source="cam0", backend="mediapipe-full", fps=29.5, inference_ms=21.0, running=True
-    )
+    status = {"source": "cam0", "backend": "mediapipe-full", "fps": 29.5, "inference_ms": 21.0}
+    live.publish(None, **status, running=True, active=True)
     rows = dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))
     assert (rows["Source"], rows["Pose backend"], rows["FPS"], rows["Inference (ms)"]) == (
         "cam0", "mediapipe-full", "29.5", "21.0",
     )  # fmt: skip
     assert rows["Engine"] == "running"
+    live.publish(None, **status, running=True, active=False)  # no inference without a workout
+    assert dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))["Inference (ms)"] == (
+        "- (no workout)"
+    )
 
 
 def test_fake_metrics_cursor_is_exclusive(live: FakeLiveStore) -> None:

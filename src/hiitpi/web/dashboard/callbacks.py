@@ -102,7 +102,9 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
         State(I.PLAYER_INPUT, "value"),
         prevent_initial_call=True,
     )
-    def _login(_clicks: int, _submit: int, picked: str | None, typed: str | None) -> Any:
+    def _login(clicks: int, submit: int | None, picked: str | None, typed: str | None) -> Any:
+        if not (clicks or submit or picked):  # the page was just inserted: nothing to do yet
+            raise PreventUpdate
         if dash.ctx.triggered_id == I.PLAYER_PICK:
             if not picked:
                 raise PreventUpdate
@@ -256,7 +258,7 @@ def status_rows(ctx: Dashboard) -> list[dict[str, str]]:
                 "Source": st.source or "-",
                 "Pose backend": st.backend or "-",
                 "FPS": f"{st.fps:.1f}",
-                "Inference (ms)": f"{st.inference_ms:.1f}",
+                "Inference (ms)": f"{st.inference_ms:.1f}" if st.active else "- (no workout)",
                 "Pose score": f"{st.pose_score:.2f}",
                 "Player": st.player or "-",
                 "Workout active": "yes" if st.active else "no",

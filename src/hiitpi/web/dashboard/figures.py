@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,6 +19,8 @@ from hiitpi.core.events import EventKind
 from hiitpi.live.base import Metric
 from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
 
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+MIN_HISTORY_SPAN = timedelta(days=1)
 LIVE_POINTS = 300  # points kept on the live chart (~10 s at 30 fps)
 REP_COLOR = "#2ca02c"
 NO_REP_COLOR = "#d62728"
@@ -148,18 +150,25 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
     """A player's sessions over time: good reps (top) and pace per 30 s (bottom), per workout."""
     sessions = list(sessions)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    for workout in sorted({s.workout for s in sessions}):
+    for i, workout in enumerate(sorted({s.workout for s in sessions})):
         mine = [s for s in sessions if s.workout == workout]
         name = plot_text(label_of(workout, labels))
         xs = [s.started_at for s in mine]
+        style = {"color": PALETTE[i % len(PALETTE)]}
         fig.add_scatter(
             x=xs, y=[s.reps for s in mine], name=name, legendgroup=workout, mode="lines+markers",
-            row=1, col=1,
+            line=style, marker={**style, "size": 9}, row=1, col=1,
         )  # fmt: skip
         fig.add_scatter(
             x=xs, y=[s.pace for s in mine], name=name, legendgroup=workout, showlegend=False,
-            mode="lines+markers", line={"dash": "dot"}, row=2, col=1,
+            mode="lines+markers", line={**style, "dash": "dot"}, marker={**style, "size": 9},
+            row=2, col=1,
         )  # fmt: skip
+    if sessions:  # at least a day wide: one session must not zoom the axis to milliseconds
+        first = min(s.started_at for s in sessions)
+        last = max(s.started_at for s in sessions)
+        pad = max(MIN_HISTORY_SPAN - (last - first), timedelta(0)) / 2 + (last - first) * 0.05
+        fig.update_xaxes(range=[first - pad, last + pad])
     fig.update_layout(**_BASE_LAYOUT, height=420, title="Sessions over time")
     fig.update_yaxes(title_text="good reps", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="pace /30 s", rangemode="tozero", row=2, col=1)

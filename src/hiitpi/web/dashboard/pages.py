@@ -113,7 +113,12 @@ def workout(ctx: Dashboard, preselect: str | None = None) -> html.Div:
             ),
             html.Div(
                 [
-                    html.Img(id=I.VIDEO, src="/videostream", alt="live video", className="video"),
+                    html.Div(
+                        html.Img(
+                            id=I.VIDEO, src="/videostream", alt="live video", className="video"
+                        ),
+                        className="video-box",
+                    ),
                     html.Div(
                         [
                             dcc.Dropdown(

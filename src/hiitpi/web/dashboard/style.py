@@ -10,7 +10,7 @@ body { font-family: system-ui, -apple-system, sans-serif; margin: 0; background:
 #nav .brand { color: #7CFC9A; font-weight: 700; font-size: 1.3em; margin-right: .5em; }
 #nav .nav-link { color: #ddd; text-decoration: none; }
 #nav .nav-link:hover { color: #fff; text-decoration: underline; }
-main { max-width: 1100px; margin: auto; padding: 1em; }
+main { max-width: 1280px; margin: auto; padding: 1em; }
 h1 { font-size: 1.6em; margin: .3em 0 .6em; }
 .card { background: #fff; border-radius: 8px; padding: 1.2em; box-shadow: 0 1px 3px #0002; }
 .narrow { max-width: 420px; margin: 2em auto; }
@@ -25,7 +25,8 @@ button.done { background: #16a34a; font-size: 1.2em; width: 100%; margin-top: .6
 a.hidden { display: none; }
 .error { color: #b91c1c; min-height: 1.2em; }
 .workout { display: flex; flex-wrap: wrap; gap: 1em; }
-.video { flex: 2 1 480px; max-width: 100%; background: #000; border-radius: 8px;
+.video-box { flex: 2 1 480px; min-width: 0; }
+.video { display: block; width: 100%; height: auto; background: #000; border-radius: 8px;
          min-height: 240px; }
 .side { flex: 1 1 240px; display: flex; flex-direction: column; gap: .4em; }
 .indicator { background: #fff; border-radius: 6px; padding: .3em .8em;
