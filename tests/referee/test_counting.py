@@ -163,6 +163,9 @@ def test_slightly_low_hips_lower_quality_only() -> None:
     ref = sk.feed(referee("push_up"), sk.noisy(frames, sigma=0.5))
     assert ref.state.reps == 2
     assert all(e.quality < 0.8 for e in ref.events)
+    assert all(e.kind == EventKind.REP and e.reason_code == "hips_low" for e in ref.events)
+    assert ref.state.last_reason is None  # a form note on a counted rep is not a no-rep
+    assert ref.state.message.startswith("Rep 2: Hips")
 
 
 def test_rep_event_fields() -> None:

@@ -21,6 +21,7 @@ class Verdict:
     rom: float
     reason_code: str | None = None
     reason: str | None = None
+    counts: bool = False  # a rep; its reason (if any) is a form note that lowered the quality
 
 
 def rule_value(rule: Rule, attempt: Attempt) -> float:
@@ -82,13 +83,18 @@ def judge(definition: ExerciseDefinition, cycle: Cycle) -> Verdict | None:
     if cycle.duration > definition.max_rep_s:
         return Verdict(0.0, rom, *TOO_SLOW)
     quality = min(1.0, rom)
+    note: Rule | None = None
     for rule in definition.rules:
         if not violates(rule, rule_value(rule, attempt)):
             continue
         if rule.effect == "no_rep":
             return Verdict(0.0, rom, rule.code, rule.message)
         quality *= 1.0 - rule.penalty
-    return Verdict(max(0.0, min(1.0, quality)), rom)
+        note = note or rule
+    quality = max(0.0, min(1.0, quality))
+    if note is None:
+        return Verdict(quality, rom, counts=True)
+    return Verdict(quality, rom, note.code, note.message, counts=True)
 
 
 def violated_now(rules: Sequence[Rule], features: Mapping[str, float]) -> list[Rule]:

@@ -155,7 +155,7 @@ class Referee:
         verdict: Verdict | None = judge(self.definition, cycle)
         if verdict is None:
             return None
-        kind = EventKind.NO_REP if verdict.reason_code else EventKind.REP
+        kind = EventKind.REP if verdict.counts else EventKind.NO_REP
         index = 1 + sum(1 for e in self._events if e.kind == kind)
         return RepEvent(
             kind=kind,
@@ -209,7 +209,9 @@ class Referee:
         no_reps = len(self._events) - len(reps)
         rep_times = tuple(e.t for e in reps)
         pace, tempo_cv = pace_and_tempo(rep_times, t, self.config.pace_window_s)
-        last_reason = next((e.reason for e in reversed(self._events) if e.reason), None)
+        last_reason = next(
+            (e.reason for e in reversed(self._events) if e.kind == EventKind.NO_REP), None
+        )
         phase = self._phase_name()
         if message is None:
             message = self._message(new)
@@ -242,5 +244,6 @@ class Referee:
         if new and new[-1].kind == EventKind.NO_REP:
             return new[-1].reason or "No rep"
         if new:
-            return f"Rep {new[-1].index}"
+            note = f": {new[-1].reason}" if new[-1].reason else ""
+            return f"Rep {new[-1].index}{note}"
         return self._state.message if self._state.armed else "Go!"
