@@ -34,6 +34,8 @@ dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed-dev: $(VENV)/.installed-app
 	$(PIP) install --quiet -e '.[dev,litert]' -c $(CONSTRAINTS)
+	# the browser test drives Debian's chromium (Playwright downloads no browser)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q && apt-get install -y -q chromium; } || echo "chromium is missing: the browser tests will skip (sudo apt-get install chromium)"
 	@touch $@
 
 test: dev
