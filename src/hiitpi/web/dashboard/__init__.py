@@ -37,7 +37,7 @@ class _Dash(dash.Dash):
         workout = path.removeprefix("/workout/") if path.startswith("/workout/") else None
         if path not in PAGE_PATHS and not (workout and self.hiitpi.known(workout)):
             abort(404)
-        return super().index(*args, **kwargs)
+        return super().index(*args, **kwargs)  # type: ignore[no-untyped-call]
 
 
 def _filename(player: str) -> str:
@@ -50,15 +50,15 @@ def mount_dashboard(
 ) -> dash.Dash:
     """Mount the dashboard at ``/`` on ``server``; returns the Dash app."""
     ctx = Dashboard(store=store, history=history, settings=settings)
-    app = _Dash(
-        __name__,
-        server=server,
-        url_base_pathname="/",
-        title="HIIT PI",
-        update_title=None,
-        suppress_callback_exceptions=True,
-        serve_locally=True,  # works on a LAN without internet
-    )
+    options: dict[str, Any] = {
+        "server": server,
+        "url_base_pathname": "/",
+        "title": "HIIT PI",
+        "update_title": None,  # the tab title stays "HIIT PI" while callbacks run
+        "suppress_callback_exceptions": True,  # pages are rendered on navigation
+        "serve_locally": True,  # works on a LAN without internet
+    }
+    app = _Dash(__name__, **options)
     app.hiitpi = ctx
     app.index_string = INDEX_STRING
     app.layout = pages.shell()

@@ -175,7 +175,9 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
     return fig
 
 
-def session_rows(sessions: Iterable[SessionSummary], labels: Mapping[str, str]) -> list[dict]:
+def session_rows(
+    sessions: Iterable[SessionSummary], labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """A player's sessions for display, newest first."""
     return [
         {

@@ -19,7 +19,7 @@ from hiitpi.web.dashboard.context import Dashboard
 
 LIVE_INTERVAL_MS = 500
 STATUS_INTERVAL_MS = 2000
-CHART_CONFIG = {"displaylogo": False, "displayModeBar": False}
+CHART_CONFIG: Any = {"displaylogo": False, "displayModeBar": False}
 LINKS = (
     ("/", "Welcome"),
     ("/workout", "Workout"),
@@ -27,6 +27,11 @@ LINKS = (
     ("/history", "History"),
     ("/status", "Status"),
 )
+
+
+def _data(**attrs: str) -> Any:
+    """``data-*`` attributes for a component (the browser tests find boards by them)."""
+    return {f"data-{k}": v for k, v in attrs.items()}
 
 
 def shell() -> html.Div:
@@ -180,7 +185,7 @@ def leaderboard(ctx: Dashboard) -> html.Div:
             html.Section(
                 [html.H3(figures.label_of(workout_id, labels)), table(BOARD_COLUMNS, rows)],
                 className="board",
-                **{"data-workout": workout_id},
+                **_data(workout=workout_id),
             )
         )
     return html.Div(
