@@ -1,4 +1,4 @@
-"""``hiitpi`` command line: serve, analyze, replay, eval, exercises, check-config."""
+"""``hiitpi`` command line: serve, analyze, replay, eval, bench, exercises, check-config."""
 
 from __future__ import annotations
 
@@ -147,6 +147,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from hiitpi.bench import run_bench_command
+
+    return run_bench_command(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hiitpi", description="HIIT PI: an electronic referee for home workouts."
@@ -191,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         add_eval_arguments(p)
         _add_pose_args(p)
         p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="performance: ceiling, offline, live")
+    from hiitpi.bench import add_bench_arguments
+
+    add_bench_arguments(p)
+    _add_pose_args(p)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
     p.set_defaults(func=cmd_exercises)

@@ -1,0 +1,1 @@
+"""The pieces of ``hiitpi bench``: offline passes, live runs in a child process, statistics."""

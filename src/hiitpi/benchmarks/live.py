@@ -1,0 +1,305 @@
+"""The live run: the real App in a fresh child process, MJPEG viewers over HTTP in this one.
+
+The child starts :class:`hiitpi.app.App` (embedded Redis, history, paced file source, estimator,
+engine, waitress) exactly as ``hiitpi serve`` does, so start-up time, RSS and CPU are the app's
+own: the child's threads plus the embedded redis-server process, and nothing of the bench.
+The viewers are plain sockets in the parent reading ``/videostream`` (a browser's share of the
+machine is not the app's). Per-frame timings come from ``LiveEngine.on_timing``.
+
+Protocol over a pipe: child -> ``("ready", info)``; parent attaches the viewers, waits for the
+warm-up and sends ``"go"``; child measures for ``duration`` s -> ``("result", figures)``; then
+it stops the app. A failure in the child arrives as ``("error", traceback)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import socket
+import threading
+import time
+import traceback
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from typing import Any
+
+from hiitpi.benchmarks.stats import percentiles
+
+STAGES = ("wait", "pose", "referee", "publish", "draw", "encode")
+READY_TIMEOUT_S = 120.0
+_SAMPLE_S = 0.2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the viewers (parent process) ---------------------------------------------------------------
+class Viewer(threading.Thread):
+    """Reads ``/videostream`` like a browser tab and counts the frames it receives.
+
+    It scans raw bytes for the per-part ``X-Frame-Id`` header (a Redis stream id whose first
+    part is the store's clock in ms when the JPEG was stored) to count frames and measure the
+    store -> viewer delay; nothing is decoded, so a viewer costs little CPU.
+    """
+
+    MARK = b"X-Frame-Id: "
+
+    def __init__(self, port: int, stop: threading.Event) -> None:
+        super().__init__(name="bench-viewer", daemon=True)
+        self.port = port
+        self.stop = stop
+        self.frames = 0
+        self.bytes = 0
+        self.lags_ms: list[float] = []
+        self.error: str | None = None
+        self.counting = False
+
+    def run(self) -> None:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5.0) as sock:
+                req = f"GET /videostream HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n\r\n"
+                sock.sendall(req.encode("ascii"))
+                self._read(sock)
+        except OSError as exc:
+            if not self.stop.is_set():
+                self.error = repr(exc)
+
+    def _read(self, sock: socket.socket) -> None:
+        tail = b""
+        while not self.stop.is_set():
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                return
+            data = tail + chunk
+            start = 0
+            while (at := data.find(self.MARK, start)) >= 0:
+                end = data.find(b"\r\n", at)
+                if end < 0:
+                    break
+                start = end
+                if self.counting:
+                    self.frames += 1
+                    ms = data[at + len(self.MARK) : end].split(b"-", 1)[0]
+                    with contextlib.suppress(ValueError):
+                        self.lags_ms.append(time.time() * 1000.0 - int(ms))
+            if self.counting:
+                self.bytes += len(chunk)
+            tail = data[max(start, len(data) - 64) :]
+
+
+# --- the app (child process) ----------------------------------------------------------------------
+class _Sampler(threading.Thread):
+    """Peak RSS of the app process and of the Redis server, sampled every 0.2 s."""
+
+    def __init__(self, procs: list[Any]) -> None:
+        super().__init__(name="bench-sampler", daemon=True)
+        self.procs = procs
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(_SAMPLE_S):
+            total = 0
+            for p in self.procs:
+                with contextlib.suppress(Exception):
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+
+
+def _thread_group(name: str) -> str:
+    if name == "hiitpi-engine":
+        return "engine"
+    if name.startswith("hiitpi-capture"):
+        return "capture"
+    if name.startswith(("waitress", "hiitpi-web", "hiitpi-frames")):
+        return "web"
+    if name.startswith("bench-"):
+        return "bench"
+    return "other_python"
+
+
+def _cpu_by_thread(proc: Any) -> dict[str, float]:
+    """CPU seconds per thread group of this process (threads Python does not know: native)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for t in proc.threads():
+        group = _thread_group(names[t.id]) if t.id in names else "native"
+        out[group] = out.get(group, 0.0) + t.user_time + t.system_time
+    return out
+
+
+def _cpu_s(proc: Any) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) -> None:
+    """Entry point of the child process (``multiprocessing`` spawn)."""
+    try:
+        _live_child(conn, settings_json, exercise)
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) -> None:
+    import psutil
+
+    me = psutil.Process()
+    born = me.create_time()
+    from hiitpi.app import App
+    from hiitpi.config import Settings
+    from hiitpi.logs import setup_logging
+
+    settings = Settings.model_validate(settings_json)
+    setup_logging(settings.log_level)
+    app = App(settings, exercise=exercise)
+    t_start = time.time()
+    try:
+        app.start()
+        assert app.engine is not None and app.store is not None
+        engine = app.engine
+        if not hasattr(engine, "on_timing"):
+            raise RuntimeError("this LiveEngine has no on_timing hook: per-frame timings missing")
+        timings: list[Any] = []
+        engine.on_timing = timings.append
+        while engine.status.frames == 0:
+            if engine.capture.ended or time.time() - t_start > READY_TIMEOUT_S:
+                raise RuntimeError(f"no frame processed: {engine.status.error}")
+            time.sleep(0.002)
+        first = time.time()
+        redis_pid = int(app.store.client.info("server")["process_id"])
+        redis = psutil.Process(redis_pid)
+        sampler = _Sampler([me, redis])
+        sampler.start()
+        conn.send(
+            (
+                "ready",
+                {
+                    "port": app.port,
+                    "startup_s": round(first - born, 3),
+                    "app_start_s": round(first - t_start, 3),
+                },
+            )
+        )
+        duration = conn.recv()
+        figures = _measure(app, engine, timings, me, redis, float(duration))
+        sampler.stop.set()
+        sampler.join()
+        own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        redis_rss = redis.memory_info().rss
+        figures["peak_rss_mb"] = round(max(sampler.peak, own_peak + redis_rss) / 2**20, 1)
+        figures["rss_breakdown_mb"] = {
+            "app_process_peak": round(own_peak / 2**20, 1),
+            "redis_server": round(redis_rss / 2**20, 1),
+        }
+        conn.send(("result", figures))
+    finally:
+        app.stop()
+
+
+def _measure(
+    app: Any, engine: Any, timings: list[Any], me: Any, redis: Any, duration: float
+) -> dict[str, Any]:
+    """Everything the app does during ``duration`` s from now."""
+    timings.clear()
+    frames0, dropped0, captured0 = engine.status.frames, engine.slot.dropped, engine.capture.frames
+    cpu0 = _cpu_s(me) + _cpu_s(redis)
+    threads0 = _cpu_by_thread(me)
+    redis0 = _cpu_s(redis)
+    t0 = time.monotonic()
+    time.sleep(duration)
+    wall = time.monotonic() - t0
+    frames = engine.status.frames - frames0
+    window = list(timings)
+    cpu = _cpu_s(me) + _cpu_s(redis) - cpu0
+    threads1 = _cpu_by_thread(me)
+    ncpu = os.cpu_count() or 1
+    by_group = {g: threads1.get(g, 0.0) - threads0.get(g, 0.0) for g in threads1}
+    by_group["redis_server"] = _cpu_s(redis) - redis0
+    rows = [asdict(t) for t in window]
+    return {
+        "duration_s": round(wall, 2),
+        "frames": frames,
+        "captured_frames": engine.capture.frames - captured0,
+        "delivered_fps": round(frames / wall, 2),
+        "rendered_frames": sum(1 for r in rows if r["to_jpeg"] is not None),
+        "dropped_frames": engine.slot.dropped - dropped0,
+        "viewers_seen_by_engine": engine.status.viewers,
+        "latency_to_count_ms": percentiles(r["to_count"] for r in rows),
+        "latency_to_jpeg_ms": percentiles(r["to_jpeg"] for r in rows),
+        "stages_ms": {s: percentiles(r[s] for r in rows) for s in STAGES},
+        "cpu_pct": round(100.0 * cpu / (wall * ncpu), 1),
+        "cpu_pct_by_part": {
+            g: round(100.0 * s / (wall * ncpu), 1) for g, s in sorted(by_group.items()) if s > 0
+        },
+        "status_stages_ms": dict(engine.status.stages_ms),
+        "errors": engine.status.error,
+    }
+
+
+# --- the driver (parent process) ----------------------------------------------------------------
+def run_live(
+    settings_json: dict[str, Any], exercise: str, duration: float, viewers: int, warmup: float
+) -> dict[str, Any]:
+    """One live run with ``viewers`` MJPEG clients; the child's figures plus the viewers'."""
+    import multiprocessing as mp
+
+    import psutil
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=live_child, args=(child, settings_json, exercise), daemon=True)
+    proc.start()
+    child.close()
+    stop = threading.Event()
+    clients: list[Viewer] = []
+    try:
+        info = _expect(parent, "ready", READY_TIMEOUT_S)
+        clients = [Viewer(int(info["port"]), stop) for _ in range(viewers)]
+        for c in clients:
+            c.start()
+        time.sleep(warmup)  # the engine sees the viewers within 0.2 s; let everything settle
+        me = psutil.Process()
+        cpu0 = _cpu_s(me)
+        for c in clients:
+            c.counting = True
+        parent.send(duration)
+        figures = _expect(parent, "result", duration + 60.0)
+        for c in clients:
+            c.counting = False
+        client_cpu = _cpu_s(me) - cpu0
+    finally:
+        stop.set()
+        proc.join(30.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5.0)
+    wall = float(figures["duration_s"])
+    figures.update(
+        startup_s=info["startup_s"],
+        app_start_s=info["app_start_s"],
+        viewers=viewers,
+        viewer_fps=[round(c.frames / wall, 2) for c in clients],
+        viewer_errors=[c.error for c in clients if c.error],
+        store_to_viewer_ms=percentiles(lag for c in clients for lag in c.lags_ms),
+        viewer_client_cpu_pct=round(100.0 * client_cpu / (wall * (os.cpu_count() or 1)), 1),
+    )
+    figures["latency_p90_ms"] = figures["latency_to_jpeg_ms"]["p90"]
+    return figures
+
+
+def _expect(conn: Connection, kind: str, timeout: float) -> Any:
+    if not conn.poll(timeout):
+        raise RuntimeError(f"the live app did not answer within {timeout:.0f} s")
+    got, payload = conn.recv()
+    if got == "error":
+        raise RuntimeError(f"the live app failed:\n{payload}")
+    if got != kind:
+        raise RuntimeError(f"unexpected message from the live app: {got}")
+    return payload
