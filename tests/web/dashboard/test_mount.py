@@ -129,3 +129,13 @@ def test_live_tick_extends_the_chart_from_its_cursor(
     values[f"{I.LIVE_CURSOR}.data"] = "0-0; FLUSHALL"  # a forged cursor starts over
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     assert out[I.LIVE_CURSOR]["data"] == "5-0"
+
+
+def test_picking_an_existing_player_logs_in(
+    client: FlaskClient, server: Flask, live: FakeLiveStore, ctx: Dashboard
+) -> None:
+    ctx.history.get_or_create_player("Bob")
+    pick = f"{I.PLAYER_PICK}.value"
+    out = dispatch(client, server, I.LOGIN_ERROR, {pick: "Bob"}, pick)
+    assert out[I.URL]["pathname"] == "/workout" and live.commands[0].player == "Bob"
+    assert dispatch(client, server, I.LOGIN_ERROR, {pick: None}, pick) == {}  # cleared
