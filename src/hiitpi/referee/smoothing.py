@@ -31,9 +31,9 @@ class PoseSmoother:
     def __init__(
         self,
         method: Smoothing = "one_euro",
-        min_cutoff_hz: float = 1.0,
-        beta: float = 5.0,
-        d_cutoff_hz: float = 1.0,
+        min_cutoff_hz: float = 0.5,
+        beta: float = 20.0,
+        d_cutoff_hz: float = 3.0,
         ema_alpha: float = 0.5,
     ) -> None:
         self.method = method
