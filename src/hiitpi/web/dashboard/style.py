@@ -29,6 +29,7 @@ a.hidden { display: none; }
 .video { display: block; width: 100%; height: auto; background: #000; border-radius: 8px;
          min-height: 240px; }
 .side { flex: 1 1 240px; display: flex; flex-direction: column; gap: .4em; }
+.indicators { display: grid; grid-template-columns: 1fr 1fr; gap: .4em; }
 .indicator { background: #fff; border-radius: 6px; padding: .3em .8em;
              box-shadow: 0 1px 2px #0002; }
 .ind-title { color: #666; font-size: .85em; }
