@@ -7,6 +7,8 @@ with a reason when it is absent, except under CI (``CI=true``), where its absenc
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIITPI_SHARED_DIR") or REPO.parent / "shared")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+EXTERNAL_REDIS_URL = os.environ.get("HIITPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,3 +55,25 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def clips_dir(shared_dir: Path) -> Path:
     return shared_dir / "data" / "clips"
+
+
+@pytest.fixture
+def external_store(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A live store on the real Redis server under a fresh station id; its keys removed after.
+
+    Skips with the reason when that server is down, except under CI, where it fails.
+    """
+    from hiitpi.errors import StoreError
+    from hiitpi.live import RedisLiveStore
+
+    prefix = request.node.name.split("[")[0][:20]
+    try:
+        store = RedisLiveStore.from_url(EXTERNAL_REDIS_URL, f"{prefix}-{uuid.uuid4().hex[:12]}")
+    except StoreError as exc:
+        reason = f"no Redis at {EXTERNAL_REDIS_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    yield store
+    store.clear()
+    store.close()
