@@ -173,6 +173,13 @@ def run_bench(
             live_json = live_settings(settings, clip, Path(tmp), free_port())
             out[key] = run_live(live_json, exercise, duration, n, WARMUP_S)
             out[key]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    if "ceiling_mean_ms" in out:
+        ncpu = os.cpu_count() or 1
+        for key, live in out.items():
+            if _is_live(key, live):
+                # whole-app CPU over what bare inference alone would cost at the delivered fps
+                bare = live["delivered_fps"] * out["ceiling_mean_ms"] / 10.0 / ncpu
+                live["cpu_vs_bare_inference"] = round(live["cpu_pct"] / bare, 2) if bare else 0.0
     first = out.get("live") or next((out[k] for k in out if k.startswith("live")), None)
     if first is not None:
         out["peak_rss_mb"] = max(v["peak_rss_mb"] for k, v in out.items() if _is_live(k, v))

@@ -270,7 +270,7 @@ def run_live(
         for c in clients:
             c.counting = True
         parent.send(duration)
-        figures = _expect(parent, "result", duration + 60.0)
+        figures: dict[str, Any] = _expect(parent, "result", duration + 60.0)
         for c in clients:
             c.counting = False
         client_cpu = _cpu_s(me) - cpu0

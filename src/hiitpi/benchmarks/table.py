@@ -67,6 +67,7 @@ def render(r: dict[str, Any]) -> str:
             ("store->viewer ms med/p90", lambda v: _p(v["store_to_viewer_ms"])),
             ("viewer fps (min)", lambda v: f"{min(v['viewer_fps'], default=0):.2f}"),
             ("CPU % of all cores, whole app", lambda v: f"{v['cpu_pct']:.1f}"),
+            ("  x bare inference's CPU", lambda v: f"{v.get('cpu_vs_bare_inference', 0):.2f}"),
             ("peak RSS MB (app + redis)", lambda v: f"{v['peak_rss_mb']:.0f}"),
             ("start-up to 1st frame s", lambda v: f"{v['startup_s']:.2f}"),
         ]
