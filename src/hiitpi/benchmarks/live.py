@@ -239,8 +239,19 @@ def _measure(
             g: round(100.0 * s / (wall * ncpu), 1) for g, s in sorted(by_group.items()) if s > 0
         },
         "status_stages_ms": dict(engine.status.stages_ms),
+        "api_status_budget": _api_budget(app.port),
         "errors": engine.status.error,
     }
+
+
+def _api_budget(port: int) -> dict[str, Any]:
+    """The per-stage budget as ``GET /api/status`` shows it (what a user sees live)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5.0) as resp:
+        status = json.load(resp)
+    return {"stages_ms": status.get("stages_ms"), "latency_ms": status.get("latency_ms")}
 
 
 # --- the driver (parent process) ----------------------------------------------------------------
