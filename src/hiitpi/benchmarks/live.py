@@ -93,21 +93,27 @@ class Viewer(threading.Thread):
 
 # --- the app (child process) ----------------------------------------------------------------------
 class _Sampler(threading.Thread):
-    """Peak RSS of the app process and of the Redis server, sampled every 0.2 s."""
+    """Peak RSS of the app process and of the Redis server, sampled every 0.2 s; one sample
+    every 5 s is kept in ``series`` (MB), to tell a plateau from a leak."""
 
     def __init__(self, procs: list[Any]) -> None:
         super().__init__(name="bench-sampler", daemon=True)
         self.procs = procs
         self.peak = 0
+        self.series: list[float] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
+        n = 0
         while not self.stop.wait(_SAMPLE_S):
             total = 0
             for p in self.procs:
                 with contextlib.suppress(Exception):
                     total += p.memory_info().rss
             self.peak = max(self.peak, total)
+            if n % 25 == 0:
+                self.series.append(round(total / 2**20, 1))
+            n += 1
 
 
 def _thread_group(name: str) -> str:
@@ -194,6 +200,7 @@ def _live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) 
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         redis_rss = redis.memory_info().rss
         figures["peak_rss_mb"] = round(max(sampler.peak, own_peak + redis_rss) / 2**20, 1)
+        figures["rss_mb_every_5s"] = sampler.series
         figures["rss_breakdown_mb"] = {
             "app_process_peak": round(own_peak / 2**20, 1),
             "redis_server": round(redis_rss / 2**20, 1),
