@@ -87,3 +87,27 @@ def test_auto_backend_reports_its_choice_and_is_never_cached(shared_dir, clips_d
     assert report["backend"] not in ("auto", "")
     assert report["pose_cache"] is False
     assert not list(tmp_path.rglob("*.jsonl"))
+
+
+def test_ctrl_c_stops_promptly_and_leaves_no_partial_output(clips_dir, tmp_path):
+    """A SIGINT mid-run exits 130 within seconds; no truncated video or track stays behind."""
+    import signal
+    import time
+
+    video, track = tmp_path / "a.mp4", tmp_path / "t.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hiitpi", "analyze", str(clips_dir / "squat__tomnotch__1.mp4"),
+         "-e", "squat", "--no-cache", "--no-progress", "--annotated", str(video),
+         "--track", str(track)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("*.part*")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait until frames are being written
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -90,3 +90,31 @@ def test_every_command_has_help(cmd):
     proc = hiitpi(cmd, "--help")
     assert proc.returncode == 0, proc.stderr
     assert "usage: hiitpi" in proc.stdout
+
+
+def test_unwritable_track_output(tmp_path):
+    proc = hiitpi("analyze", str(tmp_path / "x.mp4"), "-e", "push_up", "--track", "/proc/t.jsonl")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+
+
+def test_annotated_output_must_be_mp4_in_an_existing_folder(tmp_path):
+    from tests.clips import write_test_clip
+
+    clip = write_test_clip(tmp_path / "clip.mp4")
+    proc = hiitpi("analyze", str(clip), "-e", "squat", "--annotated", str(tmp_path / "o.txt"))
+    assert_one_line_error(proc, 3, "must end in .mp4")
+    missing = tmp_path / "nodir" / "o.mp4"
+    track = tmp_path / "t" / "o.jsonl"
+    proc = hiitpi(
+        "analyze", str(clip), "-e", "squat", "--annotated", str(missing), "--track", str(track)
+    )
+    assert_one_line_error(proc, 3, "folder does not exist")
+    assert not list(tmp_path.rglob("*.part*"))  # nothing half-written is left behind
+
+
+def test_track_that_is_not_utf8_or_not_a_file(tmp_path):
+    bad = tmp_path / "b.jsonl"
+    bad.write_bytes(b"\xff\xfe\x00x\n")
+    assert_one_line_error(hiitpi("replay", str(bad), "-e", "squat"), 3, "not a UTF-8 pose track")
+    assert_one_line_error(hiitpi("replay", str(tmp_path), "-e", "squat"), 3, "not a track file")

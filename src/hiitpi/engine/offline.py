@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
 
 Progress = Callable[[int, int], None]
+Pairs = Generator[tuple[Frame | None, TrackFrame], None, None]
 
 
 @dataclass
@@ -79,7 +80,7 @@ def referee_over(
 
 def _frames_and_poses(
     video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
-) -> tuple[Iterator[tuple[Frame | None, TrackFrame]], Callable[[], str], bool, float]:
+) -> tuple[Pairs, Callable[[], str], bool, float]:
     """(frame, track frame) pairs from the cache or the model; images only when needed.
 
     The backend's name is a callable: ``auto`` knows what it chose only after its probe.
@@ -129,7 +130,7 @@ def _backend_of(settings: Settings) -> str:
 
 def _with_progress(
     pairs: Iterator[tuple[Frame | None, TrackFrame]], total: int, progress: Progress | None
-) -> Iterator[tuple[Frame | None, TrackFrame]]:
+) -> Pairs:
     for n, pair in enumerate(pairs, 1):
         if progress is not None:
             progress(n, total)
@@ -165,10 +166,13 @@ def analyze_video(
             images.append(frame)
             yield tf
 
-    writer = TrackWriter(track_out) if track_out is not None else None
-    vw = VideoWriter(annotated, fps) if annotated is not None else None
+    writer: TrackWriter | None = None
+    vw: VideoWriter | None = None
     ok = False
     try:
+        # Outputs open inside the try: a bad path must still close the source and the model.
+        vw = VideoWriter(annotated, fps) if annotated is not None else None
+        writer = TrackWriter(track_out) if track_out is not None else None
         for tf, state in referee_over(track_frames(), report, referee):
             frame = images.pop()
             if writer is not None:
@@ -178,10 +182,13 @@ def analyze_video(
                 vw.write(annotate(frame.image, tf.pose, state, floor))
         ok = True
     finally:
+        # Close the frame/model generator first: left to the interpreter's exit, mediapipe's
+        # graph blocks in WaitUntilDone and Ctrl-C hangs. Partial outputs are removed.
+        pairs.close()
         if writer is not None:
             writer.close(ok=ok)
         if vw is not None:
-            vw.close()
+            vw.close(ok=ok)
     report.elapsed_s = time.perf_counter() - t0
     report.backend = backend_name()
     return report

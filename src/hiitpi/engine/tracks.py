@@ -73,16 +73,25 @@ class TrackFrame:
 def read_track(path: str | Path) -> Iterator[TrackFrame]:
     """Yield the frames of a track file; TrackError names the file and line when malformed."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise TrackError(f"track file not found: {p}")
-    with p.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield TrackFrame.from_json(line)
-            except (ValueError, KeyError, TypeError) as exc:
-                raise TrackError(f"{p}:{lineno}: not a pose-track line ({exc})") from None
+    if not p.is_file():
+        raise TrackError(f"not a track file: {p}")
+    lineno = 0
+    try:
+        with p.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    frame = TrackFrame.from_json(line)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise TrackError(f"{p}:{lineno}: not a pose-track line ({exc})") from None
+                yield frame
+    except UnicodeDecodeError:
+        raise TrackError(f"{p}:{lineno + 1}: not a UTF-8 pose track") from None
+    except OSError as exc:
+        raise TrackError(f"cannot read track {p}: {exc.strerror or exc}") from None
 
 
 class TrackWriter:
@@ -90,9 +99,12 @@ class TrackWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(self.path.name + f".{os.getpid()}.part")
-        self._f: IO[str] | None = self._tmp.open("w", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._f: IO[str] | None = self._tmp.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise TrackError(f"cannot write track {self.path}: {exc.strerror or exc}") from None
 
     def write(self, frame: TrackFrame) -> None:
         assert self._f is not None
