@@ -74,11 +74,54 @@ def side_confidence(spec: FeatureSpec, pose: Pose, side: str) -> float:
     return float(min(pose.conf[k] for k in kps))
 
 
-def _combine(spec: FeatureSpec, pose: Pose, values: Mapping[str, float]) -> float:
+# A "best"-side feature keeps the side it measures until the other side is clearly more
+# confident for a while: near-equal confidences that alternate frame to frame (both arms in a
+# side view) must not make the feature jump between two different limbs, which reads as motion.
+SIDE_SWITCH_MARGIN = 0.15  # confidence lead (0-1) the other side needs ...
+SIDE_SWITCH_HOLD_S = 0.4  # ... held this long before the feature changes side
+
+
+class SideChooser:
+    """Sticky per-feature choice of body side for ``side = "best"`` features."""
+
+    def __init__(self) -> None:
+        self._side: dict[str, str] = {}
+        self._lead_since: dict[str, float] = {}
+
+    def reset(self) -> None:
+        self._side.clear()
+        self._lead_since.clear()
+
+    def choose(self, name: str, confidences: Mapping[str, float], t: float) -> str:
+        """The side to use now, given each usable side's confidence (at least one)."""
+        current = self._side.get(name)
+        best = max(confidences, key=lambda s: confidences[s])
+        if current is None or current not in confidences:  # first use, or its side is gone
+            self._side[name] = best
+            self._lead_since.pop(name, None)
+            return best
+        if best != current and confidences[best] - confidences[current] > SIDE_SWITCH_MARGIN:
+            since = self._lead_since.setdefault(name, t)
+            if t - since >= SIDE_SWITCH_HOLD_S:
+                self._side[name] = best
+                self._lead_since.pop(name, None)
+        else:
+            self._lead_since.pop(name, None)
+        return self._side[name]
+
+
+def _combine(
+    name: str,
+    spec: FeatureSpec,
+    pose: Pose,
+    values: Mapping[str, float],
+    chooser: SideChooser | None,
+    t: float,
+) -> float:
     ok = {s: v for s, v in values.items() if math.isfinite(v)}
     if not ok:
         return math.nan
-    if len(ok) == 1:
+    if len(ok) == 1 and chooser is None:
         return next(iter(ok.values()))
     if spec.side == "mean":
         return float(np.mean(list(ok.values())))
@@ -86,16 +129,23 @@ def _combine(spec: FeatureSpec, pose: Pose, values: Mapping[str, float]) -> floa
         return min(ok.values())
     if spec.side == "max":
         return max(ok.values())
-    best = max(ok, key=lambda s: side_confidence(spec, pose, s))
-    return ok[best]
+    confidences = {s: side_confidence(spec, pose, s) for s in ok}
+    if chooser is None:
+        return ok[max(confidences, key=lambda s: confidences[s])]
+    return ok[chooser.choose(name, confidences, t)]
 
 
 def measure(
-    definition: ExerciseDefinition, pose: Pose, floor: float
+    definition: ExerciseDefinition,
+    pose: Pose,
+    floor: float,
+    chooser: SideChooser | None = None,
+    t: float = 0.0,
 ) -> tuple[Features, dict[str, Features]]:
     """Shared features and per-side features (``side = "each"``; empty unless alternating).
 
-    A feature whose keypoints are not all visible above ``floor`` is NaN.
+    A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
+    (the referee's), "best"-side features keep their side across frames (see SideChooser).
     """
     torso = torso_length(pose, floor)
     shared: Features = {}
@@ -108,11 +158,12 @@ def measure(
         if spec.side == "each":
             for s in SIDES:
                 per_side[s][name] = values[s]
-            shared[name] = _combine(spec.model_copy(update={"side": "best"}), pose, values)
+            best = spec.model_copy(update={"side": "best"})
+            shared[name] = _combine(name, best, pose, values, chooser, t)
         elif spec.side in ("left", "right"):
             shared[name] = values[spec.side]
         else:
-            shared[name] = _combine(spec, pose, values)
+            shared[name] = _combine(name, spec, pose, values, chooser, t)
     return shared, per_side
 
 

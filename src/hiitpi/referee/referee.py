@@ -14,7 +14,7 @@ from hiitpi.config import RefereeConfig
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.pose import Pose
 from hiitpi.referee.definition import SIDES, ExerciseDefinition
-from hiitpi.referee.features import Features, measure, required_visible
+from hiitpi.referee.features import Features, SideChooser, measure, required_visible
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
 from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails
 from hiitpi.referee.smoothing import PoseSmoother
@@ -30,6 +30,7 @@ class Referee:
         self.definition = definition
         self.config = config or RefereeConfig()
         self._smoother = PoseSmoother(self.config.smoothing)
+        self._sides = SideChooser()
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         self.reset()
@@ -38,6 +39,7 @@ class Referee:
 
     def reset(self) -> None:
         self._smoother.reset()
+        self._sides.reset()
         for m in self._machines:
             m.reset()
         self._events: list[RepEvent] = []
@@ -69,7 +71,7 @@ class Referee:
             return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
         self._seen_at = t
         smooth = self._smoother(pose, t)
-        shared, per_side = measure(self.definition, smooth, floor)
+        shared, per_side = measure(self.definition, smooth, floor, self._sides, t)
         inputs = self._inputs(shared, per_side)
         if not self._armed:
             self._try_arm(shared, inputs, t)
@@ -94,6 +96,7 @@ class Referee:
             self._seen_at = None
             self._start_since = None
             self._smoother.reset()
+            self._sides.reset()
 
     def _inputs(self, shared: Features, per_side: dict[str, Features]) -> list[Features]:
         """The features each phase machine sees: one per side for alternating exercises."""
