@@ -148,3 +148,13 @@ def test_password_is_not_shown() -> None:
     with pytest.raises(StoreError) as info:
         connect("redis://user:s3cret@127.0.0.1:1/0")
     assert "s3cret" not in str(info.value)
+
+
+def test_a_new_reader_gets_the_newest_frame_at_once(store: RedisLiveStore) -> None:
+    """A viewer arriving after the source went quiet still sees the last picture."""
+    store.put_frame(b"old")
+    newest = store.put_frame(b"newest")
+    t0 = time.monotonic()
+    assert store.wait_frame(None, timeout=3) == (newest, b"newest")
+    assert time.monotonic() - t0 < 1.0
+    assert store.wait_frame(newest, timeout=0.2) is None  # and then only newer ones

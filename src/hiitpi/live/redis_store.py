@@ -154,10 +154,18 @@ class RedisLiveStore:
         )
 
     def wait_frame(self, previous_id: str | None, timeout: float) -> tuple[str, bytes] | None:
-        """The newest frame after ``previous_id`` (None: the next frame put from now on).
+        """The newest frame after ``previous_id``.
 
-        Blocks up to ``timeout`` seconds (at most MAX_WAIT_S); None when none arrived.
+        ``None`` (a new reader) gets the newest frame already there at once, so a viewer who
+        arrives after the source went quiet still sees the last picture; with none there yet
+        it waits for the next one. Blocks up to ``timeout`` seconds (at most MAX_WAIT_S);
+        None when no frame arrived.
         """
+        if previous_id is None:
+            newest = self._call("read frame", self.client.xrevrange, self.key("frames"), count=1)
+            if newest:
+                frame_id, fields = newest[0]
+                return _id(frame_id), bytes(fields[b"jpeg"])
         block_ms = max(1, int(min(timeout, MAX_WAIT_S) * 1000))
         after = previous_id or "$"
         res = self._call(
