@@ -118,3 +118,16 @@ def test_track_that_is_not_utf8_or_not_a_file(tmp_path):
     bad.write_bytes(b"\xff\xfe\x00x\n")
     assert_one_line_error(hiitpi("replay", str(bad), "-e", "squat"), 3, "not a UTF-8 pose track")
     assert_one_line_error(hiitpi("replay", str(tmp_path), "-e", "squat"), 3, "not a track file")
+
+
+def test_busy_port_is_reported_before_anything_starts(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"HIITPI_DATA_DIR": str(tmp_path)}
+        proc = hiitpi("serve", "--source", "x.mp4", "--host", "127.0.0.1", "--port", port, env=env)
+    assert_one_line_error(proc, 2, f"web.port: cannot listen on 127.0.0.1:{port}")
+    assert not (tmp_path / "redis").exists()  # nothing was started

@@ -87,6 +87,7 @@ class App:
         """Start everything; on a failure, stop what was started and re-raise."""
         if self.exercise is not None:
             load_exercise(self.exercise)  # an unknown id fails before anything opens
+        check_port_free(self.settings.web.host, self.settings.web.port)  # before any set resumes
         try:
             self.store = open_live_store(self.settings, self.station)
             self.history = open_history(self.settings)
@@ -167,6 +168,26 @@ class App:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+def check_port_free(host: str, port: int) -> None:
+    """ConfigError naming ``web.port`` when it cannot be bound (busy, or not allowed).
+
+    Checked before the engine starts, so a busy port does not first load the model and resume
+    a set. The real server binds it again moments later (the same SO_REUSEADDR as waitress).
+    """
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(addr)
+    except OSError as exc:
+        raise ConfigError(
+            f"web.port: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 def serve(settings: Settings, exercise: str | None = None) -> int:
