@@ -32,7 +32,7 @@ from hiitpi.pose.base import PoseEstimator
 from hiitpi.pose.registry import build_estimator
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("HIITPI_SHARED_DIR") or REPO.parent / "shared")
+SHARED = Path(os.environ.get("HIITPI_TEST_SHARED_DIR") or REPO.parent / "shared")
 DEFAULT_CLIP = SHARED / "data" / "clips" / "squat__ikram__1.mp4"
 NAMED: dict[str, tuple[str, int, str | None, str | None]] = {
     # name: (backend, model_complexity, model file, delegate)

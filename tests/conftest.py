@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("HIITPI_SHARED_DIR") or REPO.parent / "shared")
+SHARED = Path(os.environ.get("HIITPI_TEST_SHARED_DIR") or REPO.parent / "shared")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 EXTERNAL_REDIS_URL = os.environ.get("HIITPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

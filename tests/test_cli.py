@@ -131,3 +131,14 @@ def test_busy_port_is_reported_before_anything_starts(tmp_path):
         proc = hiitpi("serve", "--source", "x.mp4", "--host", "127.0.0.1", "--port", port, env=env)
     assert_one_line_error(proc, 2, f"web.port: cannot listen on 127.0.0.1:{port}")
     assert not (tmp_path / "redis").exists()  # nothing was started
+
+
+def test_empty_track_is_an_error(tmp_path):
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("")
+    assert_one_line_error(hiitpi("replay", str(empty), "-e", "squat"), 3, "has no frames")
+
+
+def test_test_suite_variables_are_not_config_keys():
+    proc = hiitpi("check-config", env={"HIITPI_TEST_ANYTHING": "1"})
+    assert proc.returncode == 0, proc.stderr

@@ -3,7 +3,8 @@
 Precedence (highest first): explicit overrides (command-line flags), environment, file, defaults.
 Environment keys use ``__`` between levels: ``HIITPI_POSE__BACKEND=mediapipe``. Two short
 aliases exist for the services: ``HIITPI_REDIS_URL`` and ``HIITPI_DATABASE_URL``.
-Every error names the offending key, e.g. ``pose.model_complexity: Input should be 0, 1 or 2``.
+Every error names the offending key, e.g. ``pose.model_complexity: Input should be 0, 1 or 2``;
+a misspelt ``HIITPI_*`` variable is an error. ``HIITPI_TEST_*`` is reserved for the test suite.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith(ENV_PREFIX):
             continue
         rest = key[len(ENV_PREFIX) :]
+        if rest.startswith("TEST_"):  # reserved for the test suite's own knobs
+            continue
         if rest in _ALIASES:
             if _ALIASES[rest]:
                 _set_path(tree, _ALIASES[rest], value)

@@ -12,7 +12,7 @@ from hiitpi.config import Settings
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.engine.poses import cacheable, estimate_frames, read_frames, settings_key
-from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, read_track
+from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
 from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
 
@@ -202,5 +202,7 @@ def replay_track(track: str | Path, exercise: str, settings: Settings) -> Analys
     t0 = time.perf_counter()
     for _ in referee_over(read_track(track), report, referee):
         pass
+    if report.frames == 0:
+        raise TrackError(f"{track}: the track has no frames")
     report.elapsed_s = time.perf_counter() - t0
     return report
