@@ -134,7 +134,8 @@ class LiveEngine:
         self.status = replace(self.status, player=self.status.player or snap.status.player)
         if snap.status.active and snap.state is not None and self._initial_exercise is None:
             log.warning(
-                "resuming %s at %d reps / %d no-reps after an interrupted engine",
+                "resuming %s at %d reps / %d no-reps: the set was still open when the engine "
+                "last stopped (Done! ends a set)",
                 snap.state.exercise,
                 snap.state.reps,
                 snap.state.no_reps,
