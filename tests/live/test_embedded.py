@@ -38,3 +38,26 @@ def test_running_server_is_reused(tmp_path: Path) -> None:
     finally:
         first.stop()
     assert not first.socket_path.exists()
+
+
+def test_end_of_a_set_saves_the_embedded_server_to_disk(tmp_path: Path) -> None:
+    """As the original did: the live data reaches disk when a set ends, not only at exit."""
+    import time
+
+    store = open_live_store(Settings(data_dir=tmp_path), station="persist")
+    try:
+        before = store.client.lastsave()
+        time.sleep(1.1)  # LASTSAVE has a one-second resolution
+        store.publish_state(WorkoutState("squat", 3.0, reps=4), EngineStatus(player="Bo"))
+        assert store.persist() is True
+        deadline = time.monotonic() + 10
+        while store.client.lastsave() == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.client.lastsave() > before
+        assert (tmp_path / "redis" / "live.rdb").stat().st_size > 0
+    finally:
+        store.close()
+
+
+def test_an_external_redis_is_left_to_its_operator(external_store) -> None:
+    assert external_store.persist() is False

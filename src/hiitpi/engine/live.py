@@ -168,6 +168,11 @@ class LiveEngine:
         """The set is done: stop refereeing, keep its last state on show, record it."""
         if self.referee is not None and self.recorder is not None:
             self.recorder.end(self.state)
+        if self.referee is not None:
+            try:
+                self.store.persist()
+            except StoreError as exc:
+                log.warning("could not save the live store to disk: %s", exc)
         self.referee = None
         self._base = None
         self.status = replace(self.status, active=False)

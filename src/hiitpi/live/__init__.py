@@ -55,4 +55,5 @@ def open_live_store(settings: Settings, station: str = DEFAULT_STATION) -> Redis
         server.stop()
         raise
     store.on_close(server.stop)
+    store.persist_on_set_end = True
     return store

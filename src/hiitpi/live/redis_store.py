@@ -77,6 +77,9 @@ class RedisLiveStore:
         self.url = redact(url)
         self.prefix = f"hiitpi:{station}:"
         self._on_close: list[Any] = []
+        # Save the server's data to disk when a set ends (the original did): on for the
+        # embedded server; an external Redis is persisted by whoever runs it.
+        self.persist_on_set_end = False
 
     @classmethod
     def from_url(cls, url: str, station: str) -> RedisLiveStore:
@@ -215,6 +218,22 @@ class RedisLiveStore:
         return _id(rows[0][0]) if rows else "0-0"
 
     # --- lifecycle ---------------------------------------------------------------------------
+    def persist(self) -> bool:
+        """Ask the server to save to disk in the background (when this store should).
+
+        Returns True when a save was started; a save already running counts as started.
+        """
+        if not self.persist_on_set_end:
+            return False
+        try:
+            self.client.bgsave()
+        except redis.ResponseError as exc:  # "Background save already in progress"
+            if "in progress" not in str(exc):
+                raise StoreError(f"Redis at {self.url or '?'} failed (save): {exc}") from None
+        except (redis.RedisError, OSError) as exc:
+            raise StoreError(f"Redis at {self.url or '?'} failed (save): {exc}") from None
+        return True
+
     def ping(self) -> bool:
         try:
             return bool(self.client.ping())
