@@ -11,7 +11,16 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template_string, request, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    redirect,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from hiitpi.config import Settings
@@ -83,10 +92,17 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     hub = FrameHub(store, stopping)
     app.extensions["hiitpi_stopping"] = stopping
     app.extensions["hiitpi_frames"] = hub
+    client = getattr(store, "client", None)
+    if client is not None:  # Flask sessions in Redis, in their own database number
+        from hiitpi.web.sessions import RedisSessionInterface, session_client
+
+        station = str(getattr(store, "station", "default"))
+        app.session_interface = RedisSessionInterface(session_client(client), station)
 
     def plain() -> str:
         snap = store.get_state()
-        player = snap.status.player if snap is not None else ""
+        player = snap.status.player if snap is not None and snap.status.player else ""
+        player = player or str(session.get("player", ""))  # this device's last player
         return render_template_string(INDEX, exercises=exercises, player=player)
 
     app.add_url_rule("/plain", "plain", plain)
@@ -134,6 +150,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
                 cmd = Command(
                     CommandKind.SET_PLAYER, player=validate_player(str(data.get("player", "")))
                 )
+                session["player"] = cmd.player  # remembered for this browser
             else:
                 valid = ", ".join(k.value for k in CommandKind)
                 return _error(f"unknown action {action!r}; valid: {valid}", 400)
