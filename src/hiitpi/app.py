@@ -27,6 +27,7 @@ from hiitpi.referee import load_exercise
 from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
 from hiitpi.web import create_app
+from hiitpi.web.dashboard import mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class App:
                 recorder=self.recorder,
             )
             self.engine.start()
-            self.web = create_app(self.store, self.settings)
+            self.web = create_app(self.store, self.settings, index=False)  # / is the dashboard's
+            mount_dashboard(self.web, self.store, self.history, self.settings)
             self._start_server(self.web)
         except BaseException:
             self.stop()
