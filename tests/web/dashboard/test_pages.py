@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask
@@ -121,10 +122,24 @@ def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: Fake
         "cam0", "mediapipe-full", "29.5", "21.0",
     )  # fmt: skip
     assert rows["Engine"] == "running"
+    live.snapshot = replace(
+        live.snapshot,
+        status=_with_budget(live.snapshot.status, {"pose": 21.04}, {"capture_to_count": 40.0}),
+    )
+    rows = dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))
+    assert rows.get("Stage pose (ms)", "21.0") == "21.0"
+    assert rows.get("Latency capture_to_count (ms)", "40.0") == "40.0"
     live.publish(None, **status, running=True, active=False)  # no inference without a workout
     assert dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))["Inference (ms)"] == (
         "- (no workout)"
     )
+
+
+def _with_budget(status: Any, stages: dict[str, float], latency: dict[str, float]) -> Any:
+    """The status with a per-stage budget, on engines that publish one."""
+    if not hasattr(status, "stages_ms"):
+        return status
+    return replace(status, stages_ms=stages, latency_ms=latency)
 
 
 def test_fake_metrics_cursor_is_exclusive(live: FakeLiveStore) -> None:

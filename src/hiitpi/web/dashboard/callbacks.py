@@ -268,4 +268,9 @@ def status_rows(ctx: Dashboard) -> list[dict[str, str]]:
                 "Error": st.error or "-",
             }
         )
+        # the engine's per-frame budget (rolling medians), when it publishes one
+        for name, ms in (getattr(st, "stages_ms", None) or {}).items():
+            rows[f"Stage {name} (ms)"] = f"{ms:.1f}"
+        for name, ms in (getattr(st, "latency_ms", None) or {}).items():
+            rows[f"Latency {name} (ms)"] = f"{ms:.1f}"
     return [{"key": k, "value": v} for k, v in rows.items()]
