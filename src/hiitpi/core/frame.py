@@ -14,12 +14,15 @@ class Frame:
 
     ``t`` is the frame's time in seconds from the start of the stream (media time for files,
     monotonic capture time for cameras); ``index`` counts frames read from the source.
+    ``captured`` is the ``time.monotonic()`` at which a live capture thread handed the frame
+    on (0.0 when unknown, e.g. offline): the start of the engine's latency measurements.
     """
 
     image: NDArray[np.uint8]
     index: int
     t: float
     source_id: str = ""
+    captured: float = 0.0
 
     def __post_init__(self) -> None:
         shape = getattr(self.image, "shape", None)

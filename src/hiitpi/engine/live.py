@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from statistics import median
 from typing import Protocol
 
 from hiitpi.config import Settings
@@ -35,6 +37,44 @@ log = logging.getLogger(__name__)
 VIEWER_CHECK_S = 0.2  # how often the viewer count is read from the store
 FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
+BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
+BUDGET_EVERY = 15  # recompute those medians every this many frames
+
+
+@dataclass(frozen=True, slots=True)
+class FrameTiming:
+    """One frame's trip through the engine, in ms; ``None`` for what did not happen.
+
+    ``wait`` is the engine idle before the frame arrived (the slack); ``publish`` every write
+    to the live store (state, events, metric and, when rendered, the JPEG). Latencies start at
+    ``Frame.captured``: ``to_count`` ends once the state with this frame's count is published,
+    ``to_jpeg`` once its JPEG is in the store.
+    """
+
+    index: int
+    wait: float
+    pose: float
+    referee: float
+    publish: float
+    draw: float | None = None
+    encode: float | None = None
+    to_count: float | None = None
+    to_jpeg: float | None = None
+
+
+def budget(timings: Sequence[FrameTiming]) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians over ``timings``: (stages, latencies), keys without any value left out."""
+    stages: dict[str, float] = {}
+    latency: dict[str, float] = {}
+    for name in ("wait", "pose", "referee", "publish", "draw", "encode"):
+        values = [v for t in timings if (v := getattr(t, name)) is not None]
+        if values:
+            stages[name] = round(median(values), 2)
+    for name in ("to_count", "to_jpeg"):
+        values = [v for t in timings if (v := getattr(t, name)) is not None]
+        if values:
+            latency[name] = round(median(values), 2)
+    return stages, latency
 
 
 class SetRecorder(Protocol):
@@ -61,9 +101,7 @@ class SetRecorder(Protocol):
 class LiveEngine:
     """Runs the live pipeline for one camera on its own thread; explicit ``start``/``stop``.
 
-    The owner opens ``source`` before ``start`` and closes it after ``stop``. While it runs,
-    change it only through the store's commands: ``start_exercise``, ``stop_exercise`` and
-    ``apply`` belong to the engine thread (call them directly only before start or after stop).
+    The owner opens ``source`` before ``start`` and closes it after ``stop``.
     """
 
     def __init__(
@@ -98,6 +136,8 @@ class LiveEngine:
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hiitpi-engine", daemon=True)
+        self._timings: deque[FrameTiming] = deque(maxlen=BUDGET_WINDOW)
+        self.on_timing: Callable[[FrameTiming], None] | None = None  # e.g. ``hiitpi bench``
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -199,11 +239,12 @@ class LiveEngine:
         while not self._stop.is_set():
             try:
                 self._poll_commands()
+                waited = time.perf_counter()
                 frame = self.slot.get(timeout=0.25)
                 if frame is None:
                     self._idle()
                 else:
-                    self._step(frame)
+                    self._step(frame, (time.perf_counter() - waited) * 1000.0)
             except StoreError as exc:
                 self._log_limited("store", "live store unavailable: %s", exc)
                 self._stop.wait(0.2)
@@ -223,7 +264,7 @@ class LiveEngine:
             self._stop.wait(0.25)
         self._publish()
 
-    def _step(self, frame: Frame) -> None:
+    def _step(self, frame: Frame, wait_ms: float = 0.0) -> None:
         now = time.monotonic()
         if self._last_frame_at:
             fps = 1.0 / max(now - self._last_frame_at, 1e-6)
@@ -236,17 +277,19 @@ class LiveEngine:
             fps = 0.0
         self._last_frame_at = now
         pose: Pose | None = None
-        ms = 0.0
+        ms = referee_ms = 0.0
         if self.referee is not None:
             t0 = time.perf_counter()
             pose = self.estimator.estimate(frame)
-            ms = (time.perf_counter() - t0) * 1000.0
+            t1 = time.perf_counter()
+            ms = (t1 - t0) * 1000.0
             state, events = self.referee.update(pose, frame.t)
             self.state = self._carry(state)
             events = [self._renumber(e) for e in events]
             self._pending.extend(events)
             if self.recorder is not None:
                 self.recorder.on_events(events)
+            referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
         self.status = replace(
             self.status,
@@ -257,11 +300,30 @@ class LiveEngine:
             dropped=self.slot.dropped,
             viewers=self._viewers,
         )
+        t2 = time.perf_counter()
         self._publish()
+        counted_at = time.monotonic()
         if self.referee is not None:
             self.store.append_metric(frame.t, ms, score)
+        publish_ms = (time.perf_counter() - t2) * 1000.0
+        timing = FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms)
+        if frame.captured and self.referee is not None:
+            timing = replace(timing, to_count=(counted_at - frame.captured) * 1000.0)
         if self._watched(now):
-            self._render(frame, pose)
+            draw_ms, encode_ms, put_ms = self._render(frame, pose)
+            timing = replace(timing, draw=draw_ms, encode=encode_ms, publish=publish_ms + put_ms)
+            if frame.captured:
+                timing = replace(timing, to_jpeg=(time.monotonic() - frame.captured) * 1000.0)
+        self._record(timing)
+
+    def _record(self, timing: FrameTiming) -> None:
+        """Keep the rolling per-stage budget (published with the status) and pass ``timing`` on."""
+        self._timings.append(timing)
+        if self.status.frames % BUDGET_EVERY == 0:
+            stages, latency = budget(self._timings)
+            self.status = replace(self.status, stages_ms=stages, latency_ms=latency)
+        if self.on_timing is not None:
+            self.on_timing(timing)
 
     def _publish(self) -> None:
         self.store.publish_state(self.state, self.status)
@@ -275,13 +337,20 @@ class LiveEngine:
             self._viewers_checked = now
         return self._viewers > 0
 
-    def _render(self, frame: Frame, pose: Pose | None) -> None:
+    def _render(self, frame: Frame, pose: Pose | None) -> tuple[float, float, float]:
+        """Draw, encode and store the frame; returns those three durations in ms."""
+        t0 = time.perf_counter()
         if self.referee is not None:
             image = annotate(frame.image, pose, self.state, self.settings.referee.confidence_floor)
         else:
             image = standby(frame.image)
-        self.store.put_frame(encode_jpeg(image, self.settings.web.jpeg_quality))
+        t1 = time.perf_counter()
+        jpeg = encode_jpeg(image, self.settings.web.jpeg_quality)
+        t2 = time.perf_counter()
+        self.store.put_frame(jpeg)
         self.frames_rendered += 1
+        t3 = time.perf_counter()
+        return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, (t3 - t2) * 1000.0
 
     # --- resuming after a crash ----------------------------------------------------------------
     def _carry(self, state: WorkoutState) -> WorkoutState:

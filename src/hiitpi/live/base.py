@@ -8,7 +8,7 @@ commands (start, stop, set player) that only the engine consumes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +34,10 @@ class EngineStatus:
     frames: int = 0
     dropped: int = 0
     viewers: int = 0
+    # the per-frame budget, rolling medians in ms: wait (for a new frame), pose, referee,
+    # publish (to the live store), draw, encode; capture -> count and capture -> JPEG latency
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    latency_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 
 from hiitpi.core.frame import Frame
 from hiitpi.errors import SourceError
@@ -121,7 +122,7 @@ class CaptureThread:
                     log.info("%s ended after %d frames", self.source.id, self.frames)
                     break
                 self.frames += 1
-                self.slot.put(frame)
+                self.slot.put(replace(frame, captured=time.monotonic()))
         except SourceError as exc:
             self.error = exc
             log.error("capture of %s failed: %s", self.source.id, exc)
