@@ -5,7 +5,8 @@ Counts every clip of a manifest (``file, exercise, reps, partial, confidence, ..
 interval ``[reps, reps + partial]`` and summarises per exercise and overall: exact rate, OBO
 rate (``|error| <= 1``) and MAE normalised by the true count (``|error| / max(reps, 1)``, as
 the RepCount / PoseRAC papers define it). ``--baseline`` adds the original HIIT PI rules and a
-single-angle up/down counter, run on the very same tracks.
+single-angle up/down counter, run on the very same tracks. ``--jobs N`` computes the tracks
+that are not cached yet in N worker processes, one clip each (both cores of a Pi-class machine).
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import argparse
 import csv
 import json
 import logging
+import multiprocessing
 import sys
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from hiitpi.config import RefereeConfig, Settings
 from hiitpi.core.events import EventKind
-from hiitpi.engine.poses import track_for
-from hiitpi.engine.tracks import TrackFrame
+from hiitpi.engine.poses import settings_key, track_for
+from hiitpi.engine.tracks import TrackFrame, cache_path
 from hiitpi.errors import ConfigError, SourceError
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.referee.baselines import OriginalCounter, SingleAngleCounter
@@ -208,19 +211,52 @@ def print_table(rep: dict[str, Any], results: Sequence[ClipResult], out: TextIO)
 
 
 def evaluate(
-    specs: Sequence[ClipSpec], clips_dir: Path, settings: Settings, baseline: bool = False
+    specs: Sequence[ClipSpec],
+    clips_dir: Path,
+    settings: Settings,
+    baseline: bool = False,
+    jobs: int = 1,
 ) -> list[ClipResult]:
-    """Count every clip from its (cached) pose track."""
+    """Count every clip from its (cached) pose track; ``jobs`` > 1 computes missing tracks in
+    that many worker processes first (a clip per worker)."""
     for spec in specs:
         load_exercise(spec.exercise)  # fail fast on an unknown id, before any model runs
         if not (clips_dir / spec.file).is_file():
             raise SourceError(f"clip not found: {clips_dir / spec.file}")
+    computed = compute_tracks(specs, clips_dir, settings, jobs) if jobs > 1 else {}
     results = []
     for i, spec in enumerate(specs, 1):
         log.info("[%d/%d] %s", i, len(specs), spec.file)
-        frames = track_for(clips_dir / spec.file, settings.pose, settings.cache_dir)
+        frames = computed.get(spec.file)
+        if frames is None:
+            frames = track_for(clips_dir / spec.file, settings.pose, settings.cache_dir)
         results.append(count_clip(spec, frames, settings.referee, baseline))
     return results
+
+
+def compute_tracks(
+    specs: Sequence[ClipSpec], clips_dir: Path, settings: Settings, jobs: int
+) -> dict[str, list[TrackFrame]]:
+    """The tracks not cached yet, computed (and cached) by ``jobs`` worker processes.
+
+    Longest files first, so the last worker is not left alone with the biggest clip. Spawned,
+    not forked: a model runtime's threads do not survive a fork.
+    """
+    key = settings_key(settings.pose)
+    files = {s.file for s in specs}
+    missing = [f for f in files if not cache_path(settings.cache_dir, clips_dir / f, key).is_file()]
+    if len(missing) < 2:
+        return {}
+    missing.sort(key=lambda f: (clips_dir / f).stat().st_size, reverse=True)
+    log.info("computing %d pose tracks in %d processes", len(missing), jobs)
+    ctx = multiprocessing.get_context("spawn")
+    workers = min(jobs, len(missing))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {
+            f: pool.submit(track_for, clips_dir / f, settings.pose, settings.cache_dir)
+            for f in missing
+        }
+        return {f: future.result() for f, future in futures.items()}
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -237,13 +273,23 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also count with the original HIIT PI rules and a single-angle counter",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="compute missing pose tracks in N processes, a clip each (default 1)",
+    )
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     manifest: Path = args.manifest
     clips_dir: Path = args.clips_dir or manifest.with_suffix("")
     specs = read_manifest(manifest)
-    results = evaluate(specs, clips_dir, settings, baseline=bool(args.baseline))
+    jobs = int(getattr(args, "jobs", 1) or 1)
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    results = evaluate(specs, clips_dir, settings, baseline=bool(args.baseline), jobs=jobs)
     rep = report(results, baseline=bool(args.baseline))
     if args.json:
         json.dump(rep, sys.stdout, indent=2)
