@@ -29,6 +29,11 @@ def clips_manifest() -> Path:
 
 @pytest.fixture(scope="session")
 def track_cache() -> Path:
-    """Where cached pose tracks live: $HIITPI_CACHE_DIR, else the repository's .cache."""
-    env = os.environ.get("HIITPI_CACHE_DIR")
-    return Path(env) if env else REPO / ".cache" / "hiitpi"
+    """Where cached pose tracks live: the app's own cache (``cache_dir``; $HIITPI_CACHE_DIR).
+
+    The same place `hiitpi analyze`/`eval` use, keyed by video content and pose settings, so a
+    fresh clone on a machine that has counted these clips before does not run the model again.
+    """
+    from hiitpi.config import load_config
+
+    return load_config().cache_dir
