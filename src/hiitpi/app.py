@@ -31,6 +31,8 @@ from hiitpi.web.dashboard import mount_dashboard
 
 log = logging.getLogger(__name__)
 
+MJPEG_OUTBUF_BYTES = 256 * 1024  # per connection: a few frames of 848x478 JPEG
+
 
 def lan_ip() -> str:
     """This machine's LAN address, without sending a packet (a UDP connect only picks a route)."""
@@ -117,7 +119,15 @@ class App:
         cfg = self.settings.web
         try:
             self.server = create_server(
-                web, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="hiitpi"
+                web,
+                host=cfg.host,
+                port=cfg.port,
+                threads=cfg.threads,
+                ident="hiitpi",
+                # waitress buffers up to 16 MB of sent bytes per connection by default: for a
+                # live MJPEG viewer that is ~18 s of stale video and 16 MB of RAM each. A small
+                # buffer makes a slow viewer's app thread wait instead (its own frames drop).
+                outbuf_high_watermark=MJPEG_OUTBUF_BYTES,
             )
         except OSError as exc:
             raise ConfigError(f"web.port: cannot listen on {cfg.host}:{cfg.port}: {exc}") from None
