@@ -301,10 +301,10 @@ class LiveEngine:
             viewers=self._viewers,
         )
         t2 = time.perf_counter()
+        if self.referee is not None:  # before the state: whoever sees a state finds its metric
+            self.store.append_metric(frame.t, ms, score)
         self._publish()
         counted_at = time.monotonic()
-        if self.referee is not None:
-            self.store.append_metric(frame.t, ms, score)
         publish_ms = (time.perf_counter() - t2) * 1000.0
         timing = FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms)
         if frame.captured and self.referee is not None:
