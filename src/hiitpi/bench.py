@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from hiitpi.config import Settings
+from hiitpi.config import PoseConfig, Settings
 from hiitpi.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,18 @@ def run_bench(
             stage_pass=stages,
             offline=off,
         )
+        if settings.pose != PoseConfig():  # another backend: its speed against the default's
+            say("default backend's ceiling on the same clip, for comparison")
+            default = stage_pass(clip, exercise, settings.model_copy(update={"pose": PoseConfig()}))
+            ref = default["stages_ms"]["pose"]
+            out["default_backend"] = {
+                "backend": default["backend"],
+                "ceiling_ms": ref["median"],
+                "ceiling_p90_ms": ref["p90"],
+            }
+            out["speed_vs_default"] = (
+                round(ref["median"] / pose["median"], 2) if pose["median"] else 0.0
+            )
     for n in viewers:
         key = "live" if n == 1 else f"live_{n}_viewers"
         say(f"live run: {duration:g} s paced at the clip's rate, {n} viewer(s)")

@@ -38,6 +38,13 @@ def render(r: dict[str, Any]) -> str:
             f"  share of the offline pass's own time spent in the model: "
             f"{r['offline_pose_share']:.2f}  (load-drift-proof)",
         ]
+        if "default_backend" in r:
+            d = r["default_backend"]
+            lines.append(
+                f"default backend {d['backend']:15}median {d['ceiling_ms']:.1f} ms, p90 "
+                f"{d['ceiling_p90_ms']:.1f}  -> this backend is {r['speed_vs_default']:.2f} x "
+                "its speed"
+            )
     lives = _lives(r)
     heads = ["offline pass"] + [f"live, {v['viewers']} viewer(s)" for _, v in lives]
     lines += ["", f"{'stage, ms (median / p90)':28}" + "".join(f"{h:>22}" for h in heads)]
