@@ -38,12 +38,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed-app
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q && apt-get install -y -q chromium; } || echo "chromium is missing: the browser tests will skip (sudo apt-get install chromium)"
 	@touch $@
 
-test: dev
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: dev
 	$(BIN)/mypy src/hiitpi/core src/hiitpi/referee src/hiitpi/engine
