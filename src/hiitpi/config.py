@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hiitpi.errors import ConfigError
+from hiitpi.errors import ConfigError, validation_issues
 
 ENV_PREFIX = "HIITPI_"
 _ALIASES = {"REDIS_URL": ("redis_url",), "DATABASE_URL": ("database_url",), "CONFIG": ()}
@@ -130,12 +130,7 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _format(err: ValidationError, origin: str) -> str:
-    lines = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(root)"
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"{key}: {msg} (from {origin})")
-    return "; ".join(lines)
+    return "; ".join(f"{key}: {msg} (from {origin})" for key, msg in validation_issues(err))
 
 
 def load_config(

@@ -1,5 +1,21 @@
 """Project exception types. Each carries a message a user can act on (no traceback needed)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+
+def validation_issues(err: ValidationError) -> list[tuple[str, str]]:
+    """``(dotted.key, message)`` for each problem pydantic found; extra keys read "unknown key"."""
+    issues = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(root)"
+        issues.append((key, "unknown key" if e["type"] == "extra_forbidden" else e["msg"]))
+    return issues
+
 
 class HiitPiError(Exception):
     """Base class of every error the CLI reports as one line and a non-zero exit code."""

@@ -18,7 +18,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hiitpi.core.keypoints import Keypoint
-from hiitpi.errors import ExerciseError
+from hiitpi.errors import ExerciseError, validation_issues
 
 SIDES = ("left", "right")
 FeatureKind = Literal["angle", "distance", "height", "incline", "offset"]
@@ -217,12 +217,7 @@ class ExerciseDefinition(_Model):
 
 
 def _format(err: ValidationError, origin: str) -> str:
-    parts = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(root)"
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        parts.append(f"{origin}: {key}: {msg}")
-    return "; ".join(parts)
+    return "; ".join(f"{origin}: {key}: {msg}" for key, msg in validation_issues(err))
 
 
 def parse_definition(text: str, origin: str) -> ExerciseDefinition:
