@@ -1,17 +1,18 @@
-"""Dashboard fixtures: a fake live store (no Redis), a history store on a temporary SQLite."""
+"""Dashboard fixtures: the live store on the real Redis, a history store on a temporary SQLite."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hiitpi.config import Settings
 from hiitpi.core.events import WorkoutState
-from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric
+from hiitpi.live import RedisLiveStore
+from hiitpi.live.base import Command, EngineStatus
 from hiitpi.store import HistoryStore
 from hiitpi.web.dashboard.context import Dashboard
 
@@ -20,37 +21,32 @@ SCRIPT = "<script>alert(1)</script>"  # 25 characters: refused, and the refusal 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class FakeLiveStore:
-    """The read side of a LiveStore plus a command list: enough for the dashboard."""
+class LiveForTests:
+    """The real live store on Redis (``external_store``), plus helpers that set the scene.
 
-    station: str = "test"
-    snapshot: LiveSnapshot | None = None
-    metric_rows: list[tuple[str, Metric]] = field(default_factory=list)
-    commands: list[Command] = field(default_factory=list)
+    Reads and writes go to the real server: the dashboard under test sees exactly what the
+    engine would publish.
+    """
 
-    def get_state(self) -> LiveSnapshot | None:
-        return self.snapshot
+    def __init__(self, store: RedisLiveStore) -> None:
+        self.store = store
+        self.station = store.station
 
-    def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]:
-        after = tuple(int(x) for x in since_id.split("-"))
-        rows = [(i, m) for i, m in self.metric_rows if tuple(int(x) for x in i.split("-")) > after]
-        return rows[:count]
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
-    def send_command(self, command: Command) -> str:
-        self.commands.append(command)
-        return f"{len(self.commands)}-0"
+    def publish(self, state: WorkoutState | None, **status: Any) -> None:
+        self.store.publish_state(state, EngineStatus(**status))
 
-    def ping(self) -> bool:
-        return True
-
-    def publish(self, state: WorkoutState | None, **status: object) -> None:
-        self.snapshot = LiveSnapshot(state, EngineStatus(**status), 0.0)  # type: ignore[arg-type]
+    @property
+    def commands(self) -> list[Command]:
+        """Every command the dashboard sent, in order."""
+        return self.store.read_commands("0-0")[1]
 
 
 @pytest.fixture
-def live() -> FakeLiveStore:
-    return FakeLiveStore()
+def live(external_store: RedisLiveStore) -> LiveForTests:
+    return LiveForTests(external_store)
 
 
 @pytest.fixture
@@ -60,5 +56,5 @@ def history(tmp_path: Path) -> Iterator[HistoryStore]:
 
 
 @pytest.fixture
-def ctx(live: FakeLiveStore, history: HistoryStore, tmp_path: Path) -> Dashboard:
-    return Dashboard(store=live, history=history, settings=Settings(data_dir=tmp_path))  # type: ignore[arg-type]
+def ctx(live: LiveForTests, history: HistoryStore, tmp_path: Path) -> Dashboard:
+    return Dashboard(store=live.store, history=history, settings=Settings(data_dir=tmp_path))

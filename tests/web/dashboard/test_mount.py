@@ -9,12 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
-from hiitpi.live.base import CommandKind, Metric
+from hiitpi.live.base import CommandKind
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard import mount_dashboard
 from hiitpi.web.dashboard.context import Dashboard
 
-from .conftest import EVIL, SCRIPT, FakeLiveStore
+from .conftest import EVIL, SCRIPT, LiveForTests
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_csv_export(client: FlaskClient, ctx: Dashboard) -> None:
 
 
 def test_login_validates_and_sends_set_player(
-    client: FlaskClient, server: Flask, live: FakeLiveStore, ctx: Dashboard
+    client: FlaskClient, server: Flask, live: LiveForTests, ctx: Dashboard
 ) -> None:
     inserted = {f"{I.LOGIN_BUTTON}.n_clicks": 0}  # Dash calls it when the page appears
     assert dispatch(client, server, I.LOGIN_ERROR, inserted, f"{I.LOGIN_BUTTON}.n_clicks") == {}
@@ -97,7 +97,7 @@ def test_login_validates_and_sends_set_player(
     assert ctx.player_names() == [EVIL]
 
 
-def test_workout_commands(client: FlaskClient, server: Flask, live: FakeLiveStore) -> None:
+def test_workout_commands(client: FlaskClient, server: Flask, live: LiveForTests) -> None:
     value = f"{I.WORKOUT_DROPDOWN}.value"
     out = dispatch(client, server, I.COMMAND_FEEDBACK, {value: "push_up"}, value)
     assert out[I.COMMAND_FEEDBACK]["children"].startswith("Started")
@@ -112,27 +112,27 @@ def test_workout_commands(client: FlaskClient, server: Flask, live: FakeLiveStor
 
 
 def test_live_tick_extends_the_chart_from_its_cursor(
-    client: FlaskClient, server: Flask, live: FakeLiveStore
+    client: FlaskClient, server: Flask, live: LiveForTests
 ) -> None:
-    live.metric_rows = [(f"{i}-0", Metric(i / 30, 20.0 + i, 0.9)) for i in range(1, 6)]
+    ids = [live.append_metric(i / 30, 20.0 + i, 0.9) for i in range(1, 6)]
     live.publish(WorkoutState("push_up", 3.0, reps=2), player=EVIL, active=True, running=True)
     tick = f"{I.LIVE_INTERVAL}.n_intervals"
-    values = {tick: 3, f"{I.LIVE_CURSOR}.data": "2-0"}
+    values = {tick: 3, f"{I.LIVE_CURSOR}.data": ids[1]}
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     data, traces, cap = out[I.LIVE_CHART]["extendData"]
     assert traces == [0, 1] and data["y"][0] == [23.0, 24.0, 25.0] and cap > 0
-    assert out[I.LIVE_CURSOR]["data"] == "5-0"
+    assert out[I.LIVE_CURSOR]["data"] == ids[4]
     assert out[I.CURRENT_PLAYER]["children"] == EVIL and out[I.IND_REPS]["children"] == "2"
-    values[f"{I.LIVE_CURSOR}.data"] = "5-0"  # nothing new: the chart is left alone
+    values[f"{I.LIVE_CURSOR}.data"] = ids[4]  # nothing new: the chart is left alone
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     assert I.LIVE_CHART not in out and I.LIVE_CURSOR not in out
     values[f"{I.LIVE_CURSOR}.data"] = "0-0; FLUSHALL"  # a forged cursor starts over
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
-    assert out[I.LIVE_CURSOR]["data"] == "5-0"
+    assert out[I.LIVE_CURSOR]["data"] == ids[4]
 
 
 def test_picking_an_existing_player_logs_in(
-    client: FlaskClient, server: Flask, live: FakeLiveStore, ctx: Dashboard
+    client: FlaskClient, server: Flask, live: LiveForTests, ctx: Dashboard
 ) -> None:
     ctx.history.get_or_create_player("Bob")
     pick = f"{I.PLAYER_PICK}.value"

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Flask
 
 from hiitpi.core.events import WorkoutState
-from hiitpi.live.base import CommandKind, Metric
+from hiitpi.live.base import CommandKind
 from hiitpi.web.dashboard import callbacks, mount_dashboard, pages
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
-from .conftest import EVIL, FakeLiveStore
+from .conftest import EVIL, LiveForTests
 
 
 def _walk(component: Any) -> Iterator[Any]:
@@ -76,7 +76,7 @@ def test_route_picks_the_page(ctx: Dashboard) -> None:
     assert "Not found" in str(callbacks.route(ctx, "/elsewhere", "", None))
 
 
-def test_live_values_before_and_during_a_set(ctx: Dashboard, live: FakeLiveStore) -> None:
+def test_live_values_before_and_during_a_set(ctx: Dashboard, live: LiveForTests) -> None:
     assert callbacks.live_values(ctx, None)[-1] == "engine not running"
     live.publish(None, player=EVIL, running=True)
     assert callbacks.live_values(ctx, live.get_state())[:3] == [EVIL, "-", "0"]
@@ -111,7 +111,7 @@ def test_start_command_validates_the_workout(ctx: Dashboard) -> None:
     assert picked <= {ex.id for ex in ctx.exercises} and len(picked) > 1
 
 
-def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: FakeLiveStore) -> None:
+def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: LiveForTests) -> None:
     rows = dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))
     assert rows["Redis"] == "ok" and rows["Database"].startswith("ok (sqlite")
     assert rows["Engine"] == "no state published yet"
@@ -122,10 +122,9 @@ def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: Fake
         "cam0", "mediapipe-full", "29.5", "21.0",
     )  # fmt: skip
     assert rows["Engine"] == "running"
-    live.snapshot = replace(
-        live.snapshot,
-        status=_with_budget(live.snapshot.status, {"pose": 21.04}, {"capture_to_count": 40.0}),
-    )
+    snap = live.get_state()
+    budget = _with_budget(snap.status, {"pose": 21.04}, {"capture_to_count": 40.0})
+    live.store.publish_state(snap.state, budget)
     rows = dict((r["key"], r["value"]) for r in callbacks.status_rows(ctx))
     assert rows.get("Stage pose (ms)", "21.0") == "21.0"
     assert rows.get("Latency capture_to_count (ms)", "40.0") == "40.0"
@@ -140,8 +139,3 @@ def _with_budget(status: Any, stages: dict[str, float], latency: dict[str, float
     if not hasattr(status, "stages_ms"):
         return status
     return replace(status, stages_ms=stages, latency_ms=latency)
-
-
-def test_fake_metrics_cursor_is_exclusive(live: FakeLiveStore) -> None:
-    live.metric_rows = [(f"{i}-0", Metric(i, 1.0, 0.5)) for i in range(1, 4)]
-    assert [i for i, _ in live.metrics("1-0")] == ["2-0", "3-0"]
