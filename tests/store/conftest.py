@@ -98,16 +98,22 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
     return make
 
 
+def new_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> str:
+    """The URL of a new, empty database on the backend ``request.param`` names."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One migrated database per backend for the whole run (tables emptied after each test)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'history.sqlite3'}"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database()
+    url = new_database_url(request, tmp_path_factory, "history")
     HistoryStore(url).close()  # migrate once
     yield url
 

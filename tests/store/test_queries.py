@@ -10,7 +10,7 @@ import pytest
 from hiitpi.core.events import EventKind
 from hiitpi.store import BoardRow, HistoryStore, WeeklyTotal
 
-from .conftest import BACKENDS, NOW, add_session, no_rep, rep
+from .conftest import BACKENDS, NOW, add_session, new_database_url, no_rep, rep
 
 SCRIPT = "<svg onload=alert()>"  # 20 characters: the longest name allowed
 DAY = timedelta(days=1)
@@ -22,11 +22,7 @@ def gym_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HistoryStore]:
     """A database of its own for the read-only gym tests (built once per backend)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('gym') / 'gym.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-    store = HistoryStore(url)
+    store = HistoryStore(new_database_url(request, tmp_path_factory, "gym"))
     yield store
     store.close()
 
