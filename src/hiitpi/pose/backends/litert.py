@@ -27,6 +27,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -36,6 +37,7 @@ from hiitpi.core.keypoints import NUM_KEYPOINTS
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ModelError
 from hiitpi.pose.crop import CropRegion, crop_resize, full_frame, next_crop
+from hiitpi.pose.native import muted_native_stderr
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +192,9 @@ class LiteRTEstimator:
         self._cfg = cfg
         delegates = _delegates(cfg, model_path, blob)
         try:
-            self._interp = make_interpreter(model_path, delegates, NUM_THREADS)
-            self._interp.allocate_tensors()
+            with muted_native_stderr(log):  # "Created TensorFlow Lite XNNPACK delegate"
+                self._interp = make_interpreter(model_path, delegates, NUM_THREADS)
+                self._interp.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"cannot load {model_path.name} with LiteRT: {exc}") from None
         self._input = self._interp.get_input_details()[0]
@@ -240,8 +243,8 @@ class LiteRTEstimator:
         self, frame: Frame, region: CropRegion
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """(17, 2) frame pixels, (17,) raw scores, and the pose score of one run on a crop."""
-        rgb = crop_resize(frame.image, region, self._in_w)[:, :, ::-1]
-        self._run(np.ascontiguousarray(rgb))
+        crop = crop_resize(frame.image, region, self._in_w)
+        self._run(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         out = self._output(0)[0, 0]  # (17, 3): y, x, score normalised to the crop
         return region.to_frame(out[:, 1::-1]), out[:, 2], float(calibrate(out[:, 2]).mean())
 
@@ -255,10 +258,8 @@ class LiteRTEstimator:
         return Pose(xy, conf, score, frame.width, frame.height, num_model_keypoints=17)
 
     def _posenet_pose(self, frame: Frame) -> tuple[Pose, float] | None:
-        import cv2
-
-        rgb = cv2.resize(frame.image, (self._in_w, self._in_h), interpolation=cv2.INTER_LINEAR)
-        self._run(np.ascontiguousarray(rgb[:, :, ::-1]))
+        image = cv2.resize(frame.image, (self._in_w, self._in_h), interpolation=cv2.INTER_LINEAR)
+        self._run(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
         keypoints, kp_scores, pose_scores, count = (self._output(i) for i in range(4))
         n = int(count.reshape(-1)[0])
         if n <= 0:
