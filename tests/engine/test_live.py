@@ -142,6 +142,7 @@ def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip:
         # the short clip ends: the engine says so in the published state and keeps running
         snap = wait_for(store, lambda s: s.status.error is not None, timeout=10)
         assert "ended" in (snap.status.error or "") and snap.status.running
+        assert snap.status.source_ended  # so /healthz turns 503
         assert engine.alive
     finally:
         engine.stop()

@@ -94,9 +94,32 @@ def test_form_post_redirects_to_the_page(client: FlaskClient, store: RedisLiveSt
     assert r.status_code == 303 and r.headers["Location"].endswith("/")
 
 
-def test_healthz(client: FlaskClient) -> None:
+def test_healthz(client: FlaskClient, store: RedisLiveStore) -> None:
+    r = client.get("/healthz")  # Redis answers, but no engine has published yet
+    assert r.status_code == 503
+    assert r.get_json()["redis"] is True and r.get_json()["engine_running"] is False
+    _publish(store)
     r = client.get("/healthz")
-    assert r.status_code == 200 and r.get_json()["redis"] is True
+    assert r.status_code == 200
+    assert r.get_json() == {
+        "ok": True,
+        "redis": True,
+        "engine_running": True,
+        "source_ok": True,
+        "error": None,
+    }
+
+
+def test_healthz_fails_once_the_camera_delivers_no_frames(
+    client: FlaskClient, store: RedisLiveStore
+) -> None:
+    status = EngineStatus(source="cam0", running=True, error="cam0 ended", source_ended=True)
+    store.publish_state(None, status)
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    body = r.get_json()
+    assert body["engine_running"] is True and body["source_ok"] is False
+    assert body["error"] == "cam0 ended"
 
 
 def test_down_redis_is_reported_not_raised() -> None:

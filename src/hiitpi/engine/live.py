@@ -260,7 +260,7 @@ class LiveEngine:
         if self.capture.ended:
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
-            self.status = replace(self.status, error=message, fps=0.0)
+            self.status = replace(self.status, error=message, fps=0.0, source_ended=True)
             self._stop.wait(0.25)
         self._publish()
 

@@ -31,6 +31,7 @@ class EngineStatus:
     active: bool = False  # an exercise is being refereed right now
     running: bool = False  # the engine thread is alive
     error: str | None = None  # e.g. a source that stopped delivering frames
+    source_ended: bool = False  # the camera or file delivers no more frames
     frames: int = 0
     dropped: int = 0
     viewers: int = 0

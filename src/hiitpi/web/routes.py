@@ -128,9 +128,18 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
+        """200 while the station can referee: Redis answers, the engine publishes and its
+        camera delivers frames; 503 otherwise, with the part that failed."""
         s = _status(store)
-        ok = bool(s["redis"]["ok"])
-        body = {"ok": ok, "redis": s["redis"]["ok"], "engine_running": s["engine_running"]}
+        source_ok = s["engine_running"] and not s.get("source_ended", False)
+        ok = bool(s["redis"]["ok"] and s["engine_running"] and source_ok)
+        body = {
+            "ok": ok,
+            "redis": s["redis"]["ok"],
+            "engine_running": s["engine_running"],
+            "source_ok": source_ok,
+            "error": s.get("error") or s["redis"]["error"],
+        }
         return jsonify(body), 200 if ok else 503
 
     @app.post("/api/command")
