@@ -15,6 +15,7 @@ from hiitpi.engine.poses import cacheable, estimate_frames, read_frames, setting
 from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
 from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
+from hiitpi.sources.prefetch import DEPTH, FrameReader
 
 Progress = Callable[[int, int], None]
 Pairs = Generator[tuple[Frame | None, TrackFrame], None, None]
@@ -80,18 +81,24 @@ def referee_over(
 
 def _frames_and_poses(
     video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
-) -> tuple[Pairs, Callable[[], str], bool, float]:
+) -> tuple[Pairs, FrameReader, Callable[[], str], bool, float]:
     """(frame, track frame) pairs from the cache or the model; images only when needed.
+
+    Also returns the frame reader, for the caller to close once done (it stops the decoder).
 
     The backend's name is a callable: ``auto`` knows what it chose only after its probe.
     """
-    frames, total, fps = read_frames(video)  # opens the source: a bad video fails here
     # cameras and streams are never cached, nor tracks of a machine-dependent backend choice
     use_cache = use_cache and Path(video).is_file() and cacheable(settings.pose)
     cached = (
         cache_path(settings.cache_dir, video, settings_key(settings.pose)) if use_cache else None
     )
-    if cached is not None and cached.is_file():
+    hit = cached is not None and cached.is_file()
+    # opens the source (a bad video fails here); frames the model will read are decoded a few
+    # ahead on a thread
+    frames, total, fps = read_frames(video, prefetch=0 if hit else DEPTH)
+    if hit:
+        assert cached is not None
         track = read_track(cached)
         if need_images:
             pairs: Iterator[tuple[Frame | None, TrackFrame]] = zip(frames, track, strict=False)
@@ -99,8 +106,12 @@ def _frames_and_poses(
             frames.close()
             pairs = ((None, tf) for tf in track)
         name = _backend_of(settings)
-        return _with_progress(pairs, total, progress), lambda: name, True, fps
-    estimator = build_estimator(settings.pose)
+        return _with_progress(pairs, total, progress), frames, lambda: name, True, fps
+    try:
+        estimator = build_estimator(settings.pose)
+    except BaseException:
+        frames.close()
+        raise
     chosen = [estimator.name]  # read before close(): auto forgets its choice when closed
 
     def caching() -> Iterator[tuple[Frame | None, TrackFrame]]:
@@ -113,12 +124,13 @@ def _frames_and_poses(
                 yield frame, tf
             ok = True
         finally:
+            frames.close()
             if writer is not None:
                 writer.close(ok=ok)
             chosen[0] = estimator.name
             estimator.close()
 
-    return _with_progress(caching(), total, progress), lambda: chosen[0], False, fps
+    return _with_progress(caching(), total, progress), frames, lambda: chosen[0], False, fps
 
 
 def _backend_of(settings: Settings) -> str:
@@ -155,7 +167,7 @@ def analyze_video(
     referee = Referee(definition, settings.referee)
     video = str(video)
     t0 = time.perf_counter()
-    pairs, backend_name, cached, fps = _frames_and_poses(
+    pairs, frames, backend_name, cached, fps = _frames_and_poses(
         video, settings, use_cache, annotated is not None, progress
     )
     report = AnalysisReport(video, exercise, backend_name(), cached=cached)
@@ -185,6 +197,7 @@ def analyze_video(
         # Close the frame/model generator first: left to the interpreter's exit, mediapipe's
         # graph blocks in WaitUntilDone and Ctrl-C hangs. Partial outputs are removed.
         pairs.close()
+        frames.close()
         if writer is not None:
             writer.close(ok=ok)
         if vw is not None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
+import hiitpi.pose
 from hiitpi.config import PoseConfig, SourceConfig
 from hiitpi.core.frame import Frame
 from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, file_digest, read_track
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.pose.registry import build_estimator
 from hiitpi.sources.factory import open_source
+from hiitpi.sources.prefetch import DEPTH, FrameReader
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +31,44 @@ def cacheable(cfg: PoseConfig) -> bool:
     return cfg.backend != "auto"
 
 
+# The runtimes whose version changes what a backend outputs (absent ones are left out).
+RUNTIMES = ("mediapipe", "ai-edge-litert", "tflite-runtime")
+
+
 def settings_key(cfg: PoseConfig) -> str:
-    """A stable string for every pose setting that changes the track (model file by content)."""
+    """A stable string for everything that changes the track: every pose setting (the model
+    file by content), the pose code of this package and the installed runtime versions, so a
+    track is recomputed after any of them changes instead of replaying stale poses."""
     d = cfg.model_dump(mode="json")
     if cfg.model_path is not None:
         d["model_path"] = file_digest(cfg.model_path)
+    d["code"] = pose_code_digest()
+    d["runtimes"] = runtime_versions()
     return json.dumps(d, sort_keys=True)
+
+
+POSE_CODE = Path(hiitpi.pose.__file__).parent
+
+
+@cache
+def pose_code_digest(root: Path = POSE_CODE) -> str:
+    """Digest of the ``hiitpi.pose`` package's sources (backends, crops, decoders)."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cache
+def runtime_versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in RUNTIMES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
 
 
 def estimate_frames(
@@ -45,19 +82,16 @@ def estimate_frames(
         yield frame, TrackFrame(frame.t, frame.index, frame.width, frame.height, pose, ms)
 
 
-def read_frames(video: str | Path) -> tuple[Generator[Frame, None, None], int, float]:
-    """Open a video file as fast as possible; returns (frames, frame count, fps)."""
+def read_frames(video: str | Path, *, prefetch: int = 0) -> tuple[FrameReader, int, float]:
+    """Open a video file as fast as possible; returns (frames, frame count, fps).
+
+    ``prefetch`` > 0 decodes that many frames ahead on a thread (the model's thread then never
+    waits for the decoder); 0 decodes in the caller's thread (to time decoding on its own).
+    The reader owns the source: close it when done early.
+    """
     source = open_source(SourceConfig(uri=str(video)), paced=False)
     total = int(getattr(source, "frame_count", 0))
-
-    def gen() -> Generator[Frame, None, None]:
-        try:
-            while (frame := source.read()) is not None:
-                yield frame
-        finally:
-            source.close()
-
-    return gen(), total, source.fps
+    return FrameReader(source, prefetch), total, source.fps
 
 
 def track_for(
@@ -75,7 +109,7 @@ def track_for(
     if cached is not None and cached.is_file():
         log.info("pose track from cache %s", cached)
         return list(read_track(cached))
-    frames, total, _ = read_frames(video)
+    frames, total, _ = read_frames(video, prefetch=DEPTH)
     own = estimator is None
     est = estimator or build_estimator(cfg)
     writer = TrackWriter(cached) if cached is not None else None
@@ -90,6 +124,7 @@ def track_for(
                 progress(len(out), total)
         ok = True
     finally:
+        frames.close()
         if writer is not None:
             writer.close(ok=ok)
         if own:
