@@ -49,7 +49,10 @@ def test_standby_commands_and_render_only_when_watched(
         snap = wait_for(store, lambda s: s.status.active and s.status.inference_ms > 0)
         assert snap.state is not None and snap.state.exercise == "squat"
         assert snap.status.player == "Ann"
-        assert store.metrics(), "metrics are appended while an exercise runs"
+        metrics = store.metrics()
+        assert metrics, "metrics are appended while an exercise runs"
+        # the set's clock starts at its first frame, not when the camera was opened
+        assert metrics[0][1].t == 0.0 and snap.status.frames > 5
 
         store.send_command(Command(CommandKind.START, exercise="no_such_exercise"))
         snap = wait_for(store, lambda s: s.status.error is not None)
@@ -139,6 +142,8 @@ def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip:
         assert snap.status.active and snap.status.player == "Bo"
         assert snap.state is not None and snap.state.exercise == "squat"
         assert (snap.state.reps, snap.state.no_reps) == (5, 1)
+        assert snap.state.rep_times == before.rep_times
+        assert snap.state.t >= 40.0  # the set's clock goes on from where it stopped
         # the short clip ends: the engine says so in the published state and keeps running
         snap = wait_for(store, lambda s: s.status.error is not None, timeout=10)
         assert "ended" in (snap.status.error or "") and snap.status.running

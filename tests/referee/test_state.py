@@ -40,6 +40,40 @@ def test_state_reports_pace_tempo_and_rep_times() -> None:
     assert st.message.startswith("Rep")
 
 
+def test_a_resumed_set_goes_on_counting_numbering_and_pacing() -> None:
+    frames = sk.sequence(sk.push_up, sk.reps(8, 1.5))
+    whole = Referee(load_exercise("push_up"))
+    first = Referee(load_exercise("push_up"))
+    cut = len(frames) // 2
+    for t, pose in frames[:cut]:
+        whole.update(pose, t)
+        first.update(pose, t)
+    crashed = first.state
+    assert 0 < crashed.reps < 8
+
+    resumed = Referee(load_exercise("push_up"))
+    resumed.resume(crashed)
+    assert resumed.state.reps == crashed.reps and not resumed.state.armed
+    events = []
+    for t, pose in frames[cut:]:
+        whole.update(pose, t)
+        state, new = resumed.update(pose, t)
+        if new and not events:
+            # one new rep already has a pace: the reps before the crash are in its window
+            assert state.pace == pytest.approx(20.0, rel=0.15)
+        events += new
+    assert [e.index for e in events] == list(range(crashed.reps + 1, resumed.state.reps + 1))
+    assert resumed.state.rep_times[: crashed.reps] == crashed.rep_times
+    # re-arming costs at most the rep in progress at the crash
+    assert whole.state.reps - 1 <= resumed.state.reps <= whole.state.reps == 8
+
+
+def test_resume_refuses_another_exercise() -> None:
+    state = Referee(load_exercise("squat")).state
+    with pytest.raises(ValueError, match="squat"):
+        Referee(load_exercise("push_up")).resume(state)
+
+
 def test_not_armed_until_the_start_pose_is_held() -> None:
     ref = Referee(load_exercise("push_up"))
     state, events = ref.update(None, 0.0)

@@ -21,7 +21,7 @@ from statistics import median
 from typing import Protocol
 
 from hiitpi.config import Settings
-from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ExerciseError, HiitPiError, StoreError
@@ -127,7 +127,10 @@ class LiveEngine:
         self.status = EngineStatus(source=source.id, backend=estimator.name, player=player)
         self.frames_rendered = 0
         self._initial_exercise = exercise
-        self._base: WorkoutState | None = None  # counts carried over from a crashed engine
+        # the set's clock: referee and metric times are seconds into the set, from its first
+        # frame (a camera's own clock runs from when it was opened)
+        self._set_t0: float | None = None
+        self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events not yet stored (Redis briefly away)
         self._command_pos = "0-0"
         self._viewers = 0
@@ -181,7 +184,10 @@ class LiveEngine:
                 snap.state.no_reps,
             )
             self.start_exercise(snap.state.exercise, resume=True)
-            self._base = snap.state
+            assert self.referee is not None
+            self.referee.resume(snap.state)
+            self._set_offset = snap.state.t
+            self.state = self.referee.state
         else:
             self.state = snap.state
 
@@ -196,7 +202,7 @@ class LiveEngine:
             self.stop_exercise()
         self.referee = referee
         self.estimator.reset()
-        self._base = None
+        self._set_t0, self._set_offset = None, 0.0
         self.state = self.referee.state
         self.status = replace(self.status, active=True, error=None)
         if self.recorder is not None:
@@ -214,7 +220,6 @@ class LiveEngine:
             except StoreError as exc:
                 log.warning("could not save the live store to disk: %s", exc)
         self.referee = None
-        self._base = None
         self.status = replace(self.status, active=False)
 
     def apply(self, command: Command) -> None:
@@ -278,14 +283,16 @@ class LiveEngine:
         self._last_frame_at = now
         pose: Pose | None = None
         ms = referee_ms = 0.0
+        set_t = 0.0
         if self.referee is not None:
+            if self._set_t0 is None:
+                self._set_t0 = frame.t
+            set_t = self._set_offset + (frame.t - self._set_t0)
             t0 = time.perf_counter()
             pose = self.estimator.estimate(frame)
             t1 = time.perf_counter()
             ms = (t1 - t0) * 1000.0
-            state, events = self.referee.update(pose, frame.t)
-            self.state = self._carry(state)
-            events = [self._renumber(e) for e in events]
+            self.state, events = self.referee.update(pose, set_t)
             self._pending.extend(events)
             if self.recorder is not None:
                 self.recorder.on_events(events)
@@ -302,7 +309,7 @@ class LiveEngine:
         )
         t2 = time.perf_counter()
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
-            self.store.append_metric(frame.t, ms, score)
+            self.store.append_metric(set_t, ms, score)
         self._publish()
         counted_at = time.monotonic()
         publish_ms = (time.perf_counter() - t2) * 1000.0
@@ -351,26 +358,6 @@ class LiveEngine:
         self.frames_rendered += 1
         t3 = time.perf_counter()
         return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, (t3 - t2) * 1000.0
-
-    # --- resuming after a crash ----------------------------------------------------------------
-    def _carry(self, state: WorkoutState) -> WorkoutState:
-        base = self._base
-        if base is None:
-            return state
-        return replace(
-            state,
-            reps=base.reps + state.reps,
-            no_reps=base.no_reps + state.no_reps,
-            rep_times=base.rep_times + state.rep_times,
-            last_reason=state.last_reason or base.last_reason,
-        )
-
-    def _renumber(self, event: RepEvent) -> RepEvent:
-        base = self._base
-        if base is None:
-            return event
-        offset = base.reps if event.kind is EventKind.REP else base.no_reps
-        return replace(event, index=event.index + offset)
 
     def _log_limited(self, key: str, msg: str, *args: object) -> bool:
         now = time.monotonic()

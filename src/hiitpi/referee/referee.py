@@ -51,7 +51,26 @@ class Referee:
         self._hold_t: float | None = None
         self._hold_bad_since: float | None = None
         self._hold_flagged = False
+        self._carried: WorkoutState | None = None
         self._state = WorkoutState(exercise=self.definition.id, t=0.0, message=MSG_POSITION)
+
+    def resume(self, state: WorkoutState) -> None:
+        """Carry on a set that an interrupted engine left open, from its last ``state``.
+
+        Counts, rep times, the last no-rep reason and the hold time go on from ``state``; new
+        events are numbered after its; pace and tempo are computed over old and new reps
+        alike. Feed times that continue from ``state.t``. Posture starts over: the person
+        arms again before the next rep counts.
+        """
+        if state.exercise != self.definition.id:
+            raise ValueError(
+                f"cannot resume {state.exercise!r} with the {self.definition.id} referee"
+            )
+        self.reset()
+        self._carried = state
+        self._state = replace(
+            state, phase="idle", armed=False, pace=0.0, tempo_cv=0.0, message=MSG_POSITION
+        )
 
     @property
     def state(self) -> WorkoutState:
@@ -159,7 +178,7 @@ class Referee:
         if verdict is None:
             return None
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
-        index = 1 + sum(1 for e in self._events if e.kind == kind)
+        index = self._next_index(kind)
         return RepEvent(
             kind=kind,
             index=index,
@@ -188,7 +207,7 @@ class Referee:
             return []
         self._hold_flagged = True
         rule = broken[0]
-        index = 1 + sum(1 for e in self._events if e.kind == EventKind.NO_REP)
+        index = self._next_index(EventKind.NO_REP)
         event = RepEvent(
             EventKind.NO_REP,
             index,
@@ -203,6 +222,14 @@ class Referee:
         self._events.append(event)
         return [event]
 
+    def _next_index(self, kind: EventKind) -> int:
+        """1-based number of the next event of ``kind`` in the set (a resumed set's included)."""
+        own = sum(1 for e in self._events if e.kind == kind)
+        carried = self._carried
+        if carried is None:
+            return 1 + own
+        return 1 + own + (carried.reps if kind is EventKind.REP else carried.no_reps)
+
     # -- state --------------------------------------------------------------------------------
 
     def _publish(
@@ -211,17 +238,26 @@ class Referee:
         reps = [e for e in self._events if e.kind == EventKind.REP]
         no_reps = len(self._events) - len(reps)
         rep_times = tuple(e.t for e in reps)
-        pace, tempo_cv = pace_and_tempo(rep_times, t, self.config.pace_window_s)
         last_reason = next(
             (e.reason for e in reversed(self._events) if e.kind == EventKind.NO_REP), None
         )
+        hold_s = self._hold_s
+        carried = self._carried
+        if carried is not None:
+            reps_n, no_reps = carried.reps + len(reps), carried.no_reps + no_reps
+            rep_times = carried.rep_times + rep_times
+            last_reason = last_reason or carried.last_reason
+            hold_s += carried.hold_s
+        else:
+            reps_n = len(reps)
+        pace, tempo_cv = pace_and_tempo(rep_times, t, self.config.pace_window_s)
         phase = self._phase_name()
         if message is None:
             message = self._message(new)
         self._state = replace(
             self._state,
             t=t,
-            reps=len(reps),
+            reps=reps_n,
             no_reps=no_reps,
             phase=phase,
             armed=self._armed,
@@ -230,7 +266,7 @@ class Referee:
             last_reason=last_reason,
             rep_times=rep_times,
             message=message,
-            hold_s=round(self._hold_s, 2),
+            hold_s=round(hold_s, 2),
         )
         return self._state, new
 
