@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def analyze_video(
 ) -> AnalysisReport:
     """Run source -> pose -> referee over a whole file; optionally write video and track."""
     from hiitpi.render.annotate import annotate
-    from hiitpi.render.video import VideoWriter
+    from hiitpi.render.video import BackgroundVideoWriter, VideoWriter
 
     definition = load_exercise(exercise)  # an unknown id fails before any decoding
     referee = Referee(definition, settings.referee)
@@ -179,19 +180,22 @@ def analyze_video(
             yield tf
 
     writer: TrackWriter | None = None
-    vw: VideoWriter | None = None
+    vw: BackgroundVideoWriter | None = None
     ok = False
     try:
         # Outputs open inside the try: a bad path must still close the source and the model.
-        vw = VideoWriter(annotated, fps) if annotated is not None else None
+        vw = BackgroundVideoWriter(VideoWriter(annotated, fps)) if annotated is not None else None
         writer = TrackWriter(track_out) if track_out is not None else None
         for tf, state in referee_over(track_frames(), report, referee):
             frame = images.pop()
             if writer is not None:
                 writer.write(tf)
-            if vw is not None and frame is not None:
+            if vw is not None and frame is not None:  # drawn and encoded on the writer's thread
                 floor = settings.referee.confidence_floor
-                vw.write(annotate(frame.image, tf.pose, state, floor))
+                vw.submit(partial(annotate, frame.image, tf.pose, state, floor))
+        if vw is not None:  # waits for the writer's thread; raises what failed there
+            done, vw = vw, None
+            done.close()
         ok = True
     finally:
         # Close the frame/model generator first: left to the interpreter's exit, mediapipe's
@@ -200,8 +204,8 @@ def analyze_video(
         frames.close()
         if writer is not None:
             writer.close(ok=ok)
-        if vw is not None:
-            vw.close(ok=ok)
+        if vw is not None:  # only when something failed: drop the partial video
+            vw.close(ok=False)
     report.elapsed_s = time.perf_counter() - t0
     report.backend = backend_name()
     return report

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -51,3 +54,66 @@ class VideoWriter:
                 os.replace(self._tmp, self.path)
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
+
+
+Render = Callable[[], NDArray[np.uint8]]  # draws one output frame when called
+
+
+class BackgroundVideoWriter:
+    """Draws and writes frames on its own thread, up to ``depth`` frames behind the caller.
+
+    ``submit`` takes a callable that draws the frame (e.g. a ``functools.partial`` of
+    ``annotate``), so the drawing and the encoding both leave the caller's (the model's)
+    thread. Frames are written in submission order. A failure on the writer thread is raised
+    by the next ``submit`` or by ``close``; ``close(ok=False)`` drops what is queued and
+    removes the partial file, like :class:`VideoWriter`.
+    """
+
+    _POLL_S = 0.25
+
+    def __init__(self, writer: VideoWriter, depth: int = 8) -> None:
+        self.writer = writer
+        self._jobs: queue.Queue[Render | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._abort = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hiitpi-video-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def frames(self) -> int:
+        return self.writer.frames
+
+    def submit(self, render: Render) -> None:
+        self._put(render)
+
+    def close(self, ok: bool = True) -> None:
+        if not ok:
+            self._abort.set()
+        if self._thread.is_alive():
+            self._put(None, raise_error=False)
+            self._thread.join()
+        failed = self._error is not None
+        self.writer.close(ok=ok and not failed)
+        if ok and failed:
+            assert self._error is not None
+            raise self._error
+
+    def _put(self, job: Render | None, raise_error: bool = True) -> None:
+        while True:
+            if self._error is not None and raise_error:
+                raise self._error
+            if not self._thread.is_alive():
+                return
+            try:
+                self._jobs.put(job, timeout=self._POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _run(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                if not self._abort.is_set():
+                    self.writer.write(job())
+        except BaseException as exc:  # raised in the caller's thread, never lost here
+            self._error = exc
