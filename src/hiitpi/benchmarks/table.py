@@ -21,7 +21,8 @@ def render(r: dict[str, Any]) -> str:
     lines: list[str] = []
     m = r["machine"]
     lines.append(
-        f"HIIT PI bench: {m['cpu_model']}, {m['cpus']} CPUs, load {m['loadavg_at_start']}; "
+        f"HIIT PI bench: {m['cpu_model']} ({_cpu_detail(m)}), {m['cpus']} CPUs, "
+        f"load {m['loadavg_at_start']}; "
         f"{r.get('backend', r['pose']['backend'])}, {r['clip']} ({r.get('resolution', '?')}), "
         f"{r['exercise']}"
     )
@@ -89,3 +90,11 @@ def render(r: dict[str, Any]) -> str:
             mark = "met   " if t["met"] else "MISSED"
             lines.append(f"  [{mark}] {name:48} value {t['value']}  limit {t['limit']}")
     return "\n".join(lines) + "\n"
+
+
+def _cpu_detail(m: dict[str, Any]) -> str:
+    parts = []
+    if m.get("cpu_family_model"):
+        parts.append(f"family/model {m['cpu_family_model']}")
+    parts.append("+".join(m.get("simd") or []) or "no avx2/neon")
+    return ", ".join(parts)
