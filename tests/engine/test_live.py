@@ -44,15 +44,15 @@ def test_standby_commands_and_render_only_when_watched(
         got = store.wait_frame(None, timeout=3)
         assert got is not None and got[1][:2] == b"\xff\xd8"  # a JPEG (the standby picture)
 
+        wait_for(store, lambda s: s.status.frames >= 45)  # the camera's clock is >= 1.5 s
         store.send_command(Command(CommandKind.SET_PLAYER, player="Ann"))
         store.send_command(Command(CommandKind.START, exercise="squat"))
         snap = wait_for(store, lambda s: s.status.active and s.status.inference_ms > 0)
         assert snap.state is not None and snap.state.exercise == "squat"
         assert snap.status.player == "Ann"
-        metrics = store.metrics()
-        assert metrics, "metrics are appended while an exercise runs"
+        assert store.metrics(), "metrics are appended while an exercise runs"
         # the set's clock starts at its first frame, not when the camera was opened
-        assert metrics[0][1].t == 0.0 and snap.status.frames > 5
+        assert snap.state.t < 1.0
 
         store.send_command(Command(CommandKind.START, exercise="no_such_exercise"))
         snap = wait_for(store, lambda s: s.status.error is not None)

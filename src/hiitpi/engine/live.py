@@ -127,8 +127,8 @@ class LiveEngine:
         self.status = EngineStatus(source=source.id, backend=estimator.name, player=player)
         self.frames_rendered = 0
         self._initial_exercise = exercise
-        # the set's clock: referee and metric times are seconds into the set, from its first
-        # frame (a camera's own clock runs from when it was opened)
+        # the set's clock: the referee's times are seconds into the set, from its first frame
+        # (a camera's own clock runs from when it was opened)
         self._set_t0: float | None = None
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events not yet stored (Redis briefly away)
@@ -309,7 +309,9 @@ class LiveEngine:
         )
         t2 = time.perf_counter()
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
-            self.store.append_metric(set_t, ms, score)
+            # on the camera's clock: the live chart appends across sets, so its x must not
+            # restart at 0 when a new set begins
+            self.store.append_metric(frame.t, ms, score)
         self._publish()
         counted_at = time.monotonic()
         publish_ms = (time.perf_counter() - t2) * 1000.0
