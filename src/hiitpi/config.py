@@ -45,6 +45,12 @@ class PoseConfig(_Section):
     min_detection_confidence: float = Field(0.5, ge=0, le=1)
     min_tracking_confidence: float = Field(0.5, ge=0, le=1)
     delegate: Literal["edgetpu"] | None = None
+    num_threads: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="LiteRT CPU threads; 0 = one per core, up to 4 (MediaPipe picks its own)",
+    )
 
 
 class RefereeConfig(_Section):

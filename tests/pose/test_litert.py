@@ -182,7 +182,7 @@ def test_edgetpu_delegate_reaches_the_interpreter_with_a_test_double(
 ):
     """TEST DOUBLE for the library load: proves the wiring, not the hardware."""
     loaded: list[FakeDelegate] = []
-    made: list[tuple[Path, list[Any]]] = []
+    made: list[tuple[Path, list[Any], int]] = []
     fake = FakeInterpreter(outputs=[_movenet_output()])
 
     def fake_load_delegate(library: str, options: dict[str, Any] | None = None) -> FakeDelegate:
@@ -190,7 +190,7 @@ def test_edgetpu_delegate_reaches_the_interpreter_with_a_test_double(
         return loaded[-1]
 
     def fake_make_interpreter(path: Path, delegates: list[Any], threads: int) -> FakeInterpreter:
-        made.append((path, delegates))
+        made.append((path, delegates, threads))
         return fake
 
     monkeypatch.setattr(litert, "load_delegate", fake_load_delegate)
@@ -198,7 +198,7 @@ def test_edgetpu_delegate_reaches_the_interpreter_with_a_test_double(
     model = fake_model(tmp_path / "m_edgetpu.tflite", litert.EDGETPU_OP)
     est = build_estimator(movenet_cfg(model, delegate="edgetpu"))
     assert [d.library for d in loaded] == ["libedgetpu.so.1"]
-    assert made == [(model, loaded)]
+    assert made == [(model, loaded, litert.NUM_THREADS)]
     assert est.name == "movenet-lightning-edgetpu"
     assert est.estimate(frame(np.zeros((480, 640, 3), np.uint8))) is not None
 
@@ -297,6 +297,21 @@ def test_golden_lightning_on_squat(models: Path, squat: np.ndarray, reference: n
     assert np.hypot(*err.T).mean() <= GOLDEN_MEAN_ERR
     assert pose.score > 0.5
     assert pose.xy.shape == (NUM_KEYPOINTS, 2)
+
+
+@pytest.mark.shared
+@pytest.mark.model
+def test_thread_count_changes_speed_not_poses(models: Path, squat: np.ndarray) -> None:
+    """``pose.num_threads`` reaches the real interpreter and leaves the keypoints alone, which
+    is why the track cache key ignores it."""
+    poses = []
+    for threads in (1, 2):
+        est = build_estimator(movenet_cfg(models / LIGHTNING, num_threads=threads))
+        poses.append(est.estimate(frame(squat)))
+        est.close()
+    one, two = poses
+    assert one is not None and two is not None
+    np.testing.assert_allclose(one.xy[:17], two.xy[:17], atol=1e-3)
 
 
 @pytest.mark.shared

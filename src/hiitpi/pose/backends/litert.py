@@ -193,7 +193,8 @@ class LiteRTEstimator:
         delegates = _delegates(cfg, model_path, blob)
         try:
             with muted_native_stderr(log):  # "Created TensorFlow Lite XNNPACK delegate"
-                self._interp = make_interpreter(model_path, delegates, NUM_THREADS)
+                threads = cfg.num_threads or NUM_THREADS
+                self._interp = make_interpreter(model_path, delegates, threads)
                 self._interp.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"cannot load {model_path.name} with LiteRT: {exc}") from None
