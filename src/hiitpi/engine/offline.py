@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,7 @@ from hiitpi.engine.poses import cacheable, estimate_frames, read_frames, setting
 from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
 from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
-from hiitpi.sources.prefetch import DEPTH, FrameReader
+from hiitpi.sources.prefetch import DEPTH
 
 Progress = Callable[[int, int], None]
 Pairs = Generator[tuple[Frame | None, TrackFrame], None, None]
@@ -81,13 +82,19 @@ def referee_over(
 
 
 def _frames_and_poses(
-    video: str, settings: Settings, use_cache: bool, need_images: bool, progress: Progress | None
-) -> tuple[Pairs, FrameReader, Callable[[], str], bool, float]:
+    video: str,
+    settings: Settings,
+    use_cache: bool,
+    need_images: bool,
+    progress: Progress | None,
+    stack: ExitStack,
+    complete: Callable[[], bool],
+) -> tuple[Pairs, Callable[[], str], bool, float]:
     """(frame, track frame) pairs from the cache or the model; images only when needed.
 
-    Also returns the frame reader, for the caller to close once done (it stops the decoder).
-
-    The backend's name is a callable: ``auto`` knows what it chose only after its probe.
+    Everything opened here (source and decoder, model, cache file) is closed by ``stack``; the
+    cache file is kept only if ``complete()`` is true by then. The backend's name is a
+    callable: ``auto`` knows what it chose only after its probe.
     """
     # cameras and streams are never cached, nor tracks of a machine-dependent backend choice
     use_cache = use_cache and Path(video).is_file() and cacheable(settings.pose)
@@ -95,9 +102,10 @@ def _frames_and_poses(
         cache_path(settings.cache_dir, video, settings_key(settings.pose)) if use_cache else None
     )
     hit = cached is not None and cached.is_file()
-    # opens the source (a bad video fails here); frames the model will read are decoded a few
-    # ahead on a thread
+    # opens the source (a bad video fails here, before a model loads); frames the model will
+    # read are decoded a few ahead on a thread
     frames, total, fps = read_frames(video, prefetch=0 if hit else DEPTH)
+    stack.callback(frames.close)
     if hit:
         assert cached is not None
         track = read_track(cached)
@@ -107,31 +115,28 @@ def _frames_and_poses(
             frames.close()
             pairs = ((None, tf) for tf in track)
         name = _backend_of(settings)
-        return _with_progress(pairs, total, progress), frames, lambda: name, True, fps
-    try:
-        estimator = build_estimator(settings.pose)
-    except BaseException:
-        frames.close()
-        raise
+        return _with_progress(pairs, total, progress), lambda: name, True, fps
+    estimator = build_estimator(settings.pose)
     chosen = [estimator.name]  # read before close(): auto forgets its choice when closed
 
-    def caching() -> Iterator[tuple[Frame | None, TrackFrame]]:
-        writer = TrackWriter(cached) if cached is not None else None
-        ok = False
-        try:
-            for frame, tf in estimate_frames(frames, estimator):
-                if writer is not None:
-                    writer.write(tf)
-                yield frame, tf
-            ok = True
-        finally:
-            frames.close()
-            if writer is not None:
-                writer.close(ok=ok)
-            chosen[0] = estimator.name
-            estimator.close()
+    def close_estimator() -> None:
+        chosen[0] = estimator.name
+        estimator.close()
 
-    return _with_progress(caching(), total, progress), frames, lambda: chosen[0], False, fps
+    # Closed before the frames: left to the interpreter's exit, mediapipe's graph blocks in
+    # WaitUntilDone and Ctrl-C hangs.
+    stack.callback(close_estimator)
+    writer = TrackWriter(cached) if cached is not None else None
+    if writer is not None:
+        stack.callback(lambda: writer.close(ok=complete()))
+
+    def estimated() -> Iterator[tuple[Frame | None, TrackFrame]]:
+        for frame, tf in estimate_frames(frames, estimator):
+            if writer is not None:
+                writer.write(tf)
+            yield frame, tf
+
+    return _with_progress(estimated(), total, progress), lambda: chosen[0], False, fps
 
 
 def _backend_of(settings: Settings) -> str:
@@ -168,24 +173,28 @@ def analyze_video(
     referee = Referee(definition, settings.referee)
     video = str(video)
     t0 = time.perf_counter()
-    pairs, frames, backend_name, cached, fps = _frames_and_poses(
-        video, settings, use_cache, annotated is not None, progress
-    )
-    report = AnalysisReport(video, exercise, backend_name(), cached=cached)
-    images: list[Frame | None] = []
+    ok = [False]  # every output is kept only once the whole video is through
+    # Every close runs, in reverse order of opening, even when one of them fails or Ctrl-C
+    # arrives during another; partial outputs are removed.
+    with ExitStack() as stack:
+        pairs, backend_name, cached, fps = _frames_and_poses(
+            video, settings, use_cache, annotated is not None, progress, stack, lambda: ok[0]
+        )
+        report = AnalysisReport(video, exercise, backend_name(), cached=cached)
+        images: list[Frame | None] = []
 
-    def track_frames() -> Iterator[TrackFrame]:
-        for frame, tf in pairs:
-            images.append(frame)
-            yield tf
+        def track_frames() -> Iterator[TrackFrame]:
+            for frame, tf in pairs:
+                images.append(frame)
+                yield tf
 
-    writer: TrackWriter | None = None
-    vw: BackgroundVideoWriter | None = None
-    ok = False
-    try:
-        # Outputs open inside the try: a bad path must still close the source and the model.
-        vw = BackgroundVideoWriter(VideoWriter(annotated, fps)) if annotated is not None else None
+        vw: BackgroundVideoWriter | None = None
+        if annotated is not None:
+            vw = BackgroundVideoWriter(VideoWriter(annotated, fps))
+            stack.callback(lambda: None if ok[0] else vw.close(ok=False))
         writer = TrackWriter(track_out) if track_out is not None else None
+        if writer is not None:
+            stack.callback(lambda: writer.close(ok=ok[0]))
         for tf, state in referee_over(track_frames(), report, referee):
             frame = images.pop()
             if writer is not None:
@@ -193,19 +202,9 @@ def analyze_video(
             if vw is not None and frame is not None:  # drawn and encoded on the writer's thread
                 floor = settings.referee.confidence_floor
                 vw.submit(partial(annotate, frame.image, tf.pose, state, floor))
-        if vw is not None:  # waits for the writer's thread; raises what failed there
-            done, vw = vw, None
-            done.close()
-        ok = True
-    finally:
-        # Close the frame/model generator first: left to the interpreter's exit, mediapipe's
-        # graph blocks in WaitUntilDone and Ctrl-C hangs. Partial outputs are removed.
-        pairs.close()
-        frames.close()
-        if writer is not None:
-            writer.close(ok=ok)
-        if vw is not None:  # only when something failed: drop the partial video
-            vw.close(ok=False)
+        if vw is not None:
+            vw.close()  # waits for the writer's thread; raises what failed there
+        ok[0] = True
     report.elapsed_s = time.perf_counter() - t0
     report.backend = backend_name()
     return report

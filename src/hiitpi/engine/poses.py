@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -31,8 +32,16 @@ def cacheable(cfg: PoseConfig) -> bool:
     return cfg.backend != "auto"
 
 
-# The runtimes whose version changes what a backend outputs (absent ones are left out).
-RUNTIMES = ("mediapipe", "ai-edge-litert", "tflite-runtime")
+# The packages whose version changes what a backend outputs (absent ones are left out).
+# OpenCV decodes, resizes and converts the pixels every model sees.
+RUNTIMES = (
+    "mediapipe",
+    "ai-edge-litert",
+    "tflite-runtime",
+    "opencv-python-headless",
+    "opencv-python",
+    "opencv-contrib-python",
+)
 
 
 def settings_key(cfg: PoseConfig) -> str:
@@ -109,24 +118,24 @@ def track_for(
     if cached is not None and cached.is_file():
         log.info("pose track from cache %s", cached)
         return list(read_track(cached))
-    frames, total, _ = read_frames(video, prefetch=DEPTH)
-    own = estimator is None
-    est = estimator or build_estimator(cfg)
-    writer = TrackWriter(cached) if cached is not None else None
     out: list[TrackFrame] = []
     ok = False
-    try:
+    # every close runs even if another fails; the cache file is kept only when complete
+    with ExitStack() as stack:
+        frames, total, _ = read_frames(video, prefetch=DEPTH)  # a bad video fails first
+        stack.callback(frames.close)
+        est = estimator
+        if est is None:
+            est = build_estimator(cfg)
+            stack.callback(est.close)
+        if cached is not None:
+            writer = TrackWriter(cached)
+            stack.callback(lambda: writer.close(ok=ok))
         for _, tf in estimate_frames(frames, est):
             out.append(tf)
-            if writer is not None:
+            if cached is not None:
                 writer.write(tf)
             if progress is not None:
                 progress(len(out), total)
         ok = True
-    finally:
-        frames.close()
-        if writer is not None:
-            writer.close(ok=ok)
-        if own:
-            est.close()
     return out
