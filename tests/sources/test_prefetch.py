@@ -11,6 +11,7 @@ import pytest
 
 from hiitpi.core.frame import Frame
 from hiitpi.errors import SourceError
+from hiitpi.sources import prefetch
 from hiitpi.sources.opencv import OpenCVSource
 from hiitpi.sources.prefetch import FrameReader
 
@@ -84,11 +85,64 @@ def test_a_read_failure_arrives_after_the_frames_before_it(clip: Path, prefetch:
     assert source.closed
 
 
-def test_closing_early_stops_the_decoder_before_closing_the_source(clip: Path) -> None:
+class BlockingRead:
+    """A source whose ``read`` blocks until released, like a stalled network stream; it
+    records whether ``close`` ever ran while a read was in progress."""
+
+    id, fps = "stalled", 30.0
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.reading = threading.Event()
+        self.closed = threading.Event()
+        self.closed_during_read = False
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None:
+        self.reading.set()
+        self.release.wait(10)
+        self.reading.clear()
+        return Frame(np.zeros((4, 4, 3), np.uint8), 0, 0.0, self.id)
+
+    def close(self) -> None:
+        self.closed_during_read |= self.reading.is_set()
+        self.closed.set()
+
+
+def test_close_waits_for_the_read_in_progress_before_closing_the_source() -> None:
+    source = BlockingRead()
+    reader = FrameReader(source, 2)
+    assert source.reading.wait(2)
+    closer = threading.Thread(target=reader.close)
+    closer.start()
+    time.sleep(0.3)
+    assert closer.is_alive() and not source.closed.is_set()  # waiting for the read
+    source.release.set()
+    closer.join(5)
+    assert not closer.is_alive()
+    assert source.closed.is_set() and not source.closed_during_read
+    assert next(reader, None) is None
+
+
+def test_a_read_stuck_past_the_timeout_is_closed_by_the_decoder_when_it_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(prefetch, "_JOIN_S", 0.2)
+    source = BlockingRead()
+    reader = FrameReader(source, 2)
+    assert source.reading.wait(2)
+    t0 = time.monotonic()
+    reader.close()  # gives up waiting, without closing under the read
+    assert time.monotonic() - t0 < 2 and not source.closed.is_set()
+    source.release.set()
+    assert source.closed.wait(5) and not source.closed_during_read
+
+
+def test_closing_early_stops_the_decoder(clip: Path) -> None:
     source = FailingAfter(clip, CLIP_FRAMES + 10)
     reader = FrameReader(source, 4)
     assert next(reader).index == 0
-    time.sleep(0.05)  # let the decoder fill its queue and block
     reader.close()
     reader.close()  # idempotent
     assert source.closed and source.reads_after_close == 0

@@ -49,6 +49,9 @@ class FrameReader:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._handover = threading.Lock()  # who closes the source: close() or, late, the decoder
+        self._decoder_closes = False
+        self._decoding = prefetch > 0
         self._queue: queue.Queue[Frame | _End] = queue.Queue(maxsize=max(prefetch, 1))
         if prefetch:
             self._thread = threading.Thread(
@@ -79,9 +82,18 @@ class FrameReader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(_JOIN_S)
-            if self._thread.is_alive():  # a read blocked in a driver: closing now could crash
-                log.warning("decoder of %s still in read() after %.0f s", self.source.id, _JOIN_S)
-                return
+            with self._handover:
+                if self._decoding:
+                    # A read blocked in a driver (a stalled stream): closing under it could
+                    # crash, so the decoder closes the source itself when the read returns.
+                    self._decoder_closes = True
+                    log.warning(
+                        "decoder of %s still in read() after %.0f s: it closes the source "
+                        "when the read returns",
+                        self.source.id,
+                        _JOIN_S,
+                    )
+                    return
         self.source.close()
 
     def __enter__(self) -> FrameReader:
@@ -106,6 +118,10 @@ class FrameReader:
         except BaseException as exc:  # handed to the consumer, never lost in this thread
             error = exc
         self._put(_End(error))
+        with self._handover:
+            if self._decoder_closes:
+                self.source.close()
+            self._decoding = False
 
     def _put(self, item: Frame | _End) -> bool:
         while not self._stop.is_set():
