@@ -203,6 +203,21 @@ def test_edgetpu_delegate_reaches_the_interpreter_with_a_test_double(
     assert est.estimate(frame(np.zeros((480, 640, 3), np.uint8))) is not None
 
 
+def test_num_threads_reaches_the_interpreter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    threads_seen: list[int] = []
+    fake = FakeInterpreter(outputs=[_movenet_output()])
+
+    def fake_make_interpreter(path: Path, delegates: list[Any], threads: int) -> FakeInterpreter:
+        threads_seen.append(threads)
+        return fake
+
+    monkeypatch.setattr(litert, "make_interpreter", fake_make_interpreter)
+    model = fake_model(tmp_path / "m.tflite")
+    build_estimator(movenet_cfg(model, num_threads=3))
+    build_estimator(movenet_cfg(model))
+    assert threads_seen == [3, litert.NUM_THREADS]
+
+
 @pytest.mark.parametrize(
     "failure",
     [

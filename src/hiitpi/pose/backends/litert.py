@@ -37,7 +37,7 @@ from hiitpi.core.keypoints import NUM_KEYPOINTS
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ModelError
 from hiitpi.pose.crop import CropRegion, crop_resize, full_frame, next_crop
-from hiitpi.pose.native import muted_native_stderr
+from hiitpi.pose.native import NativeOutput, muted_native_stderr
 
 log = logging.getLogger(__name__)
 
@@ -191,13 +191,16 @@ class LiteRTEstimator:
             raise ModelError(f"pose.model_path: {model_path} is not a TFLite model")
         self._cfg = cfg
         delegates = _delegates(cfg, model_path, blob)
+        native = NativeOutput()
         try:
-            with muted_native_stderr(log):  # "Created TensorFlow Lite XNNPACK delegate"
+            with muted_native_stderr(log) as native:  # "Created ... XNNPACK delegate"
                 threads = cfg.num_threads or NUM_THREADS
                 self._interp = make_interpreter(model_path, delegates, threads)
                 self._interp.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot load {model_path.name} with LiteRT: {exc}") from None
+            raise ModelError(
+                f"cannot load {model_path.name} with LiteRT: {exc}{native.detail()}"
+            ) from None
         self._input = self._interp.get_input_details()[0]
         self._outputs = self._interp.get_output_details()
         self._in_h, self._in_w, self._posenet = _model_kind(

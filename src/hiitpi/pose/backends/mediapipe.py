@@ -24,7 +24,7 @@ from hiitpi.core.frame import Frame
 from hiitpi.core.keypoints import NUM_KEYPOINTS
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ModelError
-from hiitpi.pose.native import muted_native_stderr
+from hiitpi.pose.native import NativeOutput, muted_native_stderr
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,9 @@ class MediaPipeEstimator:
         self._open()
 
     def _open(self) -> None:
+        native = NativeOutput()
         try:
-            with muted_native_stderr(log):
+            with muted_native_stderr(log) as native:
                 self._solution = self._mp_pose.Pose(
                     static_image_mode=False,
                     model_complexity=self._cfg.model_complexity,
@@ -122,8 +123,8 @@ class MediaPipeEstimator:
         except Exception as exc:  # mediapipe raises bare RuntimeError/URLError/ConnectionError
             raise ModelError(
                 f"cannot load BlazePose {LABELS[self._cfg.model_complexity]} "
-                f"({MODEL_FILES[self._cfg.model_complexity]}): {exc}. Offline, set "
-                "pose.model_path (--model) to the .tflite file."
+                f"({MODEL_FILES[self._cfg.model_complexity]}): {exc}{native.detail()}. "
+                "Offline, set pose.model_path (--model) to the .tflite file."
             ) from None
 
     def estimate(self, frame: Frame) -> Pose | None:
