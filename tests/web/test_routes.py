@@ -97,7 +97,9 @@ def test_form_post_redirects_to_the_page(client: FlaskClient, store: RedisLiveSt
 def test_healthz(client: FlaskClient, store: RedisLiveStore) -> None:
     r = client.get("/healthz")  # Redis answers, but no engine has published yet
     assert r.status_code == 503
-    assert r.get_json()["redis"] is True and r.get_json()["engine_running"] is False
+    body = r.get_json()
+    assert body["redis"] is True and body["engine_running"] is False
+    assert body["source_ok"] is None and "no engine" in body["error"]
     _publish(store)
     r = client.get("/healthz")
     assert r.status_code == 200
@@ -108,6 +110,13 @@ def test_healthz(client: FlaskClient, store: RedisLiveStore) -> None:
         "source_ok": True,
         "error": None,
     }
+
+
+def test_healthz_names_a_stopped_engine(client: FlaskClient, store: RedisLiveStore) -> None:
+    store.publish_state(None, EngineStatus(source="cam0", running=False))
+    body = client.get("/healthz").get_json()
+    assert body["ok"] is False and body["source_ok"] is None
+    assert "not publishing" in body["error"]
 
 
 def test_healthz_fails_once_the_camera_delivers_no_frames(

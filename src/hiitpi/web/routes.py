@@ -131,16 +131,29 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         """200 while the station can referee: Redis answers, the engine publishes and its
         camera delivers frames; 503 otherwise, with the part that failed."""
         s = _status(store)
-        source_ok = s["engine_running"] and not s.get("source_ended", False)
-        ok = bool(s["redis"]["ok"] and s["engine_running"] and source_ok)
+        source_ok: bool | None = None  # unknown unless an engine publishes
+        if not s["redis"]["ok"]:
+            error = f"live store: {s['redis']['error']}"
+        elif not s["engine_running"]:
+            age = s.get("updated_s_ago")
+            error = (
+                "no engine has published on this station"
+                if age is None
+                else f"the engine is not publishing (last update {age:.0f} s ago)"
+            )
+        elif s.get("source_ended"):
+            source_ok = False
+            error = s.get("error") or f"{s.get('source')} delivers no frames"
+        else:
+            source_ok, error = True, None
         body = {
-            "ok": ok,
+            "ok": error is None,
             "redis": s["redis"]["ok"],
             "engine_running": s["engine_running"],
             "source_ok": source_ok,
-            "error": s.get("error") or s["redis"]["error"],
+            "error": error,
         }
-        return jsonify(body), 200 if ok else 503
+        return jsonify(body), 200 if error is None else 503
 
     @app.post("/api/command")
     def command() -> Any:
