@@ -127,3 +127,19 @@ def test_eval_jobs_computes_missing_tracks_in_workers_with_the_same_counts(tmp_p
         counts[jobs] = [(r.spec.file, r.count, r.no_reps) for r in results]
         assert len(list((cache / "tracks").glob("*.jsonl"))) == 3  # the workers cached them
     assert counts[1] == counts[2]
+
+
+def _mediapipe_deprecation() -> None:
+    import warnings
+
+    warnings.warn("SymbolDatabase.GetPrototype() is deprecated.", UserWarning, stacklevel=1)
+
+
+def test_eval_workers_are_set_up_like_the_cli(capfd):
+    """mediapipe's protobuf warning, filtered by the CLI, must not reach the terminal from the
+    spawned workers of `eval --jobs` either."""
+    from hiitpi.evaluation import worker_pool
+
+    with worker_pool(1, "INFO") as pool:
+        pool.submit(_mediapipe_deprecation).result()
+    assert "GetPrototype" not in capfd.readouterr().err

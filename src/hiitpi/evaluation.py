@@ -28,6 +28,7 @@ from hiitpi.core.events import EventKind
 from hiitpi.engine.poses import settings_key, track_for
 from hiitpi.engine.tracks import TrackFrame, cache_path
 from hiitpi.errors import ConfigError, SourceError
+from hiitpi.logs import setup_logging
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.referee.baselines import OriginalCounter, SingleAngleCounter
 
@@ -249,14 +250,23 @@ def compute_tracks(
         return {}
     missing.sort(key=lambda f: (clips_dir / f).stat().st_size, reverse=True)
     log.info("computing %d pose tracks in %d processes", len(missing), jobs)
-    ctx = multiprocessing.get_context("spawn")
-    workers = min(jobs, len(missing))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with worker_pool(min(jobs, len(missing)), settings.log_level) as pool:
         futures = {
             f: pool.submit(track_for, clips_dir / f, settings.pose, settings.cache_dir)
             for f in missing
         }
         return {f: future.result() for f, future in futures.items()}
+
+
+def worker_pool(workers: int, log_level: str) -> ProcessPoolExecutor:
+    """Spawned (not forked: a model runtime's threads do not survive a fork) worker processes,
+    each set up like the CLI (logging, native-log and warning filters) before any work."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=setup_logging,
+        initargs=(log_level,),
+    )
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
