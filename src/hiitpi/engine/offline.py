@@ -13,11 +13,9 @@ from typing import Any
 from hiitpi.config import Settings
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
-from hiitpi.engine.poses import cacheable, estimate_frames, read_frames, settings_key
+from hiitpi.engine.poses import cacheable, open_estimation, read_frames, settings_key
 from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
-from hiitpi.pose.registry import build_estimator
 from hiitpi.referee import Referee, load_exercise
-from hiitpi.sources.prefetch import DEPTH
 
 Progress = Callable[[int, int], None]
 Pairs = Generator[tuple[Frame | None, TrackFrame], None, None]
@@ -101,42 +99,20 @@ def _frames_and_poses(
     cached = (
         cache_path(settings.cache_dir, video, settings_key(settings.pose)) if use_cache else None
     )
-    hit = cached is not None and cached.is_file()
-    # opens the source (a bad video fails here, before a model loads); frames the model will
-    # read are decoded a few ahead on a thread
-    frames, total, fps = read_frames(video, prefetch=0 if hit else DEPTH)
+    if cached is None or not cached.is_file():
+        run = open_estimation(video, settings.pose, cached, stack, complete)
+        return _with_progress(run.pairs, run.total, progress), run.backend, False, run.fps
+    # opens the source: a bad video fails here
+    frames, total, fps = read_frames(video)
     stack.callback(frames.close)
-    if hit:
-        assert cached is not None
-        track = read_track(cached)
-        if need_images:
-            pairs: Iterator[tuple[Frame | None, TrackFrame]] = zip(frames, track, strict=False)
-        else:
-            frames.close()
-            pairs = ((None, tf) for tf in track)
-        name = _backend_of(settings)
-        return _with_progress(pairs, total, progress), lambda: name, True, fps
-    estimator = build_estimator(settings.pose)
-    chosen = [estimator.name]  # read before close(): auto forgets its choice when closed
-
-    def close_estimator() -> None:
-        chosen[0] = estimator.name
-        estimator.close()
-
-    # Closed before the frames: left to the interpreter's exit, mediapipe's graph blocks in
-    # WaitUntilDone and Ctrl-C hangs.
-    stack.callback(close_estimator)
-    writer = TrackWriter(cached) if cached is not None else None
-    if writer is not None:
-        stack.callback(lambda: writer.close(ok=complete()))
-
-    def estimated() -> Iterator[tuple[Frame | None, TrackFrame]]:
-        for frame, tf in estimate_frames(frames, estimator):
-            if writer is not None:
-                writer.write(tf)
-            yield frame, tf
-
-    return _with_progress(estimated(), total, progress), lambda: chosen[0], False, fps
+    track = read_track(cached)
+    if need_images:
+        pairs: Iterator[tuple[Frame | None, TrackFrame]] = zip(frames, track, strict=False)
+    else:
+        frames.close()
+        pairs = ((None, tf) for tf in track)
+    name = _backend_of(settings)
+    return _with_progress(pairs, total, progress), lambda: name, True, fps
 
 
 def _backend_of(settings: Settings) -> str:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -103,6 +104,59 @@ def read_frames(video: str | Path, *, prefetch: int = 0) -> tuple[FrameReader, i
     return FrameReader(source, prefetch), total, source.fps
 
 
+@dataclass
+class Estimation:
+    """A video being run through a pose model: (frame, track frame) pairs in order."""
+
+    pairs: Iterator[tuple[Frame, TrackFrame]]
+    total: int  # frames in the file, as its container says (0 when unknown)
+    fps: float
+    backend: Callable[[], str]  # the model's name; ``auto`` knows its choice only after probing
+
+
+def open_estimation(
+    video: str | Path,
+    cfg: PoseConfig,
+    cached: Path | None,
+    stack: ExitStack,
+    complete: Callable[[], bool],
+    estimator: PoseEstimator | None = None,
+) -> Estimation:
+    """Decode ``video`` (a few frames ahead, on a thread) and run the model over it, writing the
+    track to ``cached`` as it goes.
+
+    Everything opened here is closed by ``stack``, even if another close fails: the model
+    before the frames (left to the interpreter's exit, mediapipe's graph blocks in
+    WaitUntilDone and Ctrl-C hangs), and the cache file, kept only if ``complete()`` is true
+    by then. A bad video fails before a model loads. ``estimator``: the caller's, not closed.
+    """
+    frames, total, fps = read_frames(video, prefetch=DEPTH)
+    stack.callback(frames.close)
+    est = estimator
+    name = [""]
+    if est is None:
+        est = build_estimator(cfg)
+        own = est
+
+        def close_estimator() -> None:
+            name[0] = own.name  # read before close(): auto forgets its choice when closed
+            own.close()
+
+        stack.callback(close_estimator)
+    model = est
+    writer = TrackWriter(cached) if cached is not None else None
+    if writer is not None:
+        stack.callback(lambda: writer.close(ok=complete()))
+
+    def pairs() -> Iterator[tuple[Frame, TrackFrame]]:
+        for frame, tf in estimate_frames(frames, model):
+            if writer is not None:
+                writer.write(tf)
+            yield frame, tf
+
+    return Estimation(pairs(), total, fps, lambda: name[0] or model.name)
+
+
 def track_for(
     video: str | Path,
     cfg: PoseConfig,
@@ -120,22 +174,11 @@ def track_for(
         return list(read_track(cached))
     out: list[TrackFrame] = []
     ok = False
-    # every close runs even if another fails; the cache file is kept only when complete
     with ExitStack() as stack:
-        frames, total, _ = read_frames(video, prefetch=DEPTH)  # a bad video fails first
-        stack.callback(frames.close)
-        est = estimator
-        if est is None:
-            est = build_estimator(cfg)
-            stack.callback(est.close)
-        if cached is not None:
-            writer = TrackWriter(cached)
-            stack.callback(lambda: writer.close(ok=ok))
-        for _, tf in estimate_frames(frames, est):
+        run = open_estimation(video, cfg, cached, stack, lambda: ok, estimator)
+        for _, tf in run.pairs:
             out.append(tf)
-            if cached is not None:
-                writer.write(tf)
             if progress is not None:
-                progress(len(out), total)
+                progress(len(out), run.total)
         ok = True
     return out
