@@ -90,3 +90,29 @@ def test_torso_length_uses_the_visible_side():
     )  # fmt: skip
     assert torso_length(pose) == pytest.approx(150.0)
     assert math.isnan(torso_length(Pose.from_points({}, 640, 480)))
+
+
+def test_world_landmarks_round_trip_through_a_track_line() -> None:
+    from hiitpi.engine.tracks import TrackFrame
+
+    xy = np.full((NUM_KEYPOINTS, 2), 10.0)
+    conf = np.ones(NUM_KEYPOINTS)
+    world = np.zeros((NUM_KEYPOINTS, 3))
+    world[Keypoint.LEFT_KNEE] = (0.1, 0.45, -0.2)
+    pose = Pose(xy, conf, 0.9, 64, 48, world=world)
+    back = TrackFrame.from_json(TrackFrame(0.5, 3, 64, 48, pose).to_json()).pose
+    assert back is not None and back.world is not None
+    np.testing.assert_allclose(back.world, world, atol=1e-4)
+    knee = back.world_point(Keypoint.LEFT_KNEE)
+    assert knee is not None
+    np.testing.assert_allclose(knee, (0.1, 0.45, -0.2))
+    # a track written without world landmarks still reads, with world None
+    plain = TrackFrame.from_json(TrackFrame(0.5, 3, 64, 48, Pose(xy, conf, 0.9, 64, 48)).to_json())
+    assert plain.pose is not None and plain.pose.world is None
+
+
+def test_world_shape_is_checked() -> None:
+    with pytest.raises(ValueError, match="world of shape"):
+        Pose(
+            np.zeros((NUM_KEYPOINTS, 2)), np.ones(NUM_KEYPOINTS), 1.0, 4, 4, world=np.zeros((3, 3))
+        )

@@ -21,6 +21,11 @@ class Pose:
     ``conf`` has shape (NUM_KEYPOINTS,): per-keypoint confidence/visibility in [0, 1]; a
     keypoint the backend does not produce (e.g. heels on a 17-point model) has confidence 0
     and NaN coordinates. ``score`` is the overall pose score in [0, 1].
+
+    ``world`` is optional, shape (NUM_KEYPOINTS, 3): metric 3D landmarks in metres, centred
+    between the hips, x to the person's image right, y down, z towards the camera's depth
+    (BlazePose's world landmarks). Backends without 3D output leave it ``None``; keypoints the
+    model does not produce are NaN rows.
     """
 
     xy: FloatArray
@@ -29,6 +34,7 @@ class Pose:
     width: int
     height: int
     num_model_keypoints: int = NUM_KEYPOINTS
+    world: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.xy.shape != (NUM_KEYPOINTS, 2):
@@ -37,6 +43,12 @@ class Pose:
             raise ValueError(f"expected conf of shape ({NUM_KEYPOINTS},), got {self.conf.shape}")
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {self.width}x{self.height}")
+        if self.world is not None:
+            if self.world.shape != (NUM_KEYPOINTS, 3):
+                raise ValueError(
+                    f"expected world of shape ({NUM_KEYPOINTS}, 3), got {self.world.shape}"
+                )
+            self.world.setflags(write=False)
         self.xy.setflags(write=False)
         self.conf.setflags(write=False)
 
@@ -73,6 +85,39 @@ class Pose:
 
     def all_visible(self, kps: Iterable[Keypoint], floor: float = 0.5) -> bool:
         return all(self.visible(kp, floor) for kp in kps)
+
+    def world_point(self, kp: Keypoint) -> FloatArray | None:
+        """Metric (x, y, z) of one keypoint, or ``None`` without world landmarks / when absent."""
+        if self.world is None:
+            return None
+        point: FloatArray = self.world[kp]
+        return point if bool(np.isfinite(point).all()) else None
+
+    def world_to_track(self) -> dict[str, list[float]] | None:
+        """``{"left_shoulder": [x, y, z], ...}`` in metres (mm precision), or ``None``."""
+        if self.world is None:
+            return None
+        out: dict[str, list[float]] = {}
+        for kp in Keypoint:
+            if kp.value >= self.num_model_keypoints:
+                break
+            p = self.world[kp]
+            if np.isfinite(p).all():
+                out[kp.snake] = [round(float(v), 4) for v in p]
+        return out
+
+    def with_world(self, world: Mapping[str, Sequence[float]] | None) -> Pose:
+        """A copy with world landmarks from a track's ``"world"`` object (``None``: unchanged)."""
+        if not world:
+            return self
+        arr = np.full((NUM_KEYPOINTS, 3), np.nan)
+        for name, value in world.items():
+            if len(value) != 3:
+                raise ValueError(f"expected (x, y, z) for world {name}, got {value!r}")
+            arr[Keypoint.from_name(name)] = [float(v) for v in value]
+        return Pose(
+            self.xy, self.conf, self.score, self.width, self.height, self.num_model_keypoints, arr
+        )
 
     def to_track(self) -> dict[str, list[float]]:
         """``{"left_shoulder": [x, y, visibility], ...}`` for the keypoints the model produced."""

@@ -3,9 +3,12 @@
 Line format (frame pixels)::
 
     {"t": 0.033, "frame": 1, "width": 848, "height": 478, "score": 0.93, "inference_ms": 17.2,
-     "keypoints": {"left_shoulder": [x, y, visibility], ...}}
+     "keypoints": {"left_shoulder": [x, y, visibility], ...},
+     "world": {"left_shoulder": [x, y, z], ...}}
 
-A frame where nobody was found has ``"keypoints": {}``.
+``"world"`` (metres, hip-centred; BlazePose's 3D world landmarks) is present only for backends
+that produce it and optional when reading. A frame where nobody was found has
+``"keypoints": {}``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import IO, Any
 from hiitpi.core.pose import Pose
 from hiitpi.errors import HiitPiError
 
-TRACK_VERSION = 1
+TRACK_VERSION = 2
 
 
 class TrackError(HiitPiError):
@@ -49,6 +52,9 @@ class TrackFrame:
             "inference_ms": round(self.inference_ms, 2),
             "keypoints": self.pose.to_track() if self.pose is not None else {},
         }
+        world = self.pose.world_to_track() if self.pose is not None else None
+        if world:
+            obj["world"] = world
         return json.dumps(obj, separators=(",", ":"))
 
     @classmethod
@@ -60,6 +66,8 @@ class TrackFrame:
             pose = Pose(
                 pose.xy, pose.conf, float(obj["score"]), width, height, pose.num_model_keypoints
             )
+        if pose is not None:
+            pose = pose.with_world(obj.get("world"))
         return cls(
             float(obj["t"]),
             int(obj["frame"]),

@@ -77,5 +77,11 @@ class PoseSmoother:
         self._x, self._dx, self._t = out, dx, t
         xy = out * scale
         return Pose(
-            xy, pose.conf.copy(), pose.score, pose.width, pose.height, pose.num_model_keypoints
+            xy,
+            pose.conf.copy(),
+            pose.score,
+            pose.width,
+            pose.height,
+            pose.num_model_keypoints,
+            pose.world,
         )

@@ -140,7 +140,13 @@ class MediaPipeEstimator:
         xy[_BLAZE_TO_KP, 1] = raw[:, 1] * frame.height
         conf[_BLAZE_TO_KP] = np.clip(raw[:, 2], 0.0, 1.0)
         score = float(conf[:17].mean())
-        return Pose(xy, conf, score, frame.width, frame.height)
+        world = None
+        if result.pose_world_landmarks is not None:
+            world = np.empty((NUM_KEYPOINTS, 3))
+            world[_BLAZE_TO_KP] = [
+                (lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks.landmark
+            ]
+        return Pose(xy, conf, score, frame.width, frame.height, world=world)
 
     def reset(self) -> None:
         """Forget the tracked person (start of a new video)."""
