@@ -22,7 +22,8 @@ from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.recorder import SessionRecorder
 from hiitpi.errors import ConfigError
 from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
-from hiitpi.pose import PoseEstimator, build_estimator
+from hiitpi.pose import PoseEstimator
+from hiitpi.pose.choice import live_estimator
 from hiitpi.referee import load_exercise
 from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
@@ -96,7 +97,7 @@ class App:
             self.history = open_history(self.settings)
             self.recorder = SessionRecorder(self.history, station=self.station)
             self.source = open_source(self.settings.source, paced=True)
-            self.estimator = build_estimator(self.settings.pose)
+            self.estimator, reason = self._estimator(self.source)
             self.engine = LiveEngine(
                 self.source,
                 self.estimator,
@@ -104,6 +105,7 @@ class App:
                 self.settings,
                 exercise=self.exercise,
                 recorder=self.recorder,
+                backend_reason=reason,
             )
             self.engine.start()
             self.web = create_app(self.store, self.settings, index=False)  # / is the dashboard's
@@ -112,6 +114,16 @@ class App:
         except BaseException:
             self.stop()
             raise
+
+    def _estimator(self, source: VideoSource) -> tuple[PoseEstimator, str]:
+        """The configured backend, or (none configured) the one auto chose for this machine;
+        a first start probes here, on a camera frame, before the engine starts."""
+        choice = live_estimator(self.settings.pose, self.settings.data_dir, source.fps)
+        if choice.probe is not None:
+            frame = source.read()
+            if frame is not None:
+                choice.probe.probe(frame)
+        return choice.estimator, choice.reason
 
     def _start_server(self, web: Flask) -> None:
         from waitress import create_server

@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 
 from hiitpi.config import PoseConfig, Settings
 from hiitpi.errors import ConfigError
+from hiitpi.hardware import machine
 
 log = logging.getLogger(__name__)
 
@@ -93,36 +93,6 @@ def live_settings(settings: Settings, clip: Path, data_dir: Path, port: int) -> 
         }
     )
     return live.model_dump(mode="json")
-
-
-SIMD_FLAGS = ("avx2", "avx512f", "neon", "asimd")  # what XNNPACK's speed depends on most
-
-
-def machine() -> dict[str, Any]:
-    """The CPU (model, family/model numbers, SIMD), core count and load: inference speed
-    differs by 2x between two EPYC generations that both call themselves "AMD EPYC"."""
-    info = {"model name": "", "cpu family": "", "model": "", "flags": ""}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "Features":  # ARM's name for the flags
-                key = "flags"
-            if key in info and not info[key]:  # the first CPU's lines
-                info[key] = value.strip()
-    except OSError:
-        pass
-    flags = set(info["flags"].split())
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {
-        "cpu_model": info["model name"] or platform.processor(),
-        "cpu_family_model": f"{info['cpu family']}/{info['model']}".strip("/"),
-        "simd": [f for f in SIMD_FLAGS if f in flags],
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "loadavg_at_start": [round(x, 2) for x in load],
-    }
 
 
 def run_bench(

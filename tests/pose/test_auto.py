@@ -145,6 +145,8 @@ def test_discover_finds_model_files_in_the_model_folder(
 ):
     monkeypatch.setattr(auto, "_has_module", lambda name: True)
     monkeypatch.setattr(auto, "_mediapipe_installed", lambda filename: False)
+    keys = ("mediapipe", "movenet", "posenet", "auto")  # this build's keys, whatever is merged
+    monkeypatch.setattr(auto, "BACKENDS", {k: v for k, v in auto.BACKENDS.items() if k in keys})
     monkeypatch.setattr(auto, "DEFAULT_MODELS_DIR", tmp_path / "none")
     for name in (
         "pose_landmark_heavy.tflite",
@@ -168,3 +170,33 @@ def test_registry_builds_auto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     est = build_estimator(PoseConfig(backend="auto", model_path=tmp_path))
     assert isinstance(est, AutoEstimator)
     assert est.name == "auto"
+
+
+def test_discover_ranks_every_registered_family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """blazepose heavy > full > lite (the maintained runtime just above the legacy wheel)
+    > hailo > movenet thunder > lightning > posenet; keys this build lacks are not offered."""
+    monkeypatch.setattr(auto, "_has_module", lambda name: True)
+    monkeypatch.setattr(auto, "_mediapipe_installed", lambda filename: True)
+    monkeypatch.setattr(auto, "DEFAULT_MODELS_DIR", tmp_path / "none")
+    keys = ("blazepose", "mediapipe", "hailo", "movenet", "posenet")
+    monkeypatch.setattr(auto, "BACKENDS", dict.fromkeys(keys, "x:y"))
+    for name in (
+        "movenet_single_pose_thunder.tflite",
+        "movenet_single_pose_lightning_ptq.tflite",
+        "posenet_mobilenet_v1_075_481_641_quant_decoder.tflite",
+        "yolov8s_pose_h8l_pi.hef",
+    ):
+        (tmp_path / name).write_bytes(b"")
+    found = discover(PoseConfig(model_path=tmp_path, num_threads=2))
+    assert [c.label for c in found] == [
+        "blazepose-heavy", "mediapipe-heavy", "blazepose-full", "mediapipe-full",
+        "blazepose-lite", "mediapipe-lite", "hailo-yolov8s_pose_h8l_pi", "movenet-thunder",
+        "movenet-lightning", "posenet",
+    ]  # fmt: skip
+    assert [c.cfg.model_complexity for c in found[:6]] == [2, 2, 1, 1, 0, 0]
+    assert all(c.cfg.num_threads == 2 for c in found)  # settings other than the model carry over
+    assert found[6].cfg.model_path == tmp_path / "yolov8s_pose_h8l_pi.hef"
+    monkeypatch.setattr(auto, "BACKENDS", dict.fromkeys(("movenet",), "x:y"))
+    assert [c.label for c in discover(PoseConfig(model_path=tmp_path))] == [
+        "movenet-thunder", "movenet-lightning",
+    ]  # fmt: skip

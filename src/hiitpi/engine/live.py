@@ -24,6 +24,7 @@ from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
+from hiitpi.engine.pace import PaceWatch
 from hiitpi.errors import ExerciseError, HiitPiError, StoreError
 from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
 from hiitpi.pose.base import PoseEstimator
@@ -114,6 +115,7 @@ class LiveEngine:
         exercise: str | None = None,
         player: str = "",
         recorder: SetRecorder | None = None,
+        backend_reason: str = "",
     ) -> None:
         self.source = source
         self.estimator = estimator
@@ -124,7 +126,10 @@ class LiveEngine:
         self.capture = CaptureThread(source, self.slot)
         self.referee: Referee | None = None
         self.state: WorkoutState | None = None  # the last published workout (kept after stop)
-        self.status = EngineStatus(source=source.id, backend=estimator.name, player=player)
+        self.status = EngineStatus(
+            source=source.id, backend=estimator.name, backend_reason=backend_reason, player=player
+        )
+        self.pace = PaceWatch(source.fps or 0.0, estimator.name)
         self.frames_rendered = 0
         self._initial_exercise = exercise
         # the set's clock: the referee's times are seconds into the set, from its first frame
@@ -281,6 +286,7 @@ class LiveEngine:
         else:
             fps = 0.0
         self._last_frame_at = now
+        self._watch_pace(now)
         pose: Pose | None = None
         ms = referee_ms = 0.0
         set_t = 0.0
@@ -324,6 +330,20 @@ class LiveEngine:
             if frame.captured:
                 timing = replace(timing, to_jpeg=(time.monotonic() - frame.captured) * 1000.0)
         self._record(timing)
+
+    def _watch_pace(self, now: float) -> None:
+        """Falling behind the camera? And the backend's name and reason once a probe chose."""
+        name = self.estimator.name
+        reason = getattr(self.estimator, "reason", "") or self.status.backend_reason
+        if name != self.status.backend or reason != self.status.backend_reason:
+            self.status = replace(self.status, backend=name, backend_reason=reason)
+            self.pace.backend = name
+        pace = self.pace.update(now)
+        if pace.falling_behind and not self.status.falling_behind:
+            log.warning("%s", pace.warning)
+        elif self.status.falling_behind and not pace.falling_behind:
+            log.info("the pose engine keeps up again (%.0f fps)", pace.delivered_fps)
+        self.status = replace(self.status, falling_behind=pace.falling_behind, warning=pace.warning)
 
     def _record(self, timing: FrameTiming) -> None:
         """Keep the rolling per-stage budget (published with the status) and pass ``timing`` on."""

@@ -24,6 +24,7 @@ class EngineStatus:
 
     source: str = ""
     backend: str = ""
+    backend_reason: str = ""  # why this backend: configured, or what the auto probe measured
     fps: float = 0.0
     inference_ms: float = 0.0
     pose_score: float = 0.0
@@ -35,6 +36,9 @@ class EngineStatus:
     frames: int = 0
     dropped: int = 0
     viewers: int = 0
+    # delivered fps below 0.9 x the camera's for 10 s (hiitpi.engine.pace), and what to do
+    falling_behind: bool = False
+    warning: str | None = None
     # the per-frame budget, rolling medians in ms: wait (for a new frame), pose, referee,
     # publish (to the live store), draw, encode; capture -> count and capture -> JPEG latency
     stages_ms: dict[str, float] = field(default_factory=dict)

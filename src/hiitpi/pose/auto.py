@@ -5,7 +5,15 @@ Accuracy ranking (most accurate first; from the BlazePose and MoveNet model card
 BlazePose GHUM heavy > full > lite and MoveNet Thunder > Lightning on PCK, and BlazePose's 33
 points include the feet that some exercises use)::
 
-    mediapipe-heavy > mediapipe-full > mediapipe-lite > movenet-thunder > movenet-lightning
+    blazepose/mediapipe heavy > full > lite > hailo (YOLOv8-pose) > movenet-thunder
+    > movenet-lightning > posenet
+
+The same BlazePose model on the maintained ``blazepose`` backend (LiteRT) ranks just above the
+legacy ``mediapipe`` wheel's. Where YOLOv8-pose on a Hailo accelerator sits against MoveNet is
+our judgement, not a measurement: the two were published on different COCO protocols; it ranks
+above MoveNet because it runs off the CPU and detects the person in the whole frame.
+Backends are only offered when their key is registered (``hiitpi.pose.registry.BACKENDS``),
+so the list follows what this build has.
 
 The probe runs on the first frame handed to :meth:`AutoEstimator.estimate` (a real camera
 frame, because a model's cost depends on whether a person is in view: MediaPipe runs only its
@@ -34,8 +42,9 @@ import numpy as np
 from hiitpi.config import PoseConfig
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
-from hiitpi.errors import ModelError
+from hiitpi.errors import HiitPiError, ModelError
 from hiitpi.pose.base import PoseEstimator
+from hiitpi.pose.registry import BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,11 @@ class Candidate:
     label: str
     rank: int
     cfg: PoseConfig
+
+
+# rank = level * 10 + preference within a level (lower is better)
+_BLAZEPOSE = ((2, "heavy", 0), (1, "full", 10), (0, "lite", 20))
+_HAILO_RANK, _THUNDER_RANK, _LIGHTNING_RANK, _POSENET_RANK = 30, 40, 50, 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,32 +107,63 @@ def _mediapipe_installed(filename: str) -> bool:
     return any((Path(r) / "modules" / "pose_landmark" / filename).is_file() for r in roots)
 
 
-def discover(cfg: PoseConfig) -> list[Candidate]:
-    """The candidates this machine can try, most accurate first."""
-    dirs = _search_dirs(cfg)
-    base = {
-        "min_detection_confidence": cfg.min_detection_confidence,
-        "min_tracking_confidence": cfg.min_tracking_confidence,
-    }
+def _variant(cfg: PoseConfig, backend: str, **update: object) -> PoseConfig:
+    """``cfg`` (thresholds, threads) for another backend and model."""
+    fields: dict[str, object] = {"backend": backend, "delegate": None, **update}
+    return PoseConfig.model_validate({**cfg.model_dump(), **fields})
+
+
+def _blazepose(cfg: PoseConfig, dirs: Sequence[Path]) -> list[Candidate]:
     out: list[Candidate] = []
-    if _has_module("mediapipe"):
-        for rank, (complexity, label) in enumerate(((2, "heavy"), (1, "full"), (0, "lite"))):
+    if "blazepose" in BACKENDS:  # the maintained runtime finds its own models; a miss fails load
+        for complexity, label, rank in _BLAZEPOSE:
+            pc = _variant(cfg, "blazepose", model_complexity=complexity)
+            out.append(Candidate(f"blazepose-{label}", rank, pc))
+    if "mediapipe" in BACKENDS and _has_module("mediapipe"):
+        for complexity, label, rank in _BLAZEPOSE:
             filename = f"pose_landmark_{label}.tflite"
             path = _find(dirs, filename, edgetpu=False)
             if path is None and complexity != 1 and not _mediapipe_installed(filename):
                 continue  # mediapipe would try to download it
-            pc = PoseConfig(
-                backend="mediapipe", model_complexity=complexity, model_path=path, **base
-            )
-            out.append(Candidate(f"mediapipe-{label}", rank, pc))
-    if _has_module("ai_edge_litert") or _has_module("tflite_runtime"):
-        tpu = cfg.delegate == "edgetpu"
-        for rank, variant in ((3, "thunder"), (4, "lightning")):
-            path = _find(dirs, f"*movenet*{variant}*.tflite", edgetpu=tpu)
-            if path is not None:
-                pc = PoseConfig(backend="movenet", model_path=path, delegate=cfg.delegate, **base)
-                out.append(Candidate(f"movenet-{variant}{'-edgetpu' if tpu else ''}", rank, pc))
+            pc = _variant(cfg, "mediapipe", model_complexity=complexity, model_path=path)
+            out.append(Candidate(f"mediapipe-{label}", rank + 1, pc))
     return out
+
+
+def _litert(cfg: PoseConfig, dirs: Sequence[Path]) -> list[Candidate]:
+    out: list[Candidate] = []
+    if not (_has_module("ai_edge_litert") or _has_module("tflite_runtime")):
+        return out
+    tpu = cfg.delegate == "edgetpu"
+    suffix = "-edgetpu" if tpu else ""
+    for rank, variant in ((_THUNDER_RANK, "thunder"), (_LIGHTNING_RANK, "lightning")):
+        path = _find(dirs, f"*movenet*{variant}*.tflite", edgetpu=tpu)
+        if path is not None and "movenet" in BACKENDS:
+            pc = _variant(cfg, "movenet", model_path=path, delegate=cfg.delegate)
+            out.append(Candidate(f"movenet-{variant}{suffix}", rank, pc))
+    path = _find(dirs, "posenet*decoder*.tflite", edgetpu=tpu)
+    if path is not None and "posenet" in BACKENDS:
+        pc = _variant(cfg, "posenet", model_path=path, delegate=cfg.delegate)
+        out.append(Candidate(f"posenet{suffix}", _POSENET_RANK, pc))
+    return out
+
+
+def _hailo(cfg: PoseConfig, dirs: Sequence[Path]) -> list[Candidate]:
+    if "hailo" not in BACKENDS or not _has_module("picamera2"):
+        return []
+    extra = [Path("/usr/share/hailo-models")]  # where Raspberry Pi OS's hailo-models puts them
+    path = _find([*dirs, *(d for d in extra if d.is_dir())], "*pose*.hef", edgetpu=False)
+    if path is None:
+        return []
+    pc = _variant(cfg, "hailo", model_path=path)
+    return [Candidate(f"hailo-{path.stem}", _HAILO_RANK, pc)]
+
+
+def discover(cfg: PoseConfig) -> list[Candidate]:
+    """The candidates this machine can try, most accurate first."""
+    dirs = _search_dirs(cfg)
+    found = _blazepose(cfg, dirs) + _hailo(cfg, dirs) + _litert(cfg, dirs)
+    return sorted(found, key=lambda c: c.rank)
 
 
 Builder = Callable[[PoseConfig], PoseEstimator]
@@ -179,6 +224,7 @@ class AutoEstimator:
         target_fps: float = TARGET_FPS,
         headroom: float = HEADROOM,
         clock: Callable[[], float] = time.perf_counter,
+        on_choice: Callable[[AutoEstimator], None] | None = None,
     ) -> None:
         self._candidates = sorted(discover(cfg) if candidates is None else candidates,
                                   key=lambda c: c.rank)  # fmt: skip
@@ -189,11 +235,23 @@ class AutoEstimator:
             )
         self._builder = builder
         self._clock = clock
+        self._on_choice = on_choice  # called once a choice is final (someone was in view)
+        self.target_fps = target_fps
         self.budget_ms = 1000.0 * headroom / target_fps
         self._chosen: PoseEstimator | None = None
         self._provisional = False
         self.results: list[ProbeResult] = []
         self.reason = ""
+        self.choice: Candidate | None = None
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        return list(self._candidates)
+
+    @property
+    def provisional(self) -> bool:
+        """True while the choice was made on a frame with nobody in view (or not made yet)."""
+        return self._provisional or self._chosen is None
 
     @property
     def name(self) -> str:
@@ -207,7 +265,7 @@ class AutoEstimator:
         for cand in self._candidates:
             try:
                 est = self._builder(cand.cfg)
-            except ModelError as exc:
+            except HiitPiError as exc:  # a missing model or runtime, an unknown key
                 results.append(ProbeResult(cand.label, float("inf"), False, str(exc)))
                 built.append(None)
                 continue
@@ -222,6 +280,7 @@ class AutoEstimator:
         assert chosen is not None  # choose() only picks a candidate that loaded
         self.results = results
         self._chosen = chosen
+        self.choice = self._candidates[index]
         self._provisional = not any(r.found for r in results)
         summary = ", ".join(
             f"{r.label} {'unavailable' if r.error else f'{r.ms:.1f} ms'}" for r in results
@@ -229,6 +288,8 @@ class AutoEstimator:
         log.info("pose backend auto: chose %s: %s [%s]", results[index].label, self.reason, summary)
         if self._provisional:
             log.info("nobody in view during the probe: will probe again when a person appears")
+        elif self._on_choice is not None:
+            self._on_choice(self)
         return chosen
 
     def estimate(self, frame: Frame) -> Pose | None:
@@ -236,6 +297,9 @@ class AutoEstimator:
         pose = chosen.estimate(frame)
         if pose is not None and self._provisional:
             chosen = self.probe(frame)
+            if self._provisional and self._on_choice is not None:
+                self._provisional = False  # the chosen backend sees the person: final
+                self._on_choice(self)
             self._provisional = False
             pose = chosen.estimate(frame)
         return pose

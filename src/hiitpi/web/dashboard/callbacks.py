@@ -257,7 +257,13 @@ def status_rows(ctx: Dashboard) -> list[dict[str, str]]:
                 "Engine": "running" if st.running else "stopped",
                 "Source": st.source or "-",
                 "Pose backend": st.backend or "-",
+                "Why this backend": getattr(st, "backend_reason", "") or "-",
                 "FPS": f"{st.fps:.1f}",
+                "Keeping up with the camera": (
+                    getattr(st, "warning", None) or "no"
+                    if getattr(st, "falling_behind", False)
+                    else "yes"
+                ),
                 "Inference (ms)": f"{st.inference_ms:.1f}" if st.active else "- (no workout)",
                 "Pose score": f"{st.pose_score:.2f}",
                 "Player": st.player or "-",
