@@ -52,6 +52,7 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     clip = _clip(tmp_path / "tiny.mp4")
     out = tmp_path / "results"
     argv = ["bench", "--source", str(clip), "--exercise", "squat", "--duration", "3", "--json"]
+    argv += ["--backend", "mediapipe"]  # the generated clip has nobody in it for auto to probe
     assert main([*argv, "--out", str(out)]) == 0
 
     r = json.loads(capsys.readouterr().out)
@@ -84,6 +85,21 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
         api = live["api_status_budget"]
         assert {"wait", "pose", "referee", "publish", "draw", "encode"} <= set(api["stages_ms"])
         assert {"to_count", "to_jpeg"} <= set(api["latency_ms"])
+    # the budget's ratios (issue 11), each against the bare model measured in this same run
+    assert r["camera_fps"] == pytest.approx(30.0) and r["backend_reason"]
+    assert r["bare_model"]["cpu_ms_per_frame"] > 0
+    live, many = r["live"], r["live_10_viewers"]
+    ceiling = min(30.0, 1000.0 / r["ceiling_ms"])
+    assert live["fps_ratio"] == pytest.approx(live["delivered_fps"] / ceiling, abs=1e-3)
+    allowed = r["ceiling_p90_ms"] + 1000.0 / 30.0 + 5.0
+    assert live["latency_excess_ms"] == pytest.approx(live["latency_p90_ms"] - allowed, abs=0.1)
+    assert live["cpu_ratio"] == live["cpu_vs_bare_model"] > 0
+    assert many["cpu_ratio"] == pytest.approx(many["cpu_pct"] / live["cpu_pct"], abs=1e-3)
+    assert set(r["targets"]) == {
+        "offline_ratio >= 0.90", "live.fps_ratio >= 0.95", "live.latency_excess_ms <= 0",
+        "live.cpu_ratio <= 1.15", "live_10_viewers.cpu_ratio <= 1.05", "startup_s <= 5",
+        "peak_rss_mb <= 500",
+    }  # fmt: skip
     assert all(isinstance(t["met"], bool) for t in r["targets"].values())
     saved = list(out.glob("*.json"))
     assert len(saved) == 1 and json.loads(saved[0].read_text())["ceiling_ms"] == r["ceiling_ms"]

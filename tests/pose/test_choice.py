@@ -159,3 +159,24 @@ def test_a_broken_memory_or_a_remembered_backend_that_fails_probes_again(
 def test_no_candidate_at_all_is_a_clear_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="no backend found"):
         Models({}).choose(tmp_path)
+
+
+def test_resolve_live_config_probes_until_a_person_is_in_view(tmp_path: Path) -> None:
+    """What ``hiitpi bench`` measures: the backend serve would run, probed on clip frames."""
+    models = Models({"full": 20.0, "lightning": 5.0})
+    models.clock.person = False
+
+    def frames():  # type: ignore[no-untyped-def]
+        for i in range(5):
+            models.clock.person = i >= 2
+            yield frame(i)
+
+    kw = {"builder": models, "candidates": models.candidates}
+    cfg, why = choice.resolve_live_config(PoseConfig(), tmp_path, 30.0, frames(), **kw)
+    assert cfg.backend == "full" and why.startswith("full: most accurate")
+    assert json.loads((tmp_path / MEMORY_FILE).read_text())["label"] == "full"
+    cfg, why = choice.resolve_live_config(PoseConfig(), tmp_path, 30.0, [], **kw)
+    assert cfg.backend == "full" and "(probed " in why  # remembered: no frame needed
+    chosen = PoseConfig(backend="lightning")
+    cfg, why = choice.resolve_live_config(chosen, tmp_path, 30.0, [], **kw)
+    assert cfg.backend == "lightning" and "chosen with pose.backend" in why

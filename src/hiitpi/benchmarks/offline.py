@@ -87,3 +87,37 @@ def offline_pass(video: Path, exercise: str, settings: Settings) -> dict[str, An
         "pose_share": round(pose_s / elapsed, 3) if elapsed > 0 else 0.0,
         "reps": report.reps,
     }
+
+
+BARE_FRAMES = 90  # 3 s of a 30 fps clip
+BARE_WARMUP = 5
+
+
+def bare_model_cpu(video: Path, settings: Settings, n: int = BARE_FRAMES) -> dict[str, Any]:
+    """The model's own CPU cost per frame: the clip's first ``n`` frames decoded into memory
+    first, then only the model runs (all its threads counted: ``time.process_time``)."""
+    from hiitpi.pose.registry import build_estimator
+
+    frames, _, _ = read_frames(video)
+    try:
+        batch = [f for _, f in zip(range(n + BARE_WARMUP), frames, strict=False)]
+    finally:
+        frames.close()
+    if len(batch) <= BARE_WARMUP:
+        raise ValueError(f"{video}: {len(batch)} frames, need more than {BARE_WARMUP}")
+    estimator = build_estimator(settings.pose)
+    try:
+        for frame in batch[:BARE_WARMUP]:
+            estimator.estimate(frame)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for frame in batch[BARE_WARMUP:]:
+            estimator.estimate(frame)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        estimator.close()
+    timed = len(batch) - BARE_WARMUP
+    return {
+        "frames": timed,
+        "cpu_ms_per_frame": round(1000.0 * cpu / timed, 2),
+        "wall_ms_per_frame": round(1000.0 * wall / timed, 2),
+    }

@@ -13,6 +13,10 @@ def _p(s: dict[str, Any] | None, keys: tuple[str, ...] = ("median", "p90")) -> s
     return " / ".join(f"{s[k]:.1f}" for k in keys)
 
 
+def _f(v: dict[str, Any], key: str, digits: int) -> str:
+    return f"{v[key]:.{digits}f}" if key in v else "-"
+
+
 def _lives(r: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(k, v) for k, v in r.items() if k.startswith("live") and isinstance(v, dict)]
 
@@ -26,6 +30,14 @@ def render(r: dict[str, Any]) -> str:
         f"{r.get('backend', r['pose']['backend'])}, {r['clip']} ({r.get('resolution', '?')}), "
         f"{r['exercise']}"
     )
+    if r.get("backend_reason"):
+        lines.append(f"backend: {r['backend_reason']}")
+    if "bare_model" in r:
+        b = r["bare_model"]
+        lines.append(
+            f"bare model CPU {b['cpu_ms_per_frame']:.1f} ms per frame ({b['wall_ms_per_frame']:.1f}"
+            f" ms wall) over {b['frames']} frames in memory"
+        )
     if "ceiling_ms" in r:
         st = r["stage_pass"]["stages_ms"]["pose"]
         lines += [
@@ -75,7 +87,10 @@ def render(r: dict[str, Any]) -> str:
             ("store->viewer ms med/p90", lambda v: _p(v["store_to_viewer_ms"])),
             ("viewer fps (min)", lambda v: f"{min(v['viewer_fps'], default=0):.2f}"),
             ("CPU % of all cores, whole app", lambda v: f"{v['cpu_pct']:.1f}"),
-            ("  x bare inference's CPU", lambda v: f"{v.get('cpu_vs_bare_inference', 0):.2f}"),
+            ("  x the bare model's CPU", lambda v: _f(v, "cpu_vs_bare_model", 2)),
+            ("fps ratio (>= 0.95)", lambda v: _f(v, "fps_ratio", 3)),
+            ("latency excess ms (<= 0)", lambda v: _f(v, "latency_excess_ms", 1)),
+            ("cpu ratio (<= 1.15 / <= 1.05)", lambda v: _f(v, "cpu_ratio", 3)),
             ("peak RSS MB (app + redis)", lambda v: f"{v['peak_rss_mb']:.0f}"),
             ("start-up to 1st frame s", lambda v: f"{v['startup_s']:.2f}"),
         ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +23,8 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from hiitpi.config import PoseConfig
-from hiitpi.errors import HiitPiError
+from hiitpi.core.frame import Frame
+from hiitpi.errors import HiitPiError, ModelError
 from hiitpi.hardware import cpu_info, runtime_versions
 from hiitpi.pose.auto import TARGET_FPS, AutoEstimator, Builder, Candidate, discover
 from hiitpi.pose.base import PoseEstimator
@@ -43,6 +44,7 @@ class LiveChoice:
     estimator: PoseEstimator
     reason: str
     probe: AutoEstimator | None = None
+    config: PoseConfig | None = None  # the backend's settings (None until the probe has run)
 
 
 def wants_auto(pose: PoseConfig) -> bool:
@@ -135,14 +137,15 @@ def _remembered(
         return None
     try:
         chosen = {k: data["pose"][k] for k in CHOICE_KEYS}
-        estimator = builder(PoseConfig.model_validate({**pose.model_dump(), **chosen}))
+        config = PoseConfig.model_validate({**pose.model_dump(), **chosen})
+        estimator = builder(config)
     except (HiitPiError, ValidationError, KeyError, TypeError) as exc:
         log.warning("pose backend: the remembered %s cannot load (%s); probing again",
                     data.get("label"), exc)  # fmt: skip
         return None
     reason = f"{data.get('reason', data.get('label'))} (probed {data.get('chosen_at', '?')})"
     log.info("pose backend %s, remembered for this machine: %s", estimator.name, reason)
-    return LiveChoice(estimator, reason)
+    return LiveChoice(estimator, reason, config=config)
 
 
 def live_estimator(
@@ -158,7 +161,7 @@ def live_estimator(
     :class:`AutoEstimator` that probes on the first frame and then remembers its choice."""
     if not wants_auto(pose):
         estimator = builder(pose)
-        return LiveChoice(estimator, f"{estimator.name}: chosen with pose.backend")
+        return LiveChoice(estimator, f"{estimator.name}: chosen with pose.backend", config=pose)
     fps = camera_fps if camera_fps > 0 else TARGET_FPS
     cands = discover(pose) if candidates is None else list(candidates)
     fp = fingerprint(cands, fps)
@@ -183,3 +186,31 @@ def live_estimator(
     # AutoEstimator.name is a read-only property; the protocol's attribute is only ever read
     why = "auto: probing the backends on the first frame"
     return LiveChoice(cast(PoseEstimator, auto), why, auto)
+
+
+def resolve_live_config(
+    pose: PoseConfig,
+    data_dir: Path,
+    camera_fps: float,
+    frames: Iterable[Frame],
+    *,
+    builder: Builder = _default_builder,
+    candidates: Sequence[Candidate] | None = None,
+) -> tuple[PoseConfig, str]:
+    """The settings of the backend ``serve`` would run here, and why (``hiitpi bench`` measures
+    that backend). Probes on ``frames`` (until one shows a person) when nothing is remembered."""
+    got = live_estimator(pose, data_dir, camera_fps, builder=builder, candidates=candidates)
+    try:
+        if got.probe is None:
+            assert got.config is not None
+            return got.config, got.reason
+        for frame in frames:
+            got.probe.estimate(frame)
+            if not got.probe.provisional:
+                break
+        if got.probe.choice is None:
+            raise ModelError("pose.backend 'auto': no frame to probe the backends on")
+        cfg = got.probe.choice.cfg
+        return cfg, f"{got.probe.choice.label}: {got.probe.reason}"
+    finally:
+        got.estimator.close()
