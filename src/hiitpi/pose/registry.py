@@ -18,6 +18,7 @@ BACKENDS: dict[str, str] = {
     "mediapipe": "hiitpi.pose.backends.mediapipe:MediaPipeEstimator",
     "movenet": "hiitpi.pose.backends.litert:LiteRTEstimator",
     "posenet": "hiitpi.pose.backends.litert:LiteRTEstimator",
+    "hailo": "hiitpi.pose.backends.hailo:HailoEstimator",  # Raspberry Pi AI Kit / AI HAT+
     "auto": "hiitpi.pose.auto:AutoEstimator",
 }
 
