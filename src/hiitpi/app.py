@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 
@@ -24,6 +24,7 @@ from hiitpi.errors import ConfigError
 from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
 from hiitpi.pose import PoseEstimator
 from hiitpi.pose.choice import live_estimator
+from hiitpi.pose.lores import LoresEstimator
 from hiitpi.referee import load_exercise
 from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
@@ -107,6 +108,9 @@ class App:
                 recorder=self.recorder,
                 backend_reason=reason,
             )
+            hardware_view = getattr(self.source, "hardware_view", None)  # Pi 4: MJPEG encoder
+            if hardware_view is not None:
+                self.engine.view = hardware_view()
             self.engine.start()
             self.web = create_app(self.store, self.settings, index=False)  # / is the dashboard's
             mount_dashboard(self.web, self.store, self.history, self.settings)
@@ -123,7 +127,13 @@ class App:
             frame = source.read()
             if frame is not None:
                 choice.probe.probe(frame)
-        return choice.estimator, choice.reason
+        estimator = choice.estimator
+        use_lores = getattr(source, "use_lores", None)  # a Pi camera: a stream sized for it
+        size = getattr(estimator, "input_size", None)
+        if use_lores is not None and size is not None:
+            use_lores(size)
+            estimator = cast(PoseEstimator, LoresEstimator(estimator))  # name: a property
+        return estimator, choice.reason
 
     def _start_server(self, web: Flask) -> None:
         from waitress import create_server

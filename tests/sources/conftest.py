@@ -20,8 +20,15 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[fake.FakePicamera2]]:
-    """Injects the picamera2 TEST DOUBLE as ``sys.modules["picamera2"]`` with one camera."""
+    """Injects the picamera2 TEST DOUBLE as ``sys.modules["picamera2"]`` (and the submodules
+    it uses) with one camera on a Pi 4 (VC4, hardware JPEG). A test that changes
+    ``platform``/``hardware_jpeg`` calls :func:`install` again to rebuild the modules."""
     fake.reset(cameras=1)
-    monkeypatch.setitem(sys.modules, "picamera2", fake.make_module())
+    install(monkeypatch)
     yield fake.FakePicamera2
     fake.reset(cameras=0)
+
+
+def install(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, module in fake.make_modules().items():
+        monkeypatch.setitem(sys.modules, name, module)

@@ -20,6 +20,9 @@ from dataclasses import dataclass, replace
 from statistics import median
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
@@ -99,6 +102,17 @@ class SetRecorder(Protocol):
     def end(self, state: WorkoutState | None = None) -> int | None: ...
 
 
+class CameraView(Protocol):
+    """A camera's own encoder for the live view (``hiitpi.sources.picamera_view``): it draws
+    ``show``'s function onto each camera frame and hands each JPEG to ``put``."""
+
+    def start(self, put: Callable[[bytes], None], quality: int = 80) -> None: ...
+
+    def show(self, draw: Callable[[NDArray[np.uint8]], NDArray[np.uint8]] | None) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class LiveEngine:
     """Runs the live pipeline for one camera on its own thread; explicit ``start``/``stop``.
 
@@ -146,6 +160,7 @@ class LiveEngine:
         self._thread = threading.Thread(target=self._run, name="hiitpi-engine", daemon=True)
         self._timings: deque[FrameTiming] = deque(maxlen=BUDGET_WINDOW)
         self.on_timing: Callable[[FrameTiming], None] | None = None  # e.g. ``hiitpi bench``
+        self.view: CameraView | None = None  # set before start: the camera encodes the view
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -155,11 +170,15 @@ class LiveEngine:
         if self._initial_exercise is not None:
             self.start_exercise(self._initial_exercise)
         self.status = replace(self.status, running=True)
+        if self.view is not None:
+            self.view.start(self._put_view_frame, self.settings.web.jpeg_quality)
         self.capture.start()
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        if self.view is not None:
+            self.view.stop()
         self.capture.stop(timeout)
         self.slot.close()
         if self._thread.is_alive():
@@ -324,7 +343,10 @@ class LiveEngine:
         timing = FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms)
         if frame.captured and self.referee is not None:
             timing = replace(timing, to_count=(counted_at - frame.captured) * 1000.0)
-        if self._watched(now):
+        watched = self._watched(now)
+        if watched and self.view is not None:
+            self.view.show(self._drawer(pose))  # drawn and encoded by the camera
+        elif watched:
             draw_ms, encode_ms, put_ms = self._render(frame, pose)
             timing = replace(timing, draw=draw_ms, encode=encode_ms, publish=publish_ms + put_ms)
             if frame.captured:
@@ -365,6 +387,18 @@ class LiveEngine:
             self._viewers = self.store.viewer_count()
             self._viewers_checked = now
         return self._viewers > 0
+
+    def _drawer(self, pose: Pose | None) -> Callable[[NDArray[np.uint8]], NDArray[np.uint8]]:
+        if self.referee is None:
+            return standby
+        state, floor = self.state, self.settings.referee.confidence_floor
+        return lambda image: annotate(image, pose, state, floor)
+
+    def _put_view_frame(self, jpeg: bytes) -> None:
+        """From the camera's encoder thread: stored only while somebody watches."""
+        if self._viewers > 0:
+            self.store.put_frame(jpeg)
+            self.frames_rendered += 1
 
     def _render(self, frame: Frame, pose: Pose | None) -> tuple[float, float, float]:
         """Draw, encode and store the frame; returns those three durations in ms."""

@@ -245,6 +245,12 @@ class AutoEstimator:
         self.choice: Candidate | None = None
 
     @property
+    def input_size(self) -> tuple[int, int] | None:
+        """The chosen backend's fixed model input (w, h), if it declares one."""
+        size = getattr(self._chosen, "input_size", None)
+        return None if size is None else (int(size[0]), int(size[1]))
+
+    @property
     def candidates(self) -> list[Candidate]:
         return list(self._candidates)
 
