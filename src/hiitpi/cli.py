@@ -45,7 +45,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _add_pose_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("pose backend")
-    g.add_argument("--backend", help="pose backend (default: mediapipe)")
+    g.add_argument(
+        "--backend",
+        help="pose backend (serve: unset = the most accurate that keeps up here, chosen once per "
+        "machine; analyze/eval: the configured default)",
+    )
     g.add_argument("--model", type=Path, help="model file (e.g. pose_landmark_lite.tflite)")
     g.add_argument(
         "--complexity", type=int, choices=(0, 1, 2), help="BlazePose 0 lite, 1 full, 2 heavy"

@@ -70,6 +70,15 @@ def test_no_backend_chosen_means_auto_for_serve() -> None:
     assert not wants_auto(load_config(env={}, overrides={"pose": {"backend": "mediapipe"}}).pose)
 
 
+def test_naming_a_model_chooses_the_default_backend_a_folder_does_not(tmp_path: Path) -> None:
+    model = tmp_path / "pose_landmark_lite.tflite"
+    model.write_bytes(b"")
+    assert not wants_auto(PoseConfig(model_complexity=0))  # --complexity 0
+    assert not wants_auto(PoseConfig(model_path=model))  # --model FILE
+    assert wants_auto(PoseConfig(model_path=tmp_path))  # --model DIR: where auto looks
+    assert wants_auto(PoseConfig(min_detection_confidence=0.6, num_threads=2))
+
+
 def test_a_chosen_backend_is_built_without_probing(tmp_path: Path) -> None:
     models = Models({"heavy": 250.0, "movenet": 5.0})
     got = models.choose(tmp_path, pose=PoseConfig(backend="movenet"))

@@ -48,8 +48,17 @@ class LiveChoice:
 
 
 def wants_auto(pose: PoseConfig) -> bool:
-    """True when nobody chose a backend (or chose ``auto``): the live referee picks one."""
-    return pose.backend == "auto" or "backend" not in pose.model_fields_set
+    """True when nobody chose a backend or a model (or chose ``auto``): the live referee picks.
+
+    Naming a model (``model_complexity``, or ``model_path`` as a file) chooses the default
+    backend with that model; ``model_path`` as a folder is where auto looks for model files.
+    """
+    if pose.backend == "auto":
+        return True
+    chosen = pose.model_fields_set
+    if "backend" in chosen or "model_complexity" in chosen:
+        return False
+    return pose.model_path is None or Path(pose.model_path).expanduser().is_dir()
 
 
 def fingerprint(candidates: Sequence[Candidate], target_fps: float) -> dict[str, Any]:
