@@ -14,9 +14,12 @@ stride 8, 16 and 32 a grid of
   x = (2 * raw + column) * stride, likewise y, and confidence = sigmoid(logit).
 
 Layers are told apart by their shape, not their names (which differ between HEF builds). The
-frame is letterboxed to the model's input (YOLOv8 is trained on letterboxed images; the
-example instead feeds a lores stream of the input's size) in RGB order, and the keypoints
-are mapped back to frame pixels. When several people are found, the main person is the one
+image goes in as RGB (picamera2's "RGB888" arrays are BGR bytes, which the example feeds as
+they are), letterboxed to the model's input when its aspect differs (YOLOv8 is trained on
+letterboxed images), and the keypoints are mapped back to frame pixels. On a Pi camera the
+backend reads the ``lores`` stream (``input_size`` asks for one, see
+:mod:`hiitpi.pose.lores`), already of the input's size and squashed to it from the sensor's
+aspect, exactly as the example feeds it. When several people are found, the main person is the one
 nearest the previous frame's, else the largest and most central.
 
 No Hailo device is attached to our machines: the decoding is tested against a test double of
