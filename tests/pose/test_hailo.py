@@ -148,3 +148,23 @@ def test_no_device_no_model_or_a_wrong_hef_are_clear_errors(
         est.estimate(frame())
     est.close()
     assert device.instances[-1].closed
+
+
+@pytest.mark.hardware
+@pytest.mark.shared
+def test_real_hailo_finds_the_person_in_squat_bmp(shared_dir: Path) -> None:
+    """On a Pi 5 with the AI Kit / AI HAT+ and hailo-all: the real chip and HEF."""
+    import cv2
+
+    if not hailo.DEFAULT_HEF.is_file():
+        pytest.skip(f"{hailo.DEFAULT_HEF} not installed (sudo apt install hailo-all)")
+    image = cv2.imread(str(shared_dir / "models" / "squat.bmp"))
+    est = HailoEstimator(PoseConfig(backend="hailo"))
+    try:
+        pose = est.estimate(Frame(image, 0, 0.0))
+    finally:
+        est.close()
+    assert pose is not None and pose.score > 0.5
+    h, w = image.shape[:2]
+    hips = pose.point(Keypoint.LEFT_HIP)
+    assert 0 <= hips[0] < w and 0 <= hips[1] < h
