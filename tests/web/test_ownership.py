@@ -142,3 +142,43 @@ def test_bug4_a_source_that_ends_closes_the_set_with_words(
         assert not s["active"] and s["message"] == "the video ended", s
         assert s["interval"] is None and s["remaining_s"] is None
         assert str(tmp_path) not in s["message"]
+
+
+def test_a_plan_through_the_api_one_clock_pause_skip_and_a_correction(station: Station) -> None:
+    ana, tv = station.browser(), station.browser()
+    got = command(ana, action="start", plan="tabata-push_up", player="ana")
+    assert got["ok"] and got["plan"] == "tabata-push_up", got
+    a, b = status(ana), status(tv)
+    assert a["interval"] == "countdown" and a["blocks"] == 1 and a["rounds"] == 8
+    assert a["next"] == "push_up" and a["next_name"] == "Push-up" and a["plan_name"]
+    assert abs(a["remaining_s"] - b["remaining_s"]) < 0.5  # the same clock on two pages
+    assert b["role"] == "viewer" and a["role"] == "owner" and b["player"] == "ana"
+    assert command(ana, action="pause")["paused"] is True
+    frozen = status(ana)["remaining_s"]
+    time.sleep(0.3)
+    assert status(tv)["remaining_s"] == frozen  # paused: the clock stands still everywhere
+    assert command(ana, action="resume")["paused"] is False
+    assert command(ana, action="skip")["interval"] == "work"
+    s = status(ana)
+    assert s["active"] and s["target"] is None and 19 < s["remaining_s"] <= 20
+    got = command(ana, action="adjust", delta=1, set="current")
+    assert got["ok"] and got["correction"] == 1 and got["count"] == 0
+    assert command(tv, action="adjust", delta=1)["error"] == "busy"
+    assert command(ana, action="stop")["ok"]
+    s = wait_status(ana, lambda s: not s["busy"])
+    assert s["interval"] == "done" and s["correction"] == 1
+    assert station.recorder.flush()
+    (ps,) = station.history.player_plan_sessions("ana")
+    (block,) = ps.blocks
+    assert (block.set.reps, block.set.correction, block.set.corrected_reps) == (0, 1, 1)
+    assert ",0,1,1," in station.history.export_csv("ana")  # referee 0, fix +1, corrected 1
+    assert command(ana, action="adjust", delta=5)["error"]  # only +1 / -1
+
+
+def test_bad_plan_and_adjust_requests_are_clear_errors(client: FlaskClient) -> None:
+    r = client.post("/api/command", json={"action": "start", "plan": "nope"})
+    assert r.status_code == 404 and "unknown plan 'nope'" in r.get_json()["error"]
+    r = client.post("/api/command", json={"action": "adjust", "delta": 2})
+    assert r.status_code == 400 and "delta must be 1 or -1" in r.get_json()["error"]
+    r = client.post("/api/command", json={"action": "adjust", "delta": 1, "set": "other"})
+    assert r.status_code == 400

@@ -120,7 +120,7 @@ def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
 
 
 def _error(message: str, code: int) -> tuple[Response, int]:
-    return jsonify({"error": message}), code
+    return jsonify({"ok": False, "error": message}), code
 
 
 def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> Flask:

@@ -1,0 +1,86 @@
+"""The engine runs a plan on its own clock over a real clip's recorded poses and a real Redis.
+
+The poses are the real MediaPipe track of the clip (cached); ReplayEstimator hands them out by
+frame index so the count is the referee's on real poses (the model is not under test here).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from hiitpi.config import PoseConfig, Settings, SourceConfig
+from hiitpi.engine.live import LiveEngine
+from hiitpi.engine.plan_run import SessionClock
+from hiitpi.engine.poses import track_for
+from hiitpi.engine.recorder import GUEST_PLAYER, SessionRecorder
+from hiitpi.live import Command, CommandKind, RedisLiveStore
+from hiitpi.plans import Plan, save_user_plan
+from hiitpi.sources import open_source
+from hiitpi.store import HistoryStore
+
+from .conftest import ReplayEstimator
+
+
+def test_session_clock_stops_while_paused() -> None:
+    now = [100.0]
+    clock = SessionClock(lambda: now[0])
+    now[0] = 103.0
+    clock.pause()
+    now[0] = 110.0
+    assert clock.t() == 3.0 and clock.paused
+    clock.resume()
+    now[0] = 111.5
+    assert clock.t() == 4.5 and not clock.paused
+
+
+@pytest.mark.shared
+def test_a_plan_runs_countdown_work_rest_and_ends_a_block_on_its_target(
+    store: RedisLiveStore, clips_dir: Path, tmp_path: Path
+) -> None:
+    clip = clips_dir / "push_up__venkat__1.mp4"
+    track = track_for(clip, PoseConfig(), Settings().cache_dir)
+    poses = {tf.frame: tf.pose for tf in track}
+    plan = Plan.model_validate(
+        {"id": "short", "name": "Short", "countdown_s": 1.0,
+         "blocks": [{"exercise": "push_up", "target": 2, "rest_s": 1.5},
+                    {"exercise": "push_up", "work_s": 2.0}]}
+    )  # fmt: skip
+    save_user_plan(plan, tmp_path)
+    settings = Settings(source=SourceConfig(uri=str(clip)), data_dir=tmp_path)
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    recorder = SessionRecorder(history, station=store.station)
+    source = open_source(settings.source, paced=True)
+    engine = LiveEngine(source, ReplayEstimator(poses), store, settings, recorder=recorder)
+    engine.start()
+    seen: list[tuple[str | None, int | None]] = []
+    try:
+        store.send_command(Command(CommandKind.START, plan="short"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            snap = store.get_state()
+            assert snap is not None
+            key = (snap.status.interval, snap.status.block)
+            if not seen or seen[-1] != key:
+                seen.append(key)
+            if snap.status.interval == "done" or snap.status.source_ended:
+                break
+            time.sleep(0.02)
+    finally:
+        engine.stop()
+        source.close()
+    assert recorder.flush(), recorder.last_error
+    try:
+        (ps,) = history.player_plan_sessions(GUEST_PLAYER)
+    finally:
+        history.close()
+    seen = [k for k in seen if k[0] is not None]  # before the engine read the command
+    assert seen == [("countdown", 0), ("work", 0), ("rest", 0), ("countdown", 1), ("work", 1),
+                    ("done", 1)]  # fmt: skip
+    first, second = ps.blocks
+    assert first.set.reps == 2  # the block ended on the counted target
+    assert (first.set.block, second.set.block) == (0, 1)
+    assert second.set.duration_s == pytest.approx(2.0, abs=0.5)  # a timed block ends on time
+    assert ps.status == "done"
