@@ -12,16 +12,21 @@ from pathlib import Path
 import pytest
 
 from hiitpi.config import PoseConfig, Settings, SourceConfig
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.plan_run import SessionClock
 from hiitpi.engine.poses import track_for
 from hiitpi.engine.recorder import GUEST_PLAYER, SessionRecorder
-from hiitpi.live import Command, CommandKind, RedisLiveStore
+from hiitpi.live import Command, CommandKind, EngineStatus, RedisLiveStore
 from hiitpi.plans import Plan, save_user_plan
 from hiitpi.sources import open_source
 from hiitpi.store import HistoryStore
 
-from .conftest import ReplayEstimator
+from .conftest import ReplayEstimator, wait_for
+
+
+def rep(index: int, t: float) -> RepEvent:
+    return RepEvent(EventKind.REP, index, t, t - 1.0, 1.0, 0.9, 1.0)
 
 
 def test_session_clock_stops_while_paused() -> None:
@@ -84,3 +89,35 @@ def test_a_plan_runs_countdown_work_rest_and_ends_a_block_on_its_target(
     assert (first.set.block, second.set.block) == (0, 1)
     assert second.set.duration_s == pytest.approx(2.0, abs=0.5)  # a timed block ends on time
     assert ps.status == "done"
+
+
+def test_a_plan_interrupted_by_a_crash_ends_cleanly_with_its_sets_saved(
+    store: RedisLiveStore, small_clip: Path, tmp_path: Path
+) -> None:
+    # what a crashed engine left: a plan in its first block, that block's set open in history
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    ps = history.start_plan_session("Bo", "tabata-push_up", "Tabata", "", station=store.station)
+    sid = history.start_session("Bo", "push_up", station=store.station, plan_session_id=ps, block=0)
+    history.record_event(sid, rep(1, 2.0))
+    status = EngineStatus(player="Bo", active=True, running=True, plan="tabata-push_up",
+                          interval="work", block=0)  # fmt: skip
+    store.publish_state(WorkoutState("push_up", 5.0, reps=1, rep_times=(2.0,)), status)
+
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True), data_dir=tmp_path)
+    recorder = SessionRecorder(history, station=store.station)
+    source = open_source(settings.source, paced=True)
+    engine = LiveEngine(source, ReplayEstimator({}), store, settings, recorder=recorder)
+    engine.start()
+    try:
+        snap = wait_for(store, lambda s: s.status.frames >= 3)
+        assert not snap.status.busy and snap.status.plan is None
+        assert "interrupted" in (snap.status.message or "")
+        assert recorder.flush(), recorder.last_error
+        got = history.plan_session(ps)
+        assert got is not None and got.status == "interrupted" and got.reps == 1
+        assert got.blocks[0].set.status == "interrupted"
+    finally:
+        engine.stop()
+        source.close()
+        recorder.close()
+        history.close()

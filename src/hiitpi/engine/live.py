@@ -179,6 +179,8 @@ class LiveEngine:
                 owner=snap.status.owner,
                 message="the workout was interrupted: its sets so far are saved",
             )
+            if self.recorder is not None:
+                self.recorder.interrupt_leftovers()
             return
         if snap.status.active and snap.state is not None and self._initial_exercise is None:
             log.warning(

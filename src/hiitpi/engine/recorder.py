@@ -15,7 +15,8 @@ returns, the event is stored).
 The recorder never raises a database error into the engine: while the database is away it keeps
 sets and events in memory, in order, and retries every ``retry_s`` (events are idempotent, so a
 retry never counts twice). Only a bad player name (ValueError) is raised, by ``begin``.
-A set that ends with 0 reps, 0 no-reps and no fix is deleted, not saved (it would rank).
+A set that ends with 0 reps, 0 no-reps and no fix is deleted, not saved (it would rank); a
+plan's block is kept even when empty (its session shows every block; boards skip it).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class SessionRecorder:
         self._loose: list[tuple[int, int]] = []  # (session id, delta) of sets already written
         self.last_session_id: int | None = None
         self._last_plan_id: int | None = None
+        self._interrupt = False  # close what a crash left active (a plan that will not resume)
         self._retry_at = 0.0  # monotonic time before which the database is left alone
         self._failures = 0
         self._closing = False
@@ -151,11 +153,7 @@ class SessionRecorder:
                 _Set(player, workout, backend, source, self._clock(), resume, plan=plan,
                      block=block, round=round, target=target)
             )  # fmt: skip
-            if self.background and self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="hiitpi-recorder", daemon=True
-                )
-                self._thread.start()
+            self._ensure_thread()
             self._cond.notify_all()
         self._write_now(force=True)
 
@@ -198,6 +196,15 @@ class SessionRecorder:
             if (current := self._open()) is not None and current.plan is not None:
                 self._finish(current, None, status)
             self._end_plan(status)
+            self._cond.notify_all()
+        self._write_now(force=True)
+
+    def interrupt_leftovers(self) -> None:
+        """Close as ``interrupted`` the sets and plan sessions this station left active (reps
+        kept): after a crash, for a plan that does not resume."""
+        with self._cond:
+            self._interrupt = True
+            self._ensure_thread()
             self._cond.notify_all()
         self._write_now(force=True)
 
@@ -271,6 +278,11 @@ class SessionRecorder:
             return sum(len(s.events) for s in self._sets)
 
     # --- internals (the caller holds self._cond where noted) -----------------------------------
+    def _ensure_thread(self) -> None:  # holds _cond
+        if self.background and self._thread is None and not self._closing:
+            self._thread = threading.Thread(target=self._run, name="hiitpi-recorder", daemon=True)
+            self._thread.start()
+
     def _open(self) -> _Set | None:  # holds _cond
         if self._sets and not self._sets[-1].finished:
             return self._sets[-1]
@@ -280,6 +292,7 @@ class SessionRecorder:
         return (
             any(s.has_work() for s in self._sets)
             or bool(self._loose)
+            or self._interrupt
             or self._plan_to_close() is not None
         )
 
@@ -348,6 +361,12 @@ class SessionRecorder:
         with self._cond:
             plan = self._plan_to_close()
             loose = self._loose[0] if self._loose else None
+            interrupt = self._interrupt
+        if interrupt:
+            self.history.mark_interrupted_sessions(self.station)
+            with self._cond:
+                self._interrupt = False
+            return True
         if plan is not None:
             if plan.session_id is not None:
                 self.history.finish_plan_session(
@@ -404,7 +423,8 @@ class SessionRecorder:
                 with self._cond:
                     s.corrections.pop(0)
             elif finished:
-                if not self.history.discard_session(sid):  # an empty set is not history
+                # an empty set is not history; an empty block of a plan is (the interval ran)
+                if s.plan is not None or not self.history.discard_session(sid):
                     self.history.finish_session(sid, s.pace, ended_at=s.ended_at, status=s.status)
                 with self._cond:
                     self._sets.pop(0)
