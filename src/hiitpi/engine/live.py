@@ -48,6 +48,7 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
+DURABLE_WAIT_S = 0.5  # longest a counted rep waits for its commit before screens hear of it
 ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
 
 
@@ -420,6 +421,8 @@ class LiveEngine:
             self._pending.extend(events)
             if self.recorder is not None:
                 self.recorder.on_events(events)
+                if events:  # durable first: screens hear of a rep once it is committed
+                    self.recorder.wait_stored(DURABLE_WAIT_S)
             referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
         self.status = replace(

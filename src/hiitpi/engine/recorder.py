@@ -170,6 +170,22 @@ class SessionRecorder:
                 self._cond.notify_all()
         self._write_now()
 
+    def wait_stored(self, timeout: float) -> bool:
+        """Wait until every event handed over is committed; True when none waits.
+
+        Returns at once (False) while the database is known to be away (waiting to retry): the
+        referee must go on, the events stay queued in order.
+        """
+
+        def stored() -> bool:
+            return not any(s.events for s in self._sets)
+
+        with self._cond:
+            if not self.background or stored():
+                return stored()
+            self._cond.wait_for(lambda: stored() or time.monotonic() < self._retry_at, timeout)
+            return stored()
+
     def end(self, state: WorkoutState | None = None, *, interrupted: bool = False) -> None:
         """Close the open set: ``done`` with ``state.pace``, or ``interrupted`` (e.g. shutdown)."""
         status = SessionStatus.INTERRUPTED if interrupted else SessionStatus.DONE
