@@ -164,3 +164,21 @@ def test_a_counted_rep_is_committed_before_screens_hear_of_it(
         recorder.close()
         history.close()
     assert len(store.durable) >= 5 and all(store.durable), store.durable
+
+
+@pytest.mark.parametrize(
+    ("source_id", "failed", "words"),
+    [
+        ("CLIP", False, "the video ended"),
+        ("CLIP", True, "the video could not be read"),
+        ("0", True, "camera disconnected"),
+        ("picamera", False, "camera disconnected"),
+        ("rtsp://10.0.0.2/live", False, "the video stream stopped"),
+    ],
+)
+def test_a_source_that_stops_is_said_in_words(
+    source_id: str, failed: bool, words: str, small_clip: Path
+) -> None:
+    from hiitpi.engine.session import ended_message
+
+    assert ended_message(str(small_clip) if source_id == "CLIP" else source_id, failed) == words
