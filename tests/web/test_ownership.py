@@ -164,9 +164,10 @@ def test_a_plan_through_the_api_one_clock_pause_skip_and_a_correction(station: S
     got = command(ana, action="adjust", delta=1, set="current")
     assert got["ok"] and got["correction"] == 1 and got["count"] == 0
     assert command(tv, action="adjust", delta=1)["error"] == "busy"
+    assert command(ana, action="pause")["paused"] is True
     assert command(ana, action="stop")["ok"]
     s = wait_status(ana, lambda s: not s["busy"])
-    assert s["interval"] == "done" and s["correction"] == 1
+    assert s["interval"] == "done" and s["correction"] == 1 and s["paused"] is False
     assert station.recorder.flush()
     (ps,) = station.history.player_plan_sessions("ana")
     (block,) = ps.blocks

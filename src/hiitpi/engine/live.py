@@ -274,8 +274,6 @@ class LiveEngine:
                 self.recorder.end_plan()
         elif self.referee is not None:
             self.stop_exercise()
-        if self.clock is not None:
-            self.clock.pause()  # the session's clock stops with it
         self.status = replace(self.status, active=False, message=message, paused=False)
 
     def _tick_plan(self) -> None:
