@@ -183,3 +183,15 @@ def test_bad_plan_and_adjust_requests_are_clear_errors(client: FlaskClient) -> N
     assert r.status_code == 400 and "delta must be 1 or -1" in r.get_json()["error"]
     r = client.post("/api/command", json={"action": "adjust", "delta": 1, "set": "other"})
     assert r.status_code == 400
+
+
+def test_a_browser_that_never_logged_in_starts_as_a_guest_not_as_the_last_player(
+    station: Station,
+) -> None:
+    ana, other = station.browser(), station.browser()
+    assert command(ana, action="start", exercise="squat", player="ana")["ok"]
+    assert command(ana, action="stop")["ok"]
+    got = command(other, action="start", exercise="squat")
+    assert got["ok"] and got["player"] is None, got  # recorded as the guest, not as ana
+    got = command(other, action="adjust", delta=-1)
+    assert got == {"ok": False, "error": "the corrected count cannot go below 0"}

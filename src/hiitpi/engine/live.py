@@ -266,14 +266,12 @@ class LiveEngine:
 
     def end_session(self, message: str | None = None) -> None:
         """End whatever runs (a plan and its set, or a set); ``message`` says why, to a person."""
-        run = self.plan_run
-        if run is not None and not run.state.done:
+        run = self.plan_run if self.plan_run is not None and not self.plan_run.state.done else None
+        if run is not None:
             run.stop()
-            self.stop_exercise()
-            if self.recorder is not None:
-                self.recorder.end_plan()
-        elif self.referee is not None:
-            self.stop_exercise()
+        self.stop_exercise()  # records the set, if one runs
+        if run is not None and self.recorder is not None:
+            self.recorder.end_plan()
         self.status = replace(self.status, active=False, message=message, paused=False)
 
     def _tick_plan(self) -> None:
@@ -306,9 +304,11 @@ class LiveEngine:
         if error is None:
             try:
                 self._apply(command)
-            except (ExerciseError, PlanError, ValueError) as exc:
+            except (ExerciseError, PlanError) as exc:
                 error = str(exc)
                 self.status = replace(self.status, error=error)
+            except ValueError as exc:  # e.g. a fix below 0: the sender is told, not the page
+                error = str(exc)
         if command.id is not None:
             self._answers[command.id] = [error, named]
             while len(self._answers) > ANSWERS_KEPT:
@@ -322,6 +322,8 @@ class LiveEngine:
                 self.end_session()
             if command.player:
                 self.status = replace(self.status, player=validate_player(command.player))
+            elif command.owner is not None and command.owner != self.status.owner:
+                self.status = replace(self.status, player="")  # not the last player: a guest
             self.status = replace(self.status, owner=command.owner)
             if command.plan is not None:
                 self.start_plan(command.plan)
@@ -343,13 +345,12 @@ class LiveEngine:
 
     def _adjust(self, command: Command) -> None:
         last = command.target_set is AdjustTarget.LAST or self.referee is None
-        total = self.status.correction + command.delta
-        reps = self.state.reps if self.state is not None else 0
+        total, reps = self.status.correction + command.delta, getattr(self.state, "reps", 0)
         if not last and reps + total < 0:
             raise ValueError("the corrected count cannot go below 0")
         if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
             raise ValueError("no set to correct")
-        if not last or self.referee is None:
+        if self.referee is None or not last:  # the status shows the running (or last) set's
             self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
