@@ -195,3 +195,20 @@ def test_a_browser_that_never_logged_in_starts_as_a_guest_not_as_the_last_player
     assert got["ok"] and got["player"] is None, got  # recorded as the guest, not as ana
     got = command(other, action="adjust", delta=-1)
     assert got == {"ok": False, "error": "the corrected count cannot go below 0"}
+
+
+def test_fixing_the_running_and_the_last_set(station: Station) -> None:
+    ana = station.browser()
+    assert command(ana, action="start", exercise="squat", player="ana")["ok"]
+    assert command(ana, action="adjust", delta=1)["correction"] == 1  # the referee missed one
+    assert command(ana, action="stop")["ok"]
+    got = command(ana, action="adjust", delta=1, set="last")
+    assert got["ok"] and got["correction"] == 2
+    assert station.recorder.flush()
+    (s,) = station.history.player_history("ana")  # a set with a fix is kept, even at 0 reps
+    assert (s.reps, s.correction, s.corrected_reps) == (0, 2, 2)
+    assert command(ana, action="start", exercise="squat")["ok"]
+    assert command(ana, action="stop")["ok"]  # an empty set: not saved ...
+    got = command(ana, action="adjust", delta=-1, set="last")
+    assert got["error"] == "the corrected count cannot go below 0"
+    assert command(ana, action="adjust", delta=1, set="last")["error"] == "no set to correct"

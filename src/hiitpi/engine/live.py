@@ -345,12 +345,13 @@ class LiveEngine:
 
     def _adjust(self, command: Command) -> None:
         last = command.target_set is AdjustTarget.LAST or self.referee is None
+        shown = self.referee is None or not last  # the status shows the set being fixed
         total, reps = self.status.correction + command.delta, getattr(self.state, "reps", 0)
-        if not last and reps + total < 0:
+        if shown and reps + total < 0:
             raise ValueError("the corrected count cannot go below 0")
         if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
             raise ValueError("no set to correct")
-        if self.referee is None or not last:  # the status shows the running (or last) set's
+        if shown:
             self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
