@@ -106,7 +106,7 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
 
 
 def test_budget_is_rolling_medians_and_survives_the_store_round_trip():
-    from hiitpi.engine.live import FrameTiming, budget
+    from hiitpi.engine.timing import FrameTiming, budget
     from hiitpi.live.base import EngineStatus
 
     timings = [

@@ -15,9 +15,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from statistics import median
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -28,8 +27,19 @@ from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.pace import PaceWatch
-from hiitpi.errors import ExerciseError, HiitPiError, StoreError
-from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
+from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
+from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
+from hiitpi.engine.timing import FrameTiming, budget
+from hiitpi.errors import ExerciseError, HiitPiError, PlanError, StoreError
+from hiitpi.live.base import (
+    AdjustTarget,
+    Command,
+    CommandKind,
+    EngineStatus,
+    LiveStore,
+    validate_player,
+)
+from hiitpi.plans import load_plan
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.render import annotate, encode_jpeg, standby
@@ -43,63 +53,8 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
-
-
-@dataclass(frozen=True, slots=True)
-class FrameTiming:
-    """One frame's trip through the engine, in ms; ``None`` for what did not happen.
-
-    ``wait`` is the engine idle before the frame arrived (the slack); ``publish`` every write
-    to the live store (state, events, metric and, when rendered, the JPEG). Latencies start at
-    ``Frame.captured``: ``to_count`` ends once the state with this frame's count is published,
-    ``to_jpeg`` once its JPEG is in the store.
-    """
-
-    index: int
-    wait: float
-    pose: float
-    referee: float
-    publish: float
-    draw: float | None = None
-    encode: float | None = None
-    to_count: float | None = None
-    to_jpeg: float | None = None
-
-
-def budget(timings: Sequence[FrameTiming]) -> tuple[dict[str, float], dict[str, float]]:
-    """Medians over ``timings``: (stages, latencies), keys without any value left out."""
-    stages: dict[str, float] = {}
-    latency: dict[str, float] = {}
-    for name in ("wait", "pose", "referee", "publish", "draw", "encode"):
-        values = [v for t in timings if (v := getattr(t, name)) is not None]
-        if values:
-            stages[name] = round(median(values), 2)
-    for name in ("to_count", "to_jpeg"):
-        values = [v for t in timings if (v := getattr(t, name)) is not None]
-        if values:
-            latency[name] = round(median(values), 2)
-    return stages, latency
-
-
-class SetRecorder(Protocol):
-    """Where finished and running sets go (``hiitpi.engine.recorder.SessionRecorder``).
-
-    Must not raise on a storage outage: the engine calls it from its frame loop.
-    """
-
-    def begin(
-        self,
-        player: str,
-        workout: str,
-        backend: str = "",
-        source: str = "",
-        *,
-        resume: bool = False,
-    ) -> int | None: ...
-
-    def on_events(self, events: Sequence[RepEvent]) -> None: ...
-
-    def end(self, state: WorkoutState | None = None) -> int | None: ...
+DURABLE_WAIT_S = 0.5  # longest a counted rep waits for its commit before screens hear of it
+ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
 
 
 class CameraView(Protocol):
@@ -159,6 +114,10 @@ class LiveEngine:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hiitpi-engine", daemon=True)
         self._timings: deque[FrameTiming] = deque(maxlen=BUDGET_WINDOW)
+        self.clock: SessionClock | None = None  # the running session's clock (pauses stop it)
+        self.plan_run: PlanRun | None = None  # the plan being run (kept, done, after its end)
+        self._set_key: SetKey | None = None  # the plan block the referee is on
+        self._answers: dict[str, list[str | None]] = {}
         self.on_timing: Callable[[FrameTiming], None] | None = None  # e.g. ``hiitpi bench``
         self.view: CameraView | None = None  # set before start: the camera encodes the view
 
@@ -199,6 +158,20 @@ class LiveEngine:
         if snap is None:
             return
         self.status = replace(self.status, player=self.status.player or snap.status.player)
+        if snap.status.plan is not None and snap.status.busy:
+            log.warning(
+                "plan %s was interrupted by an engine stop: its sets so far are saved; "
+                "it does not resume (start it again)",
+                snap.status.plan,
+            )
+            self.status = replace(
+                self.status,
+                owner=snap.status.owner,
+                message="the workout was interrupted: its sets so far are saved",
+            )
+            if self.recorder is not None:
+                self.recorder.interrupt_leftovers()
+            return
         if snap.status.active and snap.state is not None and self._initial_exercise is None:
             log.warning(
                 "resuming %s at %d reps / %d no-reps: the set was still open when the engine "
@@ -208,6 +181,7 @@ class LiveEngine:
                 snap.state.no_reps,
             )
             self.start_exercise(snap.state.exercise, resume=True)
+            self.status = replace(self.status, owner=snap.status.owner)
             assert self.referee is not None
             self.referee.resume(snap.state)
             self._set_offset = snap.state.t
@@ -216,26 +190,45 @@ class LiveEngine:
             self.state = snap.state
 
     # --- commands ----------------------------------------------------------------------------
-    def start_exercise(self, exercise_id: str, *, resume: bool = False) -> None:
+    def start_exercise(
+        self, exercise_id: str, *, resume: bool = False, key: SetKey | None = None
+    ) -> None:
         """Referee ``exercise_id`` from the next frame, counting from zero.
 
         ``resume``: the set an interrupted engine left open goes on (history included).
+        ``key``: the set is that block of the running plan.
         """
         referee = Referee(load_exercise(exercise_id), self.settings.referee)
         if self.referee is not None:
             self.stop_exercise()
+        if key is None:  # a set on its own is a session of its own
+            self.plan_run = None
+            self.clock = SessionClock()
         self.referee = referee
+        self._set_key = key
         self.estimator.reset()
         self._set_t0, self._set_offset = None, 0.0
         self.state = self.referee.state
-        self.status = replace(self.status, active=True, error=None)
+        self.status = replace(self.status, active=True, error=None, message=None, correction=0)
         if self.recorder is not None:
             s = self.status
-            self.recorder.begin(s.player, exercise_id, s.backend, s.source, resume=resume)
+            self.recorder.begin(
+                s.player,
+                exercise_id,
+                s.backend,
+                s.source,
+                resume=resume,
+                block=None if key is None else key.block,
+                round=None if key is None else key.round,
+                target=None if key is None else key.target,
+            )
         log.info("started %s for %r", exercise_id, self.status.player)
 
     def stop_exercise(self) -> None:
         """The set is done: stop refereeing, keep its last state on show, record it."""
+        if self.referee is not None and self.plan_run is not None and self._set_key is not None:
+            assert self.state is not None
+            self.plan_run.record_reps(self._set_key, self.state.rep_times)
         if self.referee is not None and self.recorder is not None:
             self.recorder.end(self.state)
         if self.referee is not None:
@@ -244,18 +237,111 @@ class LiveEngine:
             except StoreError as exc:
                 log.warning("could not save the live store to disk: %s", exc)
         self.referee = None
+        self._set_key = None
         self.status = replace(self.status, active=False)
 
-    def apply(self, command: Command) -> None:
-        if command.kind is CommandKind.START and command.exercise is not None:
-            try:
-                self.start_exercise(command.exercise)
-            except ExerciseError as exc:
-                self.status = replace(self.status, error=str(exc))
-        elif command.kind is CommandKind.STOP:
+    def start_plan(self, plan_id: str) -> None:
+        """Run plan ``plan_id`` from now: countdown, then its blocks, each one a set."""
+        plan = load_plan(plan_id, self.settings.data_dir)
+        self.end_session()
+        self.clock = SessionClock()
+        self.plan_run = PlanRun(plan, self.clock)
+        self.state = None
+        self.status = replace(self.status, error=None, message=None, correction=0, paused=False)
+        if self.recorder is not None:
+            self.recorder.begin_plan(self.status.player, plan.id, plan.name, plan.to_toml())
+        log.info("started plan %s for %r", plan.id, self.status.player)
+        self._tick_plan()
+
+    def end_session(self, message: str | None = None) -> None:
+        """End whatever runs (a plan and its set, or a set); ``message`` says why, to a person."""
+        run = self.plan_run if self.plan_run is not None and not self.plan_run.state.done else None
+        if run is not None:
+            run.stop()
+        self.stop_exercise()  # records the set, if one runs
+        if run is not None and self.recorder is not None:
+            self.recorder.end_plan()
+        self.status = replace(self.status, active=False, message=message, paused=False)
+
+    def _tick_plan(self) -> None:
+        """Move the plan on the session clock; start and end its sets as its intervals say."""
+        run = self.plan_run
+        if run is None or run.state.done:
+            return
+        count = self.state.reps if self.referee is not None and self.state is not None else 0
+        run.advance(count)
+        want = run.wanted()
+        if self.referee is not None and want != self._set_key:
             self.stop_exercise()
-        elif command.kind is CommandKind.SET_PLAYER:
-            self.status = replace(self.status, player=validate_player(command.player or ""))
+        if want is not None and self.referee is None:
+            self.start_exercise(want.exercise, key=want)
+        if run.state.done and self.recorder is not None:
+            self.recorder.end_plan()
+
+    def _set_player(self, command: Command) -> None:
+        name = validate_player(command.player or "")
+        if name != self.status.player or command.owner != self.status.owner:
+            self.end_session()
+            # a new player starts on a clean screen: nothing of the previous player's sets
+            self.state, self.plan_run, self.clock = None, None, None
+            self.status = replace(self.status, correction=0, message=None)
+        self.status = replace(self.status, player=name, owner=command.owner)
+
+    def apply(self, command: Command) -> None:
+        error = refusal(self.status, command)
+        named = self.status.player if error is not None else None
+        if error is None:
+            try:
+                self._apply(command)
+            except (ExerciseError, PlanError) as exc:
+                error = str(exc)
+                self.status = replace(self.status, error=error)
+            except ValueError as exc:  # e.g. a fix below 0: the sender is told, not the page
+                error = str(exc)
+        if command.id is not None:
+            self._answers[command.id] = [error, named]
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.pop(next(iter(self._answers)))
+            self.status = replace(self.status, answers=dict(self._answers))
+
+    def _apply(self, command: Command) -> None:
+        kind = command.kind
+        if kind is CommandKind.START:
+            if self.status.busy:
+                self.end_session()
+            if command.player:
+                self.status = replace(self.status, player=validate_player(command.player))
+            elif command.owner is not None and command.owner != self.status.owner:
+                self.status = replace(self.status, player="")  # not the last player: a guest
+            self.status = replace(self.status, owner=command.owner)
+            if command.plan is not None:
+                self.start_plan(command.plan)
+            elif command.exercise is not None:
+                self.start_exercise(command.exercise)
+        elif kind is CommandKind.STOP:
+            self.end_session()
+        elif kind is CommandKind.SET_PLAYER:
+            self._set_player(command)
+        elif kind is CommandKind.PAUSE and self.clock is not None and self.status.busy:
+            self.clock.pause()
+        elif kind is CommandKind.RESUME and self.clock is not None and self.status.busy:
+            self.clock.resume()
+        elif kind is CommandKind.SKIP and self.plan_run is not None:
+            self.plan_run.skip()
+            self._tick_plan()
+        elif kind is CommandKind.ADJUST:
+            self._adjust(command)
+
+    def _adjust(self, command: Command) -> None:
+        last = command.target_set is AdjustTarget.LAST or self.referee is None
+        shown = self.referee is None or not last  # the status shows the set being fixed
+        total, reps = self.status.correction + command.delta, getattr(self.state, "reps", 0)
+        if shown and reps + total < 0:
+            raise ValueError("the corrected count cannot go below 0")
+        if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
+            raise ValueError("no set to correct")
+        if shown:
+            self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
         self._command_pos, commands = self.store.read_commands(self._command_pos)
@@ -268,6 +354,7 @@ class LiveEngine:
         while not self._stop.is_set():
             try:
                 self._poll_commands()
+                self._tick_plan()
                 waited = time.perf_counter()
                 frame = self.slot.get(timeout=0.25)
                 if frame is None:
@@ -289,6 +376,9 @@ class LiveEngine:
         if self.capture.ended:
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
+            if self.status.busy:  # the running set ends with the source, in words
+                self.end_session(ended_message(self.source.id, error is not None))
+                log.info("session ended: %s", self.status.message)
             self.status = replace(self.status, error=message, fps=0.0, source_ended=True)
             self._stop.wait(0.25)
         self._publish()
@@ -309,7 +399,7 @@ class LiveEngine:
         pose: Pose | None = None
         ms = referee_ms = 0.0
         set_t = 0.0
-        if self.referee is not None:
+        if self.referee is not None and not self.status.paused:
             if self._set_t0 is None:
                 self._set_t0 = frame.t
             set_t = self._set_offset + (frame.t - self._set_t0)
@@ -321,6 +411,8 @@ class LiveEngine:
             self._pending.extend(events)
             if self.recorder is not None:
                 self.recorder.on_events(events)
+                if events:  # durable first: screens hear of a rep once it is committed
+                    self.recorder.wait_stored(DURABLE_WAIT_S)
             referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
         self.status = replace(
@@ -377,6 +469,9 @@ class LiveEngine:
             self.on_timing(timing)
 
     def _publish(self) -> None:
+        self.status = session_fields(
+            self.status, self.state, self.clock, self.plan_run, self._set_key, self.recorder
+        )
         self.store.publish_state(self.state, self.status)
         while self._pending:
             self.store.append_event(self._pending[0])

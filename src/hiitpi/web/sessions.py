@@ -98,3 +98,39 @@ class RedisSessionInterface(SessionInterface):
             path=path,
             secure=self.get_cookie_secure(app),
         )
+
+
+def owner_token(session: SessionMixin) -> str:
+    """This browser's owner token (random, kept in its Flask session; created on first use).
+
+    The engine records the token of the browser that started a session: other browsers are
+    viewers of it. The token never leaves the server (the API shows the owner's player name).
+    """
+    token = session.get("owner")
+    if not isinstance(token, str) or len(token) != _SID_LEN:
+        token = secrets.token_hex(_SID_LEN // 2)
+        session["owner"] = token
+    return token
+
+
+class OwnerStampedStore:
+    """The live store as a browser's request sees it: its commands carry the browser's owner
+    token (from its Flask session), so a page that sends commands itself (the dashboard's
+    callbacks) is held to the one-owner rule like ``POST /api/command``. Outside a request
+    (the engine, scripts) commands pass unchanged. Everything else is the wrapped store's."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def send_command(self, command: Any) -> str:
+        from dataclasses import replace
+
+        from flask import has_request_context
+        from flask import session as flask_session
+
+        if command.owner is None and has_request_context():
+            command = replace(command, owner=owner_token(flask_session))
+        return str(self._store.send_command(command))
