@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -85,9 +86,18 @@ def test_week_figure_stacks_good_reps_per_player_and_workout() -> None:
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["Push Ups", "Squats"]
     players = ["Bob", "&lt;svg/onload=alert()&gt;"]
-    assert all(list(t.x) == players for t in fig.data)
-    assert list(fig.data[0].y) == [10, 0] and list(fig.data[1].y) == [5, 7]
+    assert all(list(t.y) == players and t.orientation == "h" for t in fig.data)
+    assert list(fig.data[0].x) == [10, 0] and list(fig.data[1].x) == [5, 7]
     assert not fig.layout.annotations
+
+
+def test_week_figure_one_player_does_not_fill_the_chart() -> None:
+    """The issue: one player's bar filled the whole width. Now it has a fixed thickness and
+    the axis leaves room past the longest bar."""
+    fig = F.week_figure([WeeklyTotal("Bob", "push_up", 40, 1, 2)], LABELS)
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high >= 40 * 1.2
+    assert fig.data[0].width <= 0.6 and fig.layout.height <= 260
 
 
 def test_week_figure_says_when_empty() -> None:
@@ -148,8 +158,45 @@ def test_timeline_shows_every_attempt_with_its_reason() -> None:
     }  # fmt: skip
 
 
-def test_history_figure_one_session_spans_a_day() -> None:
+def test_history_figure_spans_the_players_own_sessions() -> None:
+    """The issue: the chart always spanned 24 h, so a day's sets sat on one vertical line."""
     fig = F.history_figure([_session(0, "push_up", 10, 8.0)], LABELS)
     low, high = fig.layout.xaxis.range
-    assert high - low >= timedelta(days=1)
+    assert F.MIN_HISTORY_SPAN <= high - low < timedelta(hours=1)  # one set: not milliseconds
     assert fig.data[0].line.color == fig.data[1].line.color  # reps and pace of one workout
+    base = _session(0, "push_up", 10, 8.0)
+    day = [replace(base, id=i, started_at=NOW + timedelta(minutes=15 * i)) for i in range(4)]
+    low, high = F.history_figure(day, LABELS).layout.xaxis.range
+    first, last = day[0].started_at, day[-1].started_at
+    assert low < first and high > last and high - low < (last - first) * 1.2 + F.MIN_HISTORY_SPAN
+
+
+def test_rows_show_a_correction_and_the_timeline_opens_on_a_set_with_attempts() -> None:
+    empty = replace(_session(3, "push_up", 0, None), no_reps=0)
+    rows = F.session_rows([_session(0, "push_up", 10, 8.0), empty], LABELS)
+    assert rows[0]["id"] == 3 and rows[0]["attempts"] == 0
+    assert F.newest_with_attempts(rows) == 0  # the newest set is empty: the one before
+    assert F.newest_with_attempts(rows[:1]) == 3 and F.newest_with_attempts([]) is None
+    assert rows[1]["fix"] == "" and F.fmt_correction(1) == f"+1 {F.CORRECTED_MARK}"
+    assert F.fmt_correction(-2).startswith("-2")
+
+
+def test_board_rows_mark_a_corrected_count() -> None:
+    @dataclass(frozen=True)
+    class Corrected(BoardRow):  # what a store that records corrections hands back
+        corrected: bool = True
+
+    (row,) = F.board_rows([Corrected("Bob", 1, 5, 0, 5, 9, NOW, None)])
+    assert row["best"].startswith(f"5 {F.CORRECTED_MARK} (")
+
+
+def test_block_cards_show_drift_against_the_first_block() -> None:
+    blocks = [
+        {"workout": "push_up", "reps": 10, "no_reps": 1, "pace": 15.0, "drift_pct": None},
+        {"workout": "push_up", "reps": 8, "no_reps": 0, "pace": 12.0, "drift_pct": -20.0,
+         "correction": 1},
+    ]  # fmt: skip
+    first, second = F.block_cards(blocks, LABELS)
+    assert first["title"] == "1. Push Ups" and first["drift"] == "first block"
+    assert second["reps"] == f"9 {F.CORRECTED_MARK}" and second["drift"] == "pace -20 %"
+    assert second["drift_kind"] == "slowing"

@@ -20,7 +20,8 @@ from hiitpi.live.base import Metric
 from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-MIN_HISTORY_SPAN = timedelta(days=1)
+MIN_HISTORY_SPAN = timedelta(minutes=20)  # one session must not zoom the axis to milliseconds
+CORRECTED_MARK = "✎"  # beside a count that was fixed by hand
 LIVE_POINTS = 300  # points kept on the live chart (~10 s at 30 fps)
 REP_COLOR = "#2ca02c"
 NO_REP_COLOR = "#d62728"
@@ -106,7 +107,8 @@ def metrics_extend(
 
 # --- leaderboard -------------------------------------------------------------------------------
 def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.Figure:
-    """Stacked bars: total good reps per player (x), one segment per workout (as the original)."""
+    """Good reps per player, one stacked segment per workout: horizontal bars of a fixed
+    thickness, on an axis that leaves room, so one player's bar does not fill the chart."""
     totals = list(totals)
     players = list(dict.fromkeys(t.player for t in totals))  # keeps the store's ranking
     fig = go.Figure()
@@ -114,17 +116,24 @@ def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.
         by_player = {t.player: t.reps for t in totals if t.workout == workout}
         fig.add_bar(
             name=plot_text(label_of(workout, labels)),
-            x=[plot_text(p) for p in players],
-            y=[by_player.get(p, 0) for p in players],
+            y=[plot_text(p) for p in players],
+            x=[by_player.get(p, 0) for p in players],
+            orientation="h",
+            width=0.6,
         )
+    per_player: dict[str, int] = {}
+    for t in totals:
+        per_player[t.player] = per_player.get(t.player, 0) + t.reps
+    top = max(per_player.values(), default=0)
     fig.update_layout(
         **_BASE_LAYOUT,
         barmode="stack",
         title="Good reps, last 7 days",
-        yaxis={"title": "reps"},
-        xaxis={"type": "category"},
-        height=360,
+        xaxis={"title": "reps", "range": [0, max(10, top * 1.25)]},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+        height=170 + 48 * max(1, len(players)),
     )
+    fig.update_layout(margin={"l": 10, "r": 20, "t": 40, "b": 40})
     if not totals:
         fig.add_annotation(text="No workouts in the last 7 days", showarrow=False)
     return fig
@@ -136,13 +145,18 @@ def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
         {
             "rank": str(i),
             "player": r.player,
-            "best": f"{r.best_reps} ({fmt_when(r.best_session_at)})",
+            "best": f"{r.best_reps}{_mark(r)} ({fmt_when(r.best_session_at)})",
             "best_pace": fmt_pace(r.best_pace),
             "good_share": fmt_share(r.good_share),
             "sessions": str(r.sessions),
         }
         for i, r in enumerate(rows, 1)
     ]
+
+
+def _mark(row: object) -> str:
+    """`` ✎`` when the count includes a correction by hand (stores that record them say so)."""
+    return f" {CORRECTED_MARK}" if getattr(row, "corrected", False) else ""
 
 
 # --- history -----------------------------------------------------------------------------------
@@ -164,7 +178,7 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
             mode="lines+markers", line={**style, "dash": "dot"}, marker={**style, "size": 9},
             row=2, col=1,
         )  # fmt: skip
-    if sessions:  # at least a day wide: one session must not zoom the axis to milliseconds
+    if sessions:  # the player's own sessions, padded a little (never a fixed day)
         first = min(s.started_at for s in sessions)
         last = max(s.started_at for s in sessions)
         pad = max(MIN_HISTORY_SPAN - (last - first), timedelta(0)) / 2 + (last - first) * 0.05
@@ -188,10 +202,49 @@ def session_rows(
             "no_reps": s.no_reps,
             "pace": fmt_pace(s.pace),
             "duration": fmt_elapsed(s.duration_s),
+            "fix": fmt_correction(getattr(s, "correction", 0)),
+            "attempts": s.reps + s.no_reps,
             "status": s.status,
         }
         for s in sorted(sessions, key=lambda s: (s.started_at, s.id), reverse=True)
     ]
+
+
+def fmt_correction(delta: int | None) -> str:
+    """``+1`` / ``-2`` beside the referee's count; empty when nobody fixed it."""
+    return f"{delta:+d} {CORRECTED_MARK}" if delta else ""
+
+
+def newest_with_attempts(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """The id of the newest session with a rep or a no-rep (rows newest first), else the newest."""
+    for r in rows:
+        if r.get("attempts"):
+            return r["id"]
+    return rows[0]["id"] if rows else None
+
+
+def block_cards(summary: Iterable[Any], labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """A plan session's blocks for display: reps, no-reps, pace and drift vs the first block."""
+    cards = []
+    for i, b in enumerate(summary, 1):
+
+        def get(name: str, default: Any = None, b: Any = b) -> Any:
+            return b.get(name, default) if isinstance(b, Mapping) else getattr(b, name, default)
+
+        pct = get("drift_pct")
+        kind = "steady" if pct is None or abs(pct) < 10 else ("slowing" if pct < 0 else "faster")
+        drift = "first block" if i == 1 else ("-" if pct is None else f"pace {pct:+.0f} %")
+        reps, fix = get("reps", 0), get("correction", 0)
+        cards.append(
+            {
+                "title": f"{i}. {label_of(str(get('workout', '')), labels)}",
+                "reps": f"{reps + fix}" + (f" {CORRECTED_MARK}" if fix else ""),
+                "detail": f"{get('no_reps', 0)} no-reps, pace {fmt_pace(get('pace'))}",
+                "drift": drift,
+                "drift_kind": "steady" if i == 1 else kind,
+            }
+        )
+    return cards
 
 
 def timeline_figure(records: Iterable[RepRecord]) -> go.Figure:
