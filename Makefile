@@ -46,7 +46,7 @@ lint: dev
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: dev
-	$(BIN)/mypy src/hiitpi/core src/hiitpi/referee src/hiitpi/engine
+	$(BIN)/mypy src/hiitpi/core src/hiitpi/referee src/hiitpi/engine src/hiitpi/plans
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""``hiitpi`` command line: serve, analyze, replay, eval, bench, exercises, check-config."""
+"""``hiitpi`` command line: serve, analyze, replay, eval, bench, exercises, plans, check-config."""
 
 from __future__ import annotations
 
@@ -128,6 +128,39 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe_block(b: Any) -> str:
+    work = []
+    if b.target is not None:
+        work.append(f"{b.target} reps")
+    if b.work_s is not None:
+        work.append(f"{b.work_s:g} s")
+    text = f"{b.exercise} " + " or ".join(work)
+    if b.period_s is not None:
+        text += f" every {b.period_s:g} s"
+    elif b.rest_s:
+        text += f", rest {b.rest_s:g} s"
+    return text
+
+
+def cmd_plans(args: argparse.Namespace) -> int:
+    """The plans (presets and the user's); a user file that is invalid is shown with why."""
+    from hiitpi.plans import load_plans, user_plans_dir
+
+    settings = _settings(args)
+    plans, errors = load_plans(settings.data_dir)
+    for plan in sorted(plans.values(), key=lambda p: p.id):
+        rounds = f"AMRAP {plan.time_cap_s:g} s" if plan.time_cap_s else f"x{plan.rounds}"
+        print(f"{plan.id:20s} {plan.name} ({rounds})")
+        if args.verbose_plans:
+            for b in plan.blocks:
+                print(f"{'':22s}{_describe_block(b)}")
+    for error in errors:
+        print(f"invalid: {error}", file=sys.stderr)
+    if args.verbose_plans:
+        print(f"user plans: {user_plans_dir(settings.data_dir)}")
+    return 2 if errors else 0
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
@@ -207,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
     p.set_defaults(func=cmd_exercises)
+
+    p = sub.add_parser("plans", parents=[common], help="list the workout plans")
+    p.add_argument("--blocks", dest="verbose_plans", action="store_true", help="show every block")
+    p.set_defaults(func=cmd_plans)
 
     p = sub.add_parser("check-config", parents=[common], help="validate and print the config")
     p.set_defaults(func=cmd_check_config)

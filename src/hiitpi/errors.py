@@ -51,3 +51,9 @@ class ExerciseError(HiitPiError):
     """An unknown exercise id or an invalid exercise definition file."""
 
     exit_code = 2
+
+
+class PlanError(HiitPiError):
+    """An unknown plan id or an invalid plan file; the message names the file and the key."""
+
+    exit_code = 2

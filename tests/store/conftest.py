@@ -123,7 +123,7 @@ def history(db_url: str) -> Iterator[HistoryStore]:
     store = HistoryStore(db_url)
     yield store
     with store.engine.begin() as conn:
-        for table in ("reps", "sessions", "players"):
+        for table in ("corrections", "reps", "sessions", "plan_sessions", "players"):
             conn.execute(text(f"DELETE FROM {table}"))
     store.close()
 

@@ -156,13 +156,14 @@ def test_workout_board_unfinished_sessions_have_no_pace(
 
 def test_workout_board_ties(history: HistoryStore) -> None:
     # same best session: the faster pace ranks first; same pace too: by name
-    add_session(history, "zed", "burpee", NOW - DAY, 4, pace=8.0)
-    add_session(history, "amy", "burpee", NOW - DAY, 4, pace=8.0)
-    add_session(history, "kim", "burpee", NOW - DAY, 4, pace=9.0)
-    add_session(history, "kim", "burpee", NOW - 2 * DAY, 4, pace=7.0)
+    # (5 reps in 60 s: long enough for the pace to rank)
+    add_session(history, "zed", "burpee", NOW - DAY, 5, pace=8.0)
+    add_session(history, "amy", "burpee", NOW - DAY, 5, pace=8.0)
+    add_session(history, "kim", "burpee", NOW - DAY, 5, pace=9.0)
+    add_session(history, "kim", "burpee", NOW - 2 * DAY, 5, pace=7.0)
     board = history.workout_boards("burpee", NOW)
     assert [b.player for b in board] == ["kim", "amy", "zed"]
-    # kim's two sessions tie at 4 reps: the earlier one is the best session
+    # kim's two sessions tie at 5 reps: the earlier one is the best session
     assert board[0].best_session_at == NOW - 2 * DAY
 
 
@@ -213,18 +214,19 @@ def test_export_csv(history: HistoryStore) -> None:
     history.record_event(sid, no_rep(1, 3.25, "hips", 'hips "sagging", keep a line'))
     history.record_event(sid, rep(2, 5.0, quality=0.75))
     history.finish_session(sid, 12.5, ended_at=t0 + timedelta(seconds=61))
+    history.add_correction(sid, 1)  # a person's +1, beside the referee's 2
     empty = history.start_session("dora", "squat", started_at=t0 + timedelta(hours=1))
     history.start_session("eve", "squat", started_at=t0)  # another player: not exported
-    expected = (
-        "session_id,workout,started_at,ended_at,status,session_reps,session_no_reps,pace,"
-        "kind,index,t,t_start,duration,quality,rom,reason_code,reason\r\n"
-        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,12.500,"
-        "rep,1,2.000,0.500,1.500,0.900,1.000,,\r\n"
-        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,12.500,"
-        'no_rep,1,3.250,2.250,1.000,0.300,0.600,hips,"hips ""sagging"", keep a line"\r\n'
-        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,12.500,"
-        "rep,2,5.000,3.500,1.500,0.750,1.000,,\r\n"
-        f"{empty},squat,2026-11-20T11:00:00+00:00,,active,0,0,,,,,,,,,,\r\n"
+    head = (
+        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,1,3,12.500,,,,"
     )
-    assert history.export_csv("dora") == expected
+    expected = (
+        "session_id,workout,started_at,ended_at,status,session_reps,session_no_reps,"
+        "correction,corrected_reps,pace,plan_session_id,block,round,"
+        "kind,index,t,t_start,duration,quality,rom,reason_code,reason\r\n"
+        f"{head}rep,1,2.000,0.500,1.500,0.900,1.000,,\r\n"
+        f'{head}no_rep,1,3.250,2.250,1.000,0.300,0.600,hips,"hips ""sagging"", keep a line"\r\n'
+        f"{head}rep,2,5.000,3.500,1.500,0.750,1.000,,\r\n"
+        f"{empty},squat,2026-11-20T11:00:00+00:00,,active,0,0,0,0,,,,,,,,,,,,,\r\n"
+    )
     assert history.export_csv("nobody") == expected.split("\r\n")[0] + "\r\n"

@@ -3,7 +3,8 @@
 The engine publishes a state snapshot every frame, appends rep events and metrics to capped
 streams, and - only while somebody watches - the latest JPEG. The web reads snapshots and
 streams without consuming them, waits for *new* frames, counts itself as a viewer, and sends
-commands (start, stop, set player) that only the engine consumes.
+commands (start an exercise or a plan, pause, resume, skip, stop, adjust a count, set player)
+that only the engine consumes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,34 @@ class EngineStatus:
     # publish (to the live store), draw, encode; capture -> count and capture -> JPEG latency
     stages_ms: dict[str, float] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
+    # the session: who owns it (a browser's token, never shown by the API) and the plan's clock
+    owner: str | None = None
+    session_id: int | None = None  # the plan session's id, else the running set's
+    set_id: int | None = None  # the running (or last) set's id
+    plan: str | None = None
+    plan_name: str | None = None
+    block: int | None = None  # 0-based
+    blocks: int | None = None
+    round: int | None = None  # 1-based
+    rounds: int | None = None  # None for AMRAP
+    interval: str | None = None  # countdown | work | rest | done; None without a plan
+    remaining_s: float | None = None
+    elapsed_s: float | None = None
+    target: int | None = None
+    next: str | None = None  # the next block's exercise id
+    paused: bool = False
+    correction: int = 0  # sum of the +1/-1 fixes of the running (or last) set
+    drift: str | None = None  # steady | slowing | faster, vs the session's first reps
+    drift_pct: float | None = None
+    message: str | None = None  # for a person: "the video ended", "camera disconnected"
+    command_id: str | None = None  # the last command the engine applied ...
+    command_error: str | None = None  # ... and why it refused it (None: done)
+    command_owner: str | None = None  # the player a "busy" refusal names
+
+    @property
+    def busy(self) -> bool:
+        """A session runs: a set is refereed, or a plan is between its sets."""
+        return self.active or (self.plan is not None and self.interval not in (None, "done"))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,25 +116,50 @@ class CommandKind(StrEnum):
     START = "start"
     STOP = "stop"
     SET_PLAYER = "set_player"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SKIP = "skip"
+    ADJUST = "adjust"
+
+
+class AdjustTarget(StrEnum):
+    CURRENT = "current"
+    LAST = "last"
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A request from the web to the engine. ``exercise`` for START, ``player`` for SET_PLAYER."""
+    """A request from the web to the engine.
+
+    START takes ``exercise`` or ``plan`` (and optionally ``player``), SET_PLAYER ``player``,
+    ADJUST ``delta`` (+1 or -1) and ``target_set``. ``owner`` is the sending browser's token
+    (None: a trusted local caller, e.g. a script on the station); ``confirm`` ends a session
+    another owner runs (or the owner's own running set, when starting another).
+    """
 
     kind: CommandKind
     exercise: str | None = None
     player: str | None = None
+    plan: str | None = None
+    owner: str | None = None
+    confirm: bool = False
+    delta: int = 0
+    target_set: AdjustTarget = AdjustTarget.CURRENT
 
     def __post_init__(self) -> None:
-        if self.kind is CommandKind.START and not self.exercise:
-            raise ValueError("a start command needs an exercise id")
-        if self.kind is CommandKind.SET_PLAYER:
+        if self.kind is CommandKind.START and not (self.exercise or self.plan):
+            raise ValueError("a start command needs an exercise id or a plan id")
+        if self.kind is CommandKind.START and self.exercise and self.plan:
+            raise ValueError("a start command takes an exercise id or a plan id, not both")
+        if self.kind is CommandKind.SET_PLAYER or (self.kind is CommandKind.START and self.player):
             validate_player(self.player or "")
+        if self.kind is CommandKind.ADJUST and self.delta not in (1, -1):
+            raise ValueError(f"delta must be 1 or -1, got {self.delta!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["kind"] = self.kind.value
+        d["target_set"] = self.target_set.value
         return d
 
     @classmethod
@@ -114,6 +168,11 @@ class Command:
             kind=CommandKind(d["kind"]),
             exercise=d.get("exercise"),
             player=d.get("player"),
+            plan=d.get("plan"),
+            owner=d.get("owner"),
+            confirm=bool(d.get("confirm", False)),
+            delta=int(d.get("delta", 0)),
+            target_set=AdjustTarget(d.get("target_set", AdjustTarget.CURRENT.value)),
         )
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from hiitpi.store.db import default_url, redact
 from hiitpi.store.models import SessionStatus
 from hiitpi.store.records import (
+    BlockSummary,
     BoardRow,
+    PlanSessionSummary,
     PlayerInfo,
     RepRecord,
     SessionSummary,
@@ -26,8 +28,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_STATION",
+    "BlockSummary",
     "BoardRow",
     "HistoryStore",
+    "PlanSessionSummary",
     "PlayerInfo",
     "RepRecord",
     "SessionStatus",

@@ -1,4 +1,5 @@
-"""History tables as SQLAlchemy 2.0 typed ORM models: players, sessions and their reps.
+"""History tables as SQLAlchemy 2.0 typed ORM models: players, sets and their reps, plan
+sessions (a plan run: its blocks are sets) and count corrections.
 
 Every timestamp is timezone-aware UTC, on every database: :class:`UTCDateTime` refuses naive
 datetimes on write and gives SQLite's naive values back their UTC zone on read.
@@ -83,6 +84,26 @@ class Player(Base):
     sessions: Mapped[list[WorkoutSession]] = relationship(back_populates="player")
 
 
+class PlanSession(Base):
+    """One run of a workout plan; each of its blocks is a set in ``sessions``."""
+
+    __tablename__ = "plan_sessions"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'done', 'interrupted')", name="status"),
+        Index("ix_plan_sessions_player_id_started_at", "player_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"))
+    plan_id: Mapped[str] = mapped_column(String(64))
+    plan_name: Mapped[str] = mapped_column(String(64))
+    plan_toml: Mapped[str] = mapped_column(Text)  # the plan as it ran (a file may change later)
+    station: Mapped[str] = mapped_column(String(64), default="default")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE.value)
+
+
 class WorkoutSession(Base):
     """One set of one exercise by one player at one station (table ``sessions``)."""
 
@@ -106,9 +127,32 @@ class WorkoutSession(Base):
     backend: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE.value)
+    # a block of a plan session (all None for a set on its own)
+    plan_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_sessions.id", ondelete="CASCADE"), index=True
+    )
+    block: Mapped[int | None] = mapped_column(Integer)  # 0-based
+    round: Mapped[int | None] = mapped_column(Integer)  # 1-based
+    target: Mapped[int | None] = mapped_column(Integer)
+    # the sum of the +1/-1 fixes in ``corrections``; ``reps`` stays the referee's own count
+    correction: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     player: Mapped[Player] = relationship(back_populates="sessions")
     events: Mapped[list[Rep]] = relationship(back_populates="session")
+
+
+class Correction(Base):
+    """A +1 or -1 a person gave a set's count (table ``corrections``), beside the referee's."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (CheckConstraint("delta IN (-1, 1)", name="delta"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    delta: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Rep(Base):

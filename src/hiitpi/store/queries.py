@@ -16,10 +16,22 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hiitpi.core.events import EventKind
-from hiitpi.store.models import Player, Rep, WorkoutSession
-from hiitpi.store.records import BoardRow, PlayerInfo, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.plans.drift import block_drift, pace_drift
+from hiitpi.store.models import PlanSession, Player, Rep, WorkoutSession
+from hiitpi.store.records import (
+    BlockSummary,
+    BoardRow,
+    PlanSessionSummary,
+    PlayerInfo,
+    RepRecord,
+    SessionSummary,
+    WeeklyTotal,
+)
 
 WEEK = timedelta(days=7)
+# best pace only from sets long enough to mean something (a 12 s set must not win)
+MIN_PACE_SET_S = 30.0
+MIN_PACE_SET_REPS = 5
 CSV_COLUMNS = (
     "session_id",
     "workout",
@@ -28,7 +40,12 @@ CSV_COLUMNS = (
     "status",
     "session_reps",
     "session_no_reps",
+    "correction",
+    "corrected_reps",
     "pace",
+    "plan_session_id",
+    "block",
+    "round",
     "kind",
     "index",
     "t",
@@ -55,6 +72,11 @@ def summary(row: WorkoutSession, player: str) -> SessionSummary:
         source=row.source,
         status=row.status,
         station=row.station,
+        correction=row.correction,
+        plan_session_id=row.plan_session_id,
+        block=row.block,
+        round=row.round,
+        target=row.target,
     )
 
 
@@ -120,13 +142,15 @@ def workouts(s: Session) -> list[str]:
 def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
     """Sessions started in [now - 7 days, now], every status (an interrupted set's reps count).
 
+    Reps are the corrected counts (the referee's plus a person's fixes).
+
     Ordered for stacked bars: the player with most good reps first, then workouts by name.
     """
     rows = s.execute(
         select(
             Player.name,
             WorkoutSession.workout,
-            func.sum(WorkoutSession.reps),
+            func.sum(WorkoutSession.reps + WorkoutSession.correction),
             func.sum(WorkoutSession.no_reps),
             func.count(WorkoutSession.id),
         )
@@ -145,8 +169,10 @@ def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
 def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7) -> list[BoardRow]:
     """One row per player at ``workout`` (sessions started in the last ``days``; None = ever).
 
-    Best session = most good reps (the earliest on a tie); best pace = highest pace of a finished
-    session. Ranked by best session, then best pace, then name.
+    Counts are corrected (``corrected`` marks a row where a fix changed one). Best session =
+    most good reps (the earliest on a tie); best pace = highest pace of a finished set of at
+    least :data:`MIN_PACE_SET_S` and :data:`MIN_PACE_SET_REPS`. Empty sets are left out.
+    Ranked by best session, then best pace, then name.
     """
     stmt = _sessions().where(WorkoutSession.workout == workout, WorkoutSession.started_at <= now)
     if days is not None:
@@ -154,15 +180,20 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
     stmt = stmt.order_by(WorkoutSession.started_at, WorkoutSession.id)
     acc: dict[str, dict[str, Any]] = {}
     for row, player in s.execute(stmt):
+        set_ = summary(row, player)
+        if set_.empty:
+            continue
         a = acc.setdefault(
-            player, {"sessions": 0, "reps": 0, "no_reps": 0, "best": row, "pace": None}
+            player,
+            {"sessions": 0, "reps": 0, "no_reps": 0, "best": set_, "pace": None, "fixed": False},
         )
         a["sessions"] += 1
-        a["reps"] += row.reps
+        a["reps"] += set_.corrected_reps
         a["no_reps"] += row.no_reps
-        if row.reps > a["best"].reps:
-            a["best"] = row
-        if row.pace is not None and (a["pace"] is None or row.pace > a["pace"]):
+        a["fixed"] = a["fixed"] or row.correction != 0
+        if set_.corrected_reps > a["best"].corrected_reps:
+            a["best"] = set_
+        if pace_counts(set_) and (a["pace"] is None or (row.pace or 0.0) > a["pace"]):
             a["pace"] = row.pace
     board = [
         BoardRow(
@@ -170,10 +201,11 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
             sessions=a["sessions"],
             reps=a["reps"],
             no_reps=a["no_reps"],
-            best_reps=a["best"].reps,
+            best_reps=a["best"].corrected_reps,
             best_session_id=a["best"].id,
             best_session_at=a["best"].started_at,
             best_pace=a["pace"],
+            corrected=a["fixed"],
         )
         for player, a in acc.items()
     ]
@@ -187,6 +219,88 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
     return board
 
 
+def pace_counts(set_: SessionSummary) -> bool:
+    """A finished set long enough, with enough reps, for its pace to rank."""
+    d = set_.duration_s
+    return (
+        set_.pace is not None
+        and d is not None
+        and d >= MIN_PACE_SET_S
+        and set_.corrected_reps >= MIN_PACE_SET_REPS
+    )
+
+
+def recent_sets(s: Session, name: str, limit: int = 50) -> list[SessionSummary]:
+    """The player's non-empty sets, newest first (what a history page opens on)."""
+    rows = s.execute(
+        _sessions()
+        .where(
+            Player.name == name,
+            (WorkoutSession.reps + WorkoutSession.no_reps != 0) | (WorkoutSession.correction != 0),
+        )
+        .order_by(WorkoutSession.started_at.desc(), WorkoutSession.id.desc())
+        .limit(limit)
+    )
+    return [summary(row, player) for row, player in rows]
+
+
+def _plan_summary(s: Session, ps: PlanSession, player: str) -> PlanSessionSummary:
+    sets = [
+        summary(row, player)
+        for row in s.scalars(
+            select(WorkoutSession)
+            .where(WorkoutSession.plan_session_id == ps.id)
+            .order_by(WorkoutSession.started_at, WorkoutSession.id)
+        )
+    ]
+    paces = [x.work_pace for x in sets]
+    drifts = block_drift(paces)
+    blocks = tuple(
+        BlockSummary(x, p, None if d is None else d.pct, None if d is None else d.cue.value)
+        for x, p, d in zip(sets, paces, drifts, strict=True)
+    )
+    rep_times: dict[int, list[float]] = defaultdict(list)
+    if sets:
+        for sid, t in s.execute(
+            select(Rep.session_id, Rep.t)
+            .where(Rep.session_id.in_([x.id for x in sets]), Rep.kind == EventKind.REP.value)
+            .order_by(Rep.t)
+        ):
+            rep_times[sid].append(t)
+    drift = pace_drift([rep_times[x.id] for x in sets])
+    return PlanSessionSummary(
+        id=ps.id,
+        player=player,
+        plan_id=ps.plan_id,
+        plan_name=ps.plan_name,
+        started_at=ps.started_at,
+        ended_at=ps.ended_at,
+        status=ps.status,
+        station=ps.station,
+        blocks=blocks,
+        drift_pct=None if drift is None else drift.pct,
+        drift=None if drift is None else drift.cue.value,
+    )
+
+
+def plan_session(s: Session, plan_session_id: int) -> PlanSessionSummary | None:
+    row = s.execute(
+        select(PlanSession, Player.name).join(Player).where(PlanSession.id == plan_session_id)
+    ).first()
+    return None if row is None else _plan_summary(s, row[0], row[1])
+
+
+def player_plan_sessions(s: Session, name: str) -> list[PlanSessionSummary]:
+    """The player's plan sessions, newest first."""
+    rows = s.execute(
+        select(PlanSession, Player.name)
+        .join(Player)
+        .where(Player.name == name)
+        .order_by(PlanSession.started_at.desc(), PlanSession.id.desc())
+    ).all()
+    return [_plan_summary(s, ps, player) for ps, player in rows]
+
+
 def _num(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
@@ -197,6 +311,9 @@ def _when(x: datetime | None) -> str:
 
 def export_csv(s: Session, player: str) -> str:
     """One line per rep or no-rep, oldest session first; a session without any has one line.
+
+    ``session_reps`` is the referee's count, ``correction`` the sum of a person's fixes and
+    ``corrected_reps`` the two together (the count the leaderboard uses).
 
     The player's name is not a column (it names the file): a user-typed text never reaches a
     spreadsheet cell where it could run as a formula.
@@ -220,7 +337,12 @@ def export_csv(s: Session, player: str) -> str:
             ses.status,
             ses.reps,
             ses.no_reps,
+            ses.correction,
+            max(0, ses.reps + ses.correction),
             _num(ses.pace),
+            "" if ses.plan_session_id is None else ses.plan_session_id,
+            "" if ses.block is None else ses.block,
+            "" if ses.round is None else ses.round,
         ]
         if rep is None:
             writer.writerow(head + [""] * (len(CSV_COLUMNS) - len(head)))

@@ -42,6 +42,26 @@ class SessionSummary:
     source: str
     status: str
     station: str
+    correction: int = 0  # the +1/-1 fixes; ``reps`` is the referee's own count
+    plan_session_id: int | None = None
+    block: int | None = None
+    round: int | None = None
+    target: int | None = None
+
+    @property
+    def corrected_reps(self) -> int:
+        """The count with the fixes (what the leaderboard uses)."""
+        return max(0, self.reps + self.correction)
+
+    @property
+    def empty(self) -> bool:
+        return self.reps == 0 and self.no_reps == 0 and self.correction == 0
+
+    @property
+    def work_pace(self) -> float | None:
+        """Corrected reps per 30 s over the set's whole duration (None when it has none)."""
+        d = self.duration_s
+        return None if not d or d <= 0 else round(self.corrected_reps / d * 30.0, 2)
 
     @property
     def duration_s(self) -> float | None:
@@ -106,8 +126,48 @@ class BoardRow:
     best_reps: int  # most good reps in one session
     best_session_id: int
     best_session_at: datetime
-    best_pace: float | None  # highest pace of a finished session (reps per 30 s)
+    best_pace: float | None  # highest pace of a finished set long enough to judge
+    corrected: bool = False  # a count on this row includes a person's fix
 
     @property
     def good_share(self) -> float | None:
         return good_share(self.reps, self.no_reps)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSummary:
+    """One block (set) of a plan session, for the blocks-side-by-side view."""
+
+    set: SessionSummary
+    pace: float | None  # corrected reps per 30 s of the block
+    drift_pct: float | None  # pace vs the first block, percent (+ faster)
+    drift: str | None  # steady | slowing | faster
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSessionSummary:
+    """A plan run: its blocks side by side and the drift of its reps."""
+
+    id: int
+    player: str
+    plan_id: str
+    plan_name: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    station: str
+    blocks: tuple[BlockSummary, ...]
+    drift_pct: float | None  # the latest reps vs the session's first reps
+    drift: str | None
+
+    @property
+    def reps(self) -> int:
+        return sum(b.set.reps for b in self.blocks)
+
+    @property
+    def corrected_reps(self) -> int:
+        return sum(b.set.corrected_reps for b in self.blocks)
+
+    @property
+    def no_reps(self) -> int:
+        return sum(b.set.no_reps for b in self.blocks)

@@ -15,16 +15,25 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hiitpi.core.events import EventKind, RepEvent
 from hiitpi.live.base import validate_player
 from hiitpi.store import db, queries
-from hiitpi.store.models import Player, Rep, SessionStatus, WorkoutSession, utcnow
+from hiitpi.store.models import (
+    Correction,
+    PlanSession,
+    Player,
+    Rep,
+    SessionStatus,
+    WorkoutSession,
+    utcnow,
+)
 from hiitpi.store.records import (
     BoardRow,
+    PlanSessionSummary,
     PlayerInfo,
     RepRecord,
     SessionSummary,
@@ -126,12 +135,24 @@ class HistoryStore:
         *,
         station: str = DEFAULT_STATION,
         started_at: datetime | None = None,
+        plan_session_id: int | None = None,
+        block: int | None = None,
+        round: int | None = None,
+        target: int | None = None,
     ) -> int:
-        """Open an ``active`` session for ``player`` (created if new); returns its id."""
+        """Open an ``active`` session for ``player`` (created if new); returns its id.
+
+        ``plan_session_id``, ``block``, ``round``, ``target``: the set is that block of a plan.
+        """
         name = self.get_or_create_player(player).name
         with self._tx("starting a session") as s:
             player_id = s.scalar(select(Player.id).where(Player.name == name))
             row = WorkoutSession(
+                plan_session_id=plan_session_id,
+                block=block,
+                round=round,
+                target=target,
+                correction=0,
                 player_id=player_id,
                 workout=workout,
                 station=station,
@@ -197,6 +218,111 @@ class HistoryStore:
             s.flush()
             return queries.summary(row, row.player.name)
 
+    def discard_session(self, session_id: int) -> bool:
+        """Delete the session if it is empty (0 reps, 0 no-reps, no fix); True if deleted.
+
+        An empty set is not history: it would rank on the boards and open the timeline.
+        """
+        with self._tx("discarding an empty session") as s:
+            result = s.execute(
+                delete(WorkoutSession).where(
+                    WorkoutSession.id == session_id,
+                    WorkoutSession.reps == 0,
+                    WorkoutSession.no_reps == 0,
+                    WorkoutSession.correction == 0,
+                )
+            )
+            return int(getattr(result, "rowcount", 0)) == 1
+
+    def add_correction(
+        self, session_id: int, delta: int, *, at: datetime | None = None
+    ) -> SessionSummary:
+        """Record a person's +1 or -1 on the session's count, beside the referee's.
+
+        ValueError for another delta or one that would take the count below 0; KeyError for an
+        unknown session.
+        """
+        if delta not in (1, -1):
+            raise ValueError(f"a correction is +1 or -1, got {delta!r}")
+        with self._tx("correcting a count") as s:
+            row = s.get(WorkoutSession, session_id, with_for_update=True)
+            if row is None:
+                raise KeyError(f"no session {session_id}")
+            if row.reps + row.correction + delta < 0:
+                raise ValueError("the corrected count cannot go below 0")
+            row.correction += delta
+            s.add(Correction(session_id=session_id, delta=delta, created_at=_aware(at)))
+            s.flush()
+            return queries.summary(row, row.player.name)
+
+    # --- plan sessions -------------------------------------------------------------------------
+    def start_plan_session(
+        self,
+        player: str,
+        plan_id: str,
+        plan_name: str,
+        plan_toml: str,
+        *,
+        station: str = DEFAULT_STATION,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Open an ``active`` plan session; its blocks are sets started with its id."""
+        name = self.get_or_create_player(player).name
+        with self._tx("starting a plan session") as s:
+            player_id = s.scalar(select(Player.id).where(Player.name == name))
+            row = PlanSession(
+                player_id=player_id,
+                plan_id=plan_id,
+                plan_name=plan_name[:64],
+                plan_toml=plan_toml,
+                station=station,
+                started_at=_aware(started_at),
+                status=SessionStatus.ACTIVE.value,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def finish_plan_session(
+        self,
+        plan_session_id: int,
+        *,
+        ended_at: datetime | None = None,
+        status: SessionStatus = SessionStatus.DONE,
+    ) -> None:
+        """Close the plan session; one without any set left is deleted (nothing to show)."""
+        if status is SessionStatus.ACTIVE:
+            raise ValueError("a finished plan session is done or interrupted, not active")
+        with self._tx("finishing a plan session") as s:
+            row = s.get(PlanSession, plan_session_id)
+            if row is None:
+                raise KeyError(f"no plan session {plan_session_id}")
+            sets = s.scalar(
+                select(func.count(WorkoutSession.id)).where(
+                    WorkoutSession.plan_session_id == plan_session_id
+                )
+            )
+            if not sets:
+                s.delete(row)
+                return
+            row.status = SessionStatus(status).value
+            row.ended_at = _aware(ended_at)
+
+    def plan_session(self, plan_session_id: int) -> PlanSessionSummary | None:
+        """A plan run with its blocks side by side (reps, no-reps, pace, drift)."""
+        with self._tx("reading a plan session") as s:
+            return queries.plan_session(s, plan_session_id)
+
+    def player_plan_sessions(self, name: str) -> list[PlanSessionSummary]:
+        """The player's plan sessions, newest first."""
+        with self._tx("reading a player's plan sessions") as s:
+            return queries.player_plan_sessions(s, name)
+
+    def recent_sets(self, name: str, limit: int = 50) -> list[SessionSummary]:
+        """The player's non-empty sets, newest first."""
+        with self._tx("reading a player's recent sets") as s:
+            return queries.recent_sets(s, name, limit)
+
     def mark_interrupted_sessions(self, station: str | None = None) -> int:
         """Close sessions a crash left ``active`` (of one station, or all): ``interrupted``.
 
@@ -219,8 +345,17 @@ class HistoryStore:
         )
         if station is not None:
             stmt = stmt.where(WorkoutSession.station == station)
+        plans = (
+            update(PlanSession)
+            .where(PlanSession.status == SessionStatus.ACTIVE.value)
+            .values(status=SessionStatus.INTERRUPTED.value, ended_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if station is not None:
+            plans = plans.where(PlanSession.station == station)
         with self._tx("closing interrupted sessions") as s:
             count = int(getattr(s.execute(stmt), "rowcount", 0))
+            s.execute(plans)
         if count:
             log.info("%d interrupted session(s) closed, reps kept", count)
         return count
