@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from hiitpi.core.events import EventKind
 from hiitpi.live.base import Metric
-from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.store.records import (
+    BlockSummary,
+    BoardRow,
+    RepRecord,
+    SessionSummary,
+    WeeklyTotal,
+)
 from hiitpi.web.dashboard import figures as F
 
 from .conftest import EVIL, NOW
@@ -182,21 +188,20 @@ def test_rows_show_a_correction_and_the_timeline_opens_on_a_set_with_attempts() 
 
 
 def test_board_rows_mark_a_corrected_count() -> None:
-    @dataclass(frozen=True)
-    class Corrected(BoardRow):  # what a store that records corrections hands back
-        corrected: bool = True
-
-    (row,) = F.board_rows([Corrected("Bob", 1, 5, 0, 5, 9, NOW, None)])
+    (row,) = F.board_rows([BoardRow("Bob", 1, 5, 0, 5, 9, NOW, None, corrected=True)])
     assert row["best"].startswith(f"5 {F.CORRECTED_MARK} (")
 
 
 def test_block_cards_show_drift_against_the_first_block() -> None:
+    first = replace(_session(0, "push_up", 10, 15.0), round=1)
+    second = replace(_session(1, "push_up", 8, 12.0), correction=1, round=2)
     blocks = [
-        {"workout": "push_up", "reps": 10, "no_reps": 1, "pace": 15.0, "drift_pct": None},
-        {"workout": "push_up", "reps": 8, "no_reps": 0, "pace": 12.0, "drift_pct": -20.0,
-         "correction": 1},
-    ]  # fmt: skip
-    first, second = F.block_cards(blocks, LABELS)
-    assert first["title"] == "1. Push Ups" and first["drift"] == "first block"
-    assert second["reps"] == f"9 {F.CORRECTED_MARK}" and second["drift"] == "pace -20 %"
-    assert second["drift_kind"] == "slowing"
+        BlockSummary(first, 15.0, None, None),
+        BlockSummary(second, 13.5, -10.0, "slowing"),
+    ]
+    one, two = F.block_cards(blocks, LABELS)
+    assert one["title"] == "1. Push Ups, round 1" and one["drift"] == "first block"
+    assert two["reps"] == f"9 {F.CORRECTED_MARK}" and two["drift"] == "slowing -10 %"
+    assert two["drift_kind"] == "slowing" and two["detail"] == "1 no-reps, pace 13.5"
+    assert F.fmt_drift(None, None).endswith("not enough reps yet")
+    assert F.fmt_drift("faster", 8.0) == "Pace drift: faster +8 % vs the first reps"

@@ -130,7 +130,7 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
         if not clicks:
             raise PreventUpdate
         keys = ("name", "exercise", "kind", "work", "target", "rest", "rounds", "countdown")
-        return plans_ui.save(dict(zip(keys, values, strict=True)))
+        return plans_ui.save(ctx, dict(zip(keys, values, strict=True)))
 
     _register_history(app, ctx)
     _register_status(app, ctx)

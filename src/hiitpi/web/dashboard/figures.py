@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from hiitpi.core.events import EventKind
 from hiitpi.live.base import Metric
-from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.store.records import BlockSummary, BoardRow, RepRecord, SessionSummary, WeeklyTotal
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 MIN_HISTORY_SPAN = timedelta(minutes=20)  # one session must not zoom the axis to milliseconds
@@ -154,9 +154,9 @@ def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
     ]
 
 
-def _mark(row: object) -> str:
-    """`` ✎`` when the count includes a correction by hand (stores that record them say so)."""
-    return f" {CORRECTED_MARK}" if getattr(row, "corrected", False) else ""
+def _mark(row: BoardRow) -> str:
+    """`` ✎`` when the count includes a correction by hand."""
+    return f" {CORRECTED_MARK}" if row.corrected else ""
 
 
 # --- history -----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def session_rows(
             "no_reps": s.no_reps,
             "pace": fmt_pace(s.pace),
             "duration": fmt_elapsed(s.duration_s),
-            "fix": fmt_correction(getattr(s, "correction", 0)),
+            "fix": fmt_correction(s.correction),
             "attempts": s.reps + s.no_reps,
             "status": s.status,
         }
@@ -215,6 +215,13 @@ def fmt_correction(delta: int | None) -> str:
     return f"{delta:+d} {CORRECTED_MARK}" if delta else ""
 
 
+def fmt_drift(drift: str | None, pct: float | None) -> str:
+    """The session's pace drift in words: ``slowing -12 %`` against its first reps."""
+    if drift is None:
+        return "Pace drift: not enough reps yet"
+    return f"Pace drift: {drift}" + ("" if pct is None else f" {pct:+.0f} %") + " vs the first reps"
+
+
 def newest_with_attempts(rows: Sequence[Mapping[str, Any]]) -> Any:
     """The id of the newest session with a rep or a no-rep (rows newest first), else the newest."""
     for r in rows:
@@ -223,25 +230,25 @@ def newest_with_attempts(rows: Sequence[Mapping[str, Any]]) -> Any:
     return rows[0]["id"] if rows else None
 
 
-def block_cards(summary: Iterable[Any], labels: Mapping[str, str]) -> list[dict[str, str]]:
+def block_cards(blocks: Iterable[BlockSummary], labels: Mapping[str, str]) -> list[dict[str, str]]:
     """A plan session's blocks for display: reps, no-reps, pace and drift vs the first block."""
     cards = []
-    for i, b in enumerate(summary, 1):
-
-        def get(name: str, default: Any = None, b: Any = b) -> Any:
-            return b.get(name, default) if isinstance(b, Mapping) else getattr(b, name, default)
-
-        pct = get("drift_pct")
-        kind = "steady" if pct is None or abs(pct) < 10 else ("slowing" if pct < 0 else "faster")
-        drift = "first block" if i == 1 else ("-" if pct is None else f"pace {pct:+.0f} %")
-        reps, fix = get("reps", 0), get("correction", 0)
+    for i, b in enumerate(blocks, 1):
+        fix = b.set.correction
+        if i == 1:
+            drift = "first block"
+        elif b.drift_pct is None:
+            drift = "-"
+        else:
+            drift = f"{b.drift or 'pace'} {b.drift_pct:+.0f} %"
+        rnd = f", round {b.set.round}" if b.set.round else ""
         cards.append(
             {
-                "title": f"{i}. {label_of(str(get('workout', '')), labels)}",
-                "reps": f"{reps + fix}" + (f" {CORRECTED_MARK}" if fix else ""),
-                "detail": f"{get('no_reps', 0)} no-reps, pace {fmt_pace(get('pace'))}",
+                "title": f"{i}. {label_of(b.set.workout, labels)}{rnd}",
+                "reps": f"{b.set.corrected_reps}" + (f" {CORRECTED_MARK}" if fix else ""),
+                "detail": f"{b.set.no_reps} no-reps, pace {fmt_pace(b.pace)}",
                 "drift": drift,
-                "drift_kind": "steady" if i == 1 else kind,
+                "drift_kind": "steady" if i == 1 else (b.drift or "steady"),
             }
         )
     return cards

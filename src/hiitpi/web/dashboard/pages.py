@@ -100,14 +100,14 @@ def workout(
     ctx: Dashboard, player: str | None = None, preselect: str | None = None, *, kiosk: bool = False
 ) -> html.Div:
     """The workout screen (``/workout``, ``/workout/<id>``) or the kiosk (``/tv``)."""
-    return live.screen(ctx, player, plans_ui.plan_choices(), preselect, kiosk=kiosk)
+    return live.screen(ctx, player, plans_ui.plan_choices(ctx), preselect, kiosk=kiosk)
 
 
 PLAN_COLUMNS = (("id", "Plan id"), ("name", "Name"))
 
 
 def plans_page(ctx: Dashboard) -> html.Div:
-    rows = [{"id": pid, "name": name} for pid, name in plans_ui.plan_choices()]
+    rows = [{"id": pid, "name": name} for pid, name in plans_ui.plan_choices(ctx)]
     return html.Div(
         [
             html.H1("Plans"),
@@ -120,10 +120,15 @@ def plans_page(ctx: Dashboard) -> html.Div:
 
 def plan_blocks(ctx: Dashboard, session_id: int) -> Any:
     """A plan session's blocks side by side (reps, no-reps, pace, drift), when it is one."""
-    summary_of = getattr(ctx.history, "plan_summary", None)
-    summary = summary_of(session_id) if summary_of is not None else None
-    if not summary:
+    if ctx.history is None:
         return None
+    one = ctx.history.get_session(session_id)
+    if one is None or one.plan_session_id is None:
+        return None
+    summary = ctx.history.plan_session(one.plan_session_id)
+    if summary is None or not summary.blocks:
+        return None
+    overall = figures.fmt_drift(summary.drift, summary.drift_pct)
     cards = [
         html.Div(
             [
@@ -134,9 +139,12 @@ def plan_blocks(ctx: Dashboard, session_id: int) -> Any:
             ],
             className="block",
         )
-        for b in figures.block_cards(summary, ctx.labels)
+        for b in figures.block_cards(summary.blocks, ctx.labels)
     ]
-    return html.Div([html.H3("Blocks"), html.Div(cards, className="blocks")])
+    title = f"{summary.plan_name}: blocks side by side"
+    return html.Div(
+        [html.H3(title), html.P(overall, className="muted"), html.Div(cards, className="blocks")]
+    )
 
 
 BOARD_COLUMNS = (

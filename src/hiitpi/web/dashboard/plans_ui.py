@@ -1,46 +1,34 @@
 """The dashboard's side of workout plans: the picker's choices and the create/edit form.
 
-Plans live in ``hiitpi.plans`` (presets plus the user's TOML files); this module only lists
-them and turns the form's fields into a plan to save. Without that package (an older build)
-the picker is empty and the form says plans are not available.
+Plans live in ``hiitpi.plans`` (presets plus the user's TOML files in ``<data_dir>/plans``);
+this module lists them and turns the form's fields into a plan that ``save_user_plan`` writes.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from dash import dcc, html
+from pydantic import ValidationError
 
+from hiitpi.errors import HiitPiError
+from hiitpi.plans import Block, Plan, available_plans, save_user_plan
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
 log = logging.getLogger(__name__)
+_SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
-def _plans_module() -> Any | None:
+def plan_choices(ctx: Dashboard) -> list[tuple[str, str]]:
+    """``(id, name)`` of every plan, presets and the user's (bad user files are logged)."""
     try:
-        import hiitpi.plans as plans
-    except ImportError:
-        return None
-    return plans
-
-
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
-def plan_choices() -> list[tuple[str, str]]:
-    """``(id, name)`` of every plan, presets and the user's, as ``hiitpi.plans`` lists them."""
-    plans = _plans_module()
-    if plans is None:
+        return [(p.id, p.name) for p in available_plans(ctx.settings.data_dir)]
+    except HiitPiError as exc:  # a broken preset must not take the workout screen down
+        log.warning("plans unavailable: %s", exc)
         return []
-    out = []
-    for plan in plans.available_plans():
-        pid = str(_field(plan, "id") or "")
-        if pid:
-            out.append((pid, str(_field(plan, "name") or pid)))
-    return out
 
 
 def _number(label: str, sid: str, value: int, lo: int, hi: int) -> html.Label:
@@ -96,36 +84,42 @@ def editor(ctx: Dashboard) -> html.Details:
     )
 
 
-def save(fields: dict[str, Any]) -> str:
-    """Save the form as a user plan; returns what to tell the user."""
-    plans = _plans_module()
-    if plans is None or not hasattr(plans, "save_user_plan"):
-        return "Plans are not available in this version."
-    try:
-        plan = build_plan(plans, fields)
-        saved = plans.save_user_plan(plan)
-    except (ValueError, TypeError) as exc:
-        return f"Not saved: {exc}"
-    pid = _field(saved, "id") or _field(plan, "id") or fields.get("name")
-    return f"Saved plan {pid}. Pick it above."
+def plan_id(name: str) -> str:
+    """The file id of a plan named ``name``: lowercase, dashes (``My HIIT!`` -> ``my-hiit``)."""
+    return _SLUG.sub("-", name.strip().lower()).strip("-_")[:64]
 
 
-def build_plan(plans: Any, fields: dict[str, Any]) -> Any:
-    """A plan object from the form's fields, built with ``hiitpi.plans``' own parser."""
+def build_plan(fields: dict[str, Any]) -> Plan:
+    """A one-exercise plan from the form's fields; ValueError (pydantic's) names what is wrong."""
     name = str(fields.get("name") or "").strip()
-    exercise = str(fields.get("exercise") or "")
-    if not name:
-        raise ValueError("give the plan a name")
-    if not exercise:
+    if not plan_id(name):
+        raise ValueError("give the plan a name with a letter or a digit")
+    if not fields.get("exercise"):
         raise ValueError("choose an exercise")
-    block: dict[str, Any] = {
-        "exercise": exercise,
-        "rest_s": int(fields.get("rest") or 0),
-        "rounds": int(fields.get("rounds") or 1),
-        "countdown_s": int(fields.get("countdown") or 0),
-    }
+    block: dict[str, Any] = {"exercise": fields["exercise"], "rest_s": fields.get("rest") or 0}
     if fields.get("kind") == "reps":
-        block["target_reps"] = int(fields.get("target") or 0)
+        block["target"] = fields.get("target")
     else:
-        block["work_s"] = int(fields.get("work") or 0)
-    return plans.plan_from_dict({"name": name, "blocks": [block]})
+        block["work_s"] = fields.get("work")
+    return Plan(
+        id=plan_id(name),
+        name=name,
+        kind="tabata" if fields.get("kind") != "reps" else "circuit",
+        rounds=fields.get("rounds") or 1,
+        countdown_s=fields.get("countdown") or 0,
+        blocks=[Block.model_validate(block)],
+    )
+
+
+def save(ctx: Dashboard, fields: dict[str, Any]) -> str:
+    """Save the form as a user plan (same name: replaced, which is how a plan is edited)."""
+    try:
+        plan = build_plan(fields)
+        save_user_plan(plan, ctx.settings.data_dir)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        return f"Not saved: {where + ': ' if where else ''}{first['msg']}"
+    except (ValueError, HiitPiError) as exc:
+        return f"Not saved: {exc}"
+    return f"Saved plan {plan.name!r} ({plan.id}). Pick it on the workout screen."
