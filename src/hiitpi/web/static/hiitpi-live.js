@@ -3,8 +3,8 @@
  * sends commands (POST /api/command) with an in-page confirmation where a set would end.
  *
  * Every value is set with textContent: a player name or a reason is shown as text, never HTML.
- * The clock is the engine's: remaining_s minus the snapshot's age, counted down locally between
- * polls, so two screens agree to within a poll.
+ * The clock is the engine's: remaining_s as the API answered it, counted down locally between
+ * polls, so two screens agree to within the time an answer takes.
  */
 (function () {
   "use strict";
@@ -31,7 +31,9 @@
   }
 
   function num(v, dflt) { return typeof v === "number" && isFinite(v) ? v : dflt; }
-  function shown(s) { return num(s.count, num(s.reps, 0)) + num(s.correction, 0); }
+  function shown(s) {
+    return num(s.corrected, Math.max(0, num(s.count, num(s.reps, 0)) + num(s.correction, 0)));
+  }
   function noRepReason(s) { return s.last_no_rep || s.last_reason || ""; }
   function running(s) {
     return !!s.active || (!!s.interval && s.interval !== "done");
@@ -41,6 +43,10 @@
     if (!id) { return ""; }
     try { return JSON.parse(screen.dataset.labels || "{}")[id] || id; } catch (e) { return id; }
   }
+  function isMine(screen, s) {  // this browser owns the station's session (the API says so)
+    if (s.role) { return s.role === "owner"; }
+    return !!s.player && s.player === me(screen);
+  }
   function forMe(screen, s) {  // what this screen shows: someone's running session or my last one
     return running(s) || (!!s.player && s.player === me(screen));
   }
@@ -48,8 +54,9 @@
   // the remaining (or elapsed) seconds now, from the last status and its age
   function clockNow() {
     if (last === null) { return null; }
-    // a paused clock stands still; a running one has moved on since the engine published
-    var age = last.paused ? 0 : num(last.updated_s_ago, 0) + (performance.now() - lastAt) / 1000;
+    // the API's clock is true to the moment it answered (it takes the snapshot's age off);
+    // a paused clock stands still, a running one has moved on since that answer
+    var age = last.paused ? 0 : (performance.now() - lastAt) / 1000;
     if (TIMED[last.interval] && last.remaining_s !== null && last.remaining_s !== undefined) {
       return { kind: "remaining", s: num(last.remaining_s, 0) - age };
     }
@@ -91,7 +98,7 @@
   }
 
   function render(screen, s) {
-    var mine = !!s.player && s.player === me(screen);
+    var mine = isMine(screen, s);
     var show = forMe(screen, s);
     var state = !s.engine_running ? "offline" : running(s) ? (s.paused ? "paused" : "running") : "idle";
     screen.dataset.state = state;
@@ -194,6 +201,14 @@
   }
 
   function feedback(text) { setText("command-feedback", text); }
+  var DONE = { start: "Started", pause: "Paused", resume: "Resumed", skip: "Skipped to the next block",
+               stop: "Ended: the set is saved", adjust: "Count fixed" };
+  function detail(body) {
+    if (body.action === "adjust") {
+      return ": " + (body.delta > 0 ? "+" : "") + body.delta + (body.set === "last" ? " on the last set" : "");
+    }
+    return body.action === "start" ? " " + (body.plan || body.exercise || "") : "";
+  }
 
   function ask(text, body) {
     pending = body;
@@ -218,7 +233,7 @@
           ask(who + " is working out. End " + who + "'s session?", Object.assign({}, body, { confirm: true }));
           return j;
         }
-        feedback(j.error ? j.error : (j.message || ""));
+        feedback(j.error ? "Not done: " + j.error : (DONE[body.action] || "") + detail(body));
         return j;
       })
       .catch(function () { feedback("Cannot reach the station"); });
@@ -244,7 +259,7 @@
   function confirmText(btn, screen) {  // ask first where a set would end
     var s = last || {};
     var action = btn.dataset.command;
-    var mineRunning = running(s) && s.player === me(screen);
+    var mineRunning = running(s) && isMine(screen, s);
     if (action === "stop" && running(s)) {
       return mineRunning ? "End the workout now? The set is saved." : null;  // others: server says busy
     }
