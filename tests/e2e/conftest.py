@@ -195,9 +195,11 @@ def browser() -> Iterator[Any]:
 
 
 def needs_plans(server: Server) -> None:
-    """Skip (fail under CI) when the engine does not run plans yet (no ``interval`` key)."""
-    if "interval" not in server.get_json("/api/status"):
-        _missing("this engine does not run interval plans (GET /api/status has no 'interval')")
+    """Skip (fail under CI) when the station does not run plans for an owner yet: the API
+    that does answers ``role`` (owner or viewer) and ``interval`` (issue 12's contract)."""
+    status = server.get_json("/api/status")
+    if "interval" not in status or "role" not in status:
+        _missing("this station does not run interval plans (GET /api/status has no 'role')")
 
 
 @pytest.fixture(scope="session")
