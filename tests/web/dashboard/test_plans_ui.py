@@ -26,7 +26,10 @@ def test_a_saved_plan_is_listed_and_loads_back(ctx: Dashboard) -> None:
     before = dict(plans_ui.plan_choices(ctx))
     assert "tabata-push_up" in before and "my-push-ups" not in before
     assert plans_ui.save(ctx, FORM).startswith("Saved plan 'My Push-ups!' (my-push-ups)")
-    assert dict(plans_ui.plan_choices(ctx))["my-push-ups"] == "My Push-ups!"
+    choices = dict(plans_ui.plan_choices(ctx))
+    assert choices["my-push-ups"] == "My Push-ups!: 2 x Push-up 6 s, rest 4 s"
+    assert choices["tabata-push_up"] == "Tabata push-ups: 8 x Push-up 20 s, rest 10 s"
+    assert "as many rounds as fit in" in choices["amrap-circuit"]
     plan = load_plan("my-push-ups", ctx.settings.data_dir)
     (block,) = plan.blocks
     assert (plan.rounds, plan.countdown_s, block.work_s, block.target, block.rest_s) == (

@@ -103,11 +103,15 @@ def workout(
     return live.screen(ctx, player, plans_ui.plan_choices(ctx), preselect, kiosk=kiosk)
 
 
-PLAN_COLUMNS = (("id", "Plan id"), ("name", "Name"))
+PLAN_COLUMNS = (("name", "Plan"), ("what", "What"), ("id", "Id"))
 
 
 def plans_page(ctx: Dashboard) -> html.Div:
-    rows = [{"id": pid, "name": name} for pid, name in plans_ui.plan_choices(ctx)]
+    labels = ctx.labels
+    rows = [
+        {"id": p.id, "name": p.name, "what": plans_ui.describe(p, labels)}
+        for p in plans_ui.plans(ctx)
+    ]
     return html.Div(
         [
             html.H1("Plans"),

@@ -22,13 +22,39 @@ log = logging.getLogger(__name__)
 _SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
-def plan_choices(ctx: Dashboard) -> list[tuple[str, str]]:
-    """``(id, name)`` of every plan, presets and the user's (bad user files are logged)."""
+def plans(ctx: Dashboard) -> list[Plan]:
+    """Every plan, presets and the user's (bad user files are logged and left out)."""
     try:
-        return [(p.id, p.name) for p in available_plans(ctx.settings.data_dir)]
+        return available_plans(ctx.settings.data_dir)
     except HiitPiError as exc:  # a broken preset must not take the workout screen down
         log.warning("plans unavailable: %s", exc)
         return []
+
+
+def plan_choices(ctx: Dashboard) -> list[tuple[str, str]]:
+    """``(id, "name: what it is")`` for the plan picker."""
+    labels = ctx.labels
+    return [(p.id, f"{p.name}: {describe(p, labels)}") for p in plans(ctx)]
+
+
+def _block(block: Block, labels: dict[str, str]) -> str:
+    parts = [labels.get(block.exercise, block.exercise)]
+    if block.target is not None:
+        parts.append(f"{block.target} reps")
+    if block.work_s is not None:
+        parts.append(f"{block.work_s:g} s" if block.target is None else f"(max {block.work_s:g} s)")
+    if block.period_s is not None:
+        parts.append(f"every {block.period_s:g} s")
+    text = " ".join(parts)
+    return f"{text}, rest {block.rest_s:g} s" if block.rest_s else text
+
+
+def describe(plan: Plan, labels: dict[str, str]) -> str:
+    """What a plan is in a few words: ``8 x Push-up 20 s, rest 10 s``."""
+    blocks = "; ".join(_block(b, labels) for b in plan.blocks)
+    if plan.time_cap_s is not None:
+        return f"as many rounds as fit in {plan.time_cap_s / 60:g} min of {blocks}"
+    return f"{plan.rounds} x {blocks}" if plan.rounds > 1 else blocks
 
 
 def _number(label: str, sid: str, value: int, lo: int, hi: int) -> html.Label:
