@@ -88,3 +88,25 @@ def cues(page: Any) -> dict[str, Any]:
 
 def scroll_width(page: Any) -> int:
     return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def record_counts(page: Any) -> None:
+    """From now on, the page notes the wall-clock time of every count it shows."""
+    page.evaluate(
+        """(id) => {
+            window.__counts = [];
+            const el = document.getElementById(id);
+            new MutationObserver(() => window.__counts.push([el.textContent, Date.now() / 1000]))
+                .observe(el, { childList: true, characterData: true, subtree: true });
+        }""",
+        I.LIVE_COUNT,
+    )
+
+
+def shown_counts(page: Any) -> dict[int, float]:
+    """Count -> when the page first showed it (seconds since the epoch)."""
+    out: dict[int, float] = {}
+    for text, t in page.evaluate("window.__counts"):
+        if text.isdigit():
+            out.setdefault(int(text), t)
+    return out

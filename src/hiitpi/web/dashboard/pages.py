@@ -245,8 +245,9 @@ def history(players: Sequence[str], player: str | None) -> html.Div:
 
 
 def status() -> html.Div:
-    # the developer chart starts 10 s back: a stream id is the Redis server's clock in ms
-    cursor = f"{int((time.time() - 10) * 1000)}-0"
+    # the developer chart starts 2 min back (the last set, even when it just ended): a stream
+    # id is the Redis server's clock in ms; the figure keeps the last LIVE_POINTS points
+    cursor = f"{int((time.time() - 120) * 1000)}-0"
     return html.Div(
         [
             html.H1("Status"),
