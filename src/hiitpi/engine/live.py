@@ -18,14 +18,23 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from statistics import median
-from typing import Protocol
 
 from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
-from hiitpi.errors import ExerciseError, HiitPiError, StoreError
-from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
+from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
+from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
+from hiitpi.errors import ExerciseError, HiitPiError, PlanError, StoreError
+from hiitpi.live.base import (
+    AdjustTarget,
+    Command,
+    CommandKind,
+    EngineStatus,
+    LiveStore,
+    validate_player,
+)
+from hiitpi.plans import load_plan
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.render import annotate, encode_jpeg, standby
@@ -39,6 +48,7 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
+ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +85,6 @@ def budget(timings: Sequence[FrameTiming]) -> tuple[dict[str, float], dict[str, 
         if values:
             latency[name] = round(median(values), 2)
     return stages, latency
-
-
-class SetRecorder(Protocol):
-    """Where finished and running sets go (``hiitpi.engine.recorder.SessionRecorder``).
-
-    Must not raise on a storage outage: the engine calls it from its frame loop.
-    """
-
-    def begin(
-        self,
-        player: str,
-        workout: str,
-        backend: str = "",
-        source: str = "",
-        *,
-        resume: bool = False,
-    ) -> int | None: ...
-
-    def on_events(self, events: Sequence[RepEvent]) -> None: ...
-
-    def end(self, state: WorkoutState | None = None) -> int | None: ...
 
 
 class LiveEngine:
@@ -140,6 +129,10 @@ class LiveEngine:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hiitpi-engine", daemon=True)
         self._timings: deque[FrameTiming] = deque(maxlen=BUDGET_WINDOW)
+        self.clock: SessionClock | None = None  # the running session's clock (pauses stop it)
+        self.plan_run: PlanRun | None = None  # the plan being run (kept, done, after its end)
+        self._set_key: SetKey | None = None  # the plan block the referee is on
+        self._answers: dict[str, list[str | None]] = {}
         self.on_timing: Callable[[FrameTiming], None] | None = None  # e.g. ``hiitpi bench``
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -175,6 +168,20 @@ class LiveEngine:
         if snap is None:
             return
         self.status = replace(self.status, player=self.status.player or snap.status.player)
+        if snap.status.plan is not None and snap.status.busy:
+            log.warning(
+                "plan %s was interrupted by an engine stop: its sets so far are saved; "
+                "it does not resume (start it again)",
+                snap.status.plan,
+            )
+            self.status = replace(
+                self.status,
+                owner=snap.status.owner,
+                message="the workout was interrupted: its sets so far are saved",
+            )
+            if self.recorder is not None:
+                self.recorder.interrupt_leftovers()
+            return
         if snap.status.active and snap.state is not None and self._initial_exercise is None:
             log.warning(
                 "resuming %s at %d reps / %d no-reps: the set was still open when the engine "
@@ -184,6 +191,7 @@ class LiveEngine:
                 snap.state.no_reps,
             )
             self.start_exercise(snap.state.exercise, resume=True)
+            self.status = replace(self.status, owner=snap.status.owner)
             assert self.referee is not None
             self.referee.resume(snap.state)
             self._set_offset = snap.state.t
@@ -192,26 +200,45 @@ class LiveEngine:
             self.state = snap.state
 
     # --- commands ----------------------------------------------------------------------------
-    def start_exercise(self, exercise_id: str, *, resume: bool = False) -> None:
+    def start_exercise(
+        self, exercise_id: str, *, resume: bool = False, key: SetKey | None = None
+    ) -> None:
         """Referee ``exercise_id`` from the next frame, counting from zero.
 
         ``resume``: the set an interrupted engine left open goes on (history included).
+        ``key``: the set is that block of the running plan.
         """
         referee = Referee(load_exercise(exercise_id), self.settings.referee)
         if self.referee is not None:
             self.stop_exercise()
+        if key is None:  # a set on its own is a session of its own
+            self.plan_run = None
+            self.clock = SessionClock()
         self.referee = referee
+        self._set_key = key
         self.estimator.reset()
         self._set_t0, self._set_offset = None, 0.0
         self.state = self.referee.state
-        self.status = replace(self.status, active=True, error=None)
+        self.status = replace(self.status, active=True, error=None, message=None, correction=0)
         if self.recorder is not None:
             s = self.status
-            self.recorder.begin(s.player, exercise_id, s.backend, s.source, resume=resume)
+            self.recorder.begin(
+                s.player,
+                exercise_id,
+                s.backend,
+                s.source,
+                resume=resume,
+                block=None if key is None else key.block,
+                round=None if key is None else key.round,
+                target=None if key is None else key.target,
+            )
         log.info("started %s for %r", exercise_id, self.status.player)
 
     def stop_exercise(self) -> None:
         """The set is done: stop refereeing, keep its last state on show, record it."""
+        if self.referee is not None and self.plan_run is not None and self._set_key is not None:
+            assert self.state is not None
+            self.plan_run.record_reps(self._set_key, self.state.rep_times)
         if self.referee is not None and self.recorder is not None:
             self.recorder.end(self.state)
         if self.referee is not None:
@@ -220,18 +247,111 @@ class LiveEngine:
             except StoreError as exc:
                 log.warning("could not save the live store to disk: %s", exc)
         self.referee = None
+        self._set_key = None
         self.status = replace(self.status, active=False)
 
-    def apply(self, command: Command) -> None:
-        if command.kind is CommandKind.START and command.exercise is not None:
-            try:
-                self.start_exercise(command.exercise)
-            except ExerciseError as exc:
-                self.status = replace(self.status, error=str(exc))
-        elif command.kind is CommandKind.STOP:
+    def start_plan(self, plan_id: str) -> None:
+        """Run plan ``plan_id`` from now: countdown, then its blocks, each one a set."""
+        plan = load_plan(plan_id, self.settings.data_dir)
+        self.end_session()
+        self.clock = SessionClock()
+        self.plan_run = PlanRun(plan, self.clock)
+        self.state = None
+        self.status = replace(self.status, error=None, message=None, correction=0, paused=False)
+        if self.recorder is not None:
+            self.recorder.begin_plan(self.status.player, plan.id, plan.name, plan.to_toml())
+        log.info("started plan %s for %r", plan.id, self.status.player)
+        self._tick_plan()
+
+    def end_session(self, message: str | None = None) -> None:
+        """End whatever runs (a plan and its set, or a set); ``message`` says why, to a person."""
+        run = self.plan_run
+        if run is not None and not run.state.done:
+            run.stop()
             self.stop_exercise()
-        elif command.kind is CommandKind.SET_PLAYER:
-            self.status = replace(self.status, player=validate_player(command.player or ""))
+            if self.recorder is not None:
+                self.recorder.end_plan()
+        elif self.referee is not None:
+            self.stop_exercise()
+        if self.clock is not None:
+            self.clock.pause()  # the session's clock stops with it
+        self.status = replace(self.status, active=False, message=message, paused=False)
+
+    def _tick_plan(self) -> None:
+        """Move the plan on the session clock; start and end its sets as its intervals say."""
+        run = self.plan_run
+        if run is None or run.state.done:
+            return
+        count = self.state.reps if self.referee is not None and self.state is not None else 0
+        run.advance(count)
+        want = run.wanted()
+        if self.referee is not None and want != self._set_key:
+            self.stop_exercise()
+        if want is not None and self.referee is None:
+            self.start_exercise(want.exercise, key=want)
+        if run.state.done and self.recorder is not None:
+            self.recorder.end_plan()
+
+    def _set_player(self, command: Command) -> None:
+        name = validate_player(command.player or "")
+        if name != self.status.player or command.owner != self.status.owner:
+            self.end_session()
+            # a new player starts on a clean screen: nothing of the previous player's sets
+            self.state, self.plan_run, self.clock = None, None, None
+            self.status = replace(self.status, correction=0, message=None)
+        self.status = replace(self.status, player=name, owner=command.owner)
+
+    def apply(self, command: Command) -> None:
+        error = refusal(self.status, command)
+        named = self.status.player if error is not None else None
+        if error is None:
+            try:
+                self._apply(command)
+            except (ExerciseError, PlanError, ValueError) as exc:
+                error = str(exc)
+                self.status = replace(self.status, error=error)
+        if command.id is not None:
+            self._answers[command.id] = [error, named]
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.pop(next(iter(self._answers)))
+            self.status = replace(self.status, answers=dict(self._answers))
+
+    def _apply(self, command: Command) -> None:
+        kind = command.kind
+        if kind is CommandKind.START:
+            if self.status.busy:
+                self.end_session()
+            if command.player:
+                self.status = replace(self.status, player=validate_player(command.player))
+            self.status = replace(self.status, owner=command.owner)
+            if command.plan is not None:
+                self.start_plan(command.plan)
+            elif command.exercise is not None:
+                self.start_exercise(command.exercise)
+        elif kind is CommandKind.STOP:
+            self.end_session()
+        elif kind is CommandKind.SET_PLAYER:
+            self._set_player(command)
+        elif kind is CommandKind.PAUSE and self.clock is not None and self.status.busy:
+            self.clock.pause()
+        elif kind is CommandKind.RESUME and self.clock is not None and self.status.busy:
+            self.clock.resume()
+        elif kind is CommandKind.SKIP and self.plan_run is not None:
+            self.plan_run.skip()
+            self._tick_plan()
+        elif kind is CommandKind.ADJUST:
+            self._adjust(command)
+
+    def _adjust(self, command: Command) -> None:
+        last = command.target_set is AdjustTarget.LAST or self.referee is None
+        total = self.status.correction + command.delta
+        reps = self.state.reps if self.state is not None else 0
+        if not last and reps + total < 0:
+            raise ValueError("the corrected count cannot go below 0")
+        if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
+            raise ValueError("no set to correct")
+        if not last or self.referee is None:
+            self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
         self._command_pos, commands = self.store.read_commands(self._command_pos)
@@ -244,6 +364,7 @@ class LiveEngine:
         while not self._stop.is_set():
             try:
                 self._poll_commands()
+                self._tick_plan()
                 waited = time.perf_counter()
                 frame = self.slot.get(timeout=0.25)
                 if frame is None:
@@ -265,6 +386,9 @@ class LiveEngine:
         if self.capture.ended:
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
+            if self.status.busy:  # the running set ends with the source, in words
+                self.end_session(ended_message(self.source.id, error is not None))
+                log.info("session ended: %s", self.status.message)
             self.status = replace(self.status, error=message, fps=0.0, source_ended=True)
             self._stop.wait(0.25)
         self._publish()
@@ -284,7 +408,7 @@ class LiveEngine:
         pose: Pose | None = None
         ms = referee_ms = 0.0
         set_t = 0.0
-        if self.referee is not None:
+        if self.referee is not None and not self.status.paused:
             if self._set_t0 is None:
                 self._set_t0 = frame.t
             set_t = self._set_offset + (frame.t - self._set_t0)
@@ -335,6 +459,9 @@ class LiveEngine:
             self.on_timing(timing)
 
     def _publish(self) -> None:
+        self.status = session_fields(
+            self.status, self.state, self.clock, self.plan_run, self._set_key, self.recorder
+        )
         self.store.publish_state(self.state, self.status)
         while self._pending:
             self.store.append_event(self._pending[0])

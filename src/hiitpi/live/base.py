@@ -60,9 +60,8 @@ class EngineStatus:
     drift: str | None = None  # steady | slowing | faster, vs the session's first reps
     drift_pct: float | None = None
     message: str | None = None  # for a person: "the video ended", "camera disconnected"
-    command_id: str | None = None  # the last command the engine applied ...
-    command_error: str | None = None  # ... and why it refused it (None: done)
-    command_owner: str | None = None  # the player a "busy" refusal names
+    # the engine's answers to the latest commands: stream id -> [error or None, player named]
+    answers: dict[str, list[str | None]] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
@@ -145,6 +144,7 @@ class Command:
     confirm: bool = False
     delta: int = 0
     target_set: AdjustTarget = AdjustTarget.CURRENT
+    id: str | None = None  # the command stream's id, set when read (not sent)
 
     def __post_init__(self) -> None:
         if self.kind is CommandKind.START and not (self.exercise or self.plan):
@@ -160,6 +160,7 @@ class Command:
         d = asdict(self)
         d["kind"] = self.kind.value
         d["target_set"] = self.target_set.value
+        del d["id"]
         return d
 
     @classmethod

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -208,7 +209,8 @@ class RedisLiveStore:
         for raw_id, fields in res[0][1]:
             after_id = _id(raw_id)
             try:
-                out.append(Command.from_dict(json.loads(fields[b"json"])))
+                command = Command.from_dict(json.loads(fields[b"json"]))
+                out.append(replace(command, id=after_id))  # the engine answers by this id
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring malformed command %s: %s", after_id, exc)
         return after_id, out

@@ -323,11 +323,14 @@ class HistoryStore:
         with self._tx("reading a player's recent sets") as s:
             return queries.recent_sets(s, name, limit)
 
-    def mark_interrupted_sessions(self, station: str | None = None) -> int:
+    def mark_interrupted_sessions(
+        self, station: str | None = None, *, keep_plan: int | None = None
+    ) -> int:
         """Close sessions a crash left ``active`` (of one station, or all): ``interrupted``.
 
         Their reps stay; ``ended_at`` becomes the time of their last stored event (or their
-        start when they have none). Returns how many sessions were closed.
+        start when they have none). Active plan sessions are closed too, except ``keep_plan``
+        (the one running now). Returns how many sets were closed.
         """
         last_event = (
             select(func.max(Rep.recorded_at))
@@ -353,6 +356,8 @@ class HistoryStore:
         )
         if station is not None:
             plans = plans.where(PlanSession.station == station)
+        if keep_plan is not None:
+            plans = plans.where(PlanSession.id != keep_plan)
         with self._tx("closing interrupted sessions") as s:
             count = int(getattr(s.execute(stmt), "rowcount", 0))
             s.execute(plans)

@@ -25,15 +25,38 @@ from werkzeug.exceptions import HTTPException
 
 from hiitpi.config import Settings
 from hiitpi.errors import StoreError
-from hiitpi.live.base import Command, CommandKind, LiveSnapshot, LiveStore, validate_player
+from hiitpi.live.base import LiveSnapshot, LiveStore
 from hiitpi.referee import list_exercises
+from hiitpi.web.commands import parse_command, send_and_wait
 from hiitpi.web.page import INDEX
+from hiitpi.web.sessions import owner_token
 from hiitpi.web.stream import BOUNDARY, FrameHub, mjpeg
 
 STALE_S = 5.0  # a snapshot older than this means the engine is not running
+_PRIVATE = ("owner", "answers")  # engine-side fields the API never shows
 
 
-def _status(store: LiveStore) -> dict[str, Any]:
+def _session_view(out: dict[str, Any], age: float) -> None:
+    """The contract's session keys: counts, corrected count and a clock true to this moment."""
+    out["count"] = out["reps"]
+    out["corrected"] = max(0, out["reps"] + int(out.get("correction") or 0))
+    out["last_no_rep"] = out.get("last_reason")
+    remaining = out.get("remaining_s")
+    if remaining is not None and not out.get("paused") and out["engine_running"]:
+        # the snapshot is ``age`` old: every page shows the same clock, however late it reads
+        out["remaining_s"] = round(max(0.0, remaining - age), 2)
+        if out.get("elapsed_s") is not None:
+            out["elapsed_s"] = round(out["elapsed_s"] + age, 2)
+    nxt = out.get("next")
+    out["next_name"] = None if nxt is None else _LABELS.get(nxt, nxt)
+    out["message"] = out.get("message") or out.pop("_referee_message", None) or None
+    out.pop("_referee_message", None)
+
+
+_LABELS = {ex.id: ex.label for ex in list_exercises()}
+
+
+def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
     try:
         snap: LiveSnapshot | None = store.get_state()
         redis_ok = True
@@ -51,12 +74,33 @@ def _status(store: LiveStore) -> dict[str, Any]:
         "pace": 0.0,
         "phase": None,
         "last_reason": None,
-        "message": "",
+        "message": None,
+        "count": 0,
+        "correction": 0,
+        "corrected": 0,
+        "last_no_rep": None,
+        "plan": None,
+        "interval": None,
+        "remaining_s": None,
+        "next": None,
+        "next_name": None,
+        "paused": False,
+        "player": None,
+        "session_id": None,
+        "drift": None,
+        "drift_pct": None,
+        "role": "viewer",
     }
     if snap is None:
         return out
     age = time.time() - snap.updated
     out.update(snap.status.to_dict())
+    out["player"] = snap.status.player or None
+    mine = snap.status.owner is not None and snap.status.owner == owner
+    out["role"] = "owner" if mine or not snap.status.busy else "viewer"
+    out["busy"] = snap.status.busy
+    for key in _PRIVATE:
+        out.pop(key, None)
     out["engine_running"] = snap.status.running and age < STALE_S
     out["updated_s_ago"] = round(age, 2)
     if snap.state is not None:
@@ -68,14 +112,15 @@ def _status(store: LiveStore) -> dict[str, Any]:
             pace=s.pace,
             phase=s.phase,
             last_reason=s.last_reason,
-            message=s.message,
+            _referee_message=s.message,
             hold_s=s.hold_s,
         )
+    _session_view(out, age)
     return out
 
 
 def _error(message: str, code: int) -> tuple[Response, int]:
-    return jsonify({"error": message}), code
+    return jsonify({"ok": False, "error": message}), code
 
 
 def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> Flask:
@@ -120,7 +165,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
 
     @app.get("/api/status")
     def status() -> Response:
-        return jsonify(_status(store))
+        return jsonify(_status(store, session.get("owner")))
 
     @app.get("/api/exercises")
     def exercises_api() -> Response:
@@ -159,30 +204,19 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     def command() -> Any:
         data = request.get_json(silent=True) if request.is_json else request.form
         data = data or {}
-        action = str(data.get("action", ""))
         try:
-            if action == CommandKind.START:
-                exercise = str(data.get("exercise", ""))
-                if exercise not in known:
-                    return _error(f"unknown exercise {exercise!r}", 404)
-                cmd = Command(CommandKind.START, exercise=exercise)
-            elif action == CommandKind.STOP:
-                cmd = Command(CommandKind.STOP)
-            elif action == CommandKind.SET_PLAYER:
-                cmd = Command(
-                    CommandKind.SET_PLAYER, player=validate_player(str(data.get("player", "")))
-                )
-                session["player"] = cmd.player  # remembered for this browser
-            else:
-                valid = ", ".join(k.value for k in CommandKind)
-                return _error(f"unknown action {action!r}; valid: {valid}", 400)
+            cmd = parse_command(data, known, owner_token(session), session.get("player"))
+        except LookupError as exc:
+            return _error(str(exc.args[0]), 404)
         except ValueError as exc:
             return _error(str(exc), 400)
-        command_id = store.send_command(cmd)
+        if cmd.player and cmd.kind.value in ("set_player", "start"):
+            session["player"] = cmd.player  # remembered for this browser
+        body, code = send_and_wait(store, cmd, lambda: _status(store, cmd.owner))
         wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
         if not wants_json:
             return redirect(url_for("index" if index else "plain"), code=303)
-        return jsonify({"ok": True, "id": command_id, "command": cmd.to_dict()}), 202
+        return jsonify(body), code
 
     @app.errorhandler(StoreError)
     def store_error(exc: StoreError) -> tuple[Response, int]:

@@ -98,3 +98,16 @@ class RedisSessionInterface(SessionInterface):
             path=path,
             secure=self.get_cookie_secure(app),
         )
+
+
+def owner_token(session: SessionMixin) -> str:
+    """This browser's owner token (random, kept in its Flask session; created on first use).
+
+    The engine records the token of the browser that started a session: other browsers are
+    viewers of it. The token never leaves the server (the API shows the owner's player name).
+    """
+    token = session.get("owner")
+    if not isinstance(token, str) or len(token) != _SID_LEN:
+        token = secrets.token_hex(_SID_LEN // 2)
+        session["owner"] = token
+    return token

@@ -1,0 +1,128 @@
+"""The engine's session rules, pure: who may command a running session, what its status says.
+
+:func:`refusal` is the one-owner-per-station rule; :func:`session_fields` fills the status
+with the session's clock, plan, drift and stored ids; :func:`ended_message` words a source that
+stopped for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
+from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineStatus
+from hiitpi.plans.drift import pace_drift
+
+
+class SetRecorder(Protocol):
+    """Where finished and running sets go (``hiitpi.engine.recorder.SessionRecorder``).
+
+    Must not raise on a storage outage: the engine calls it from its frame loop.
+    """
+
+    def begin(
+        self,
+        player: str,
+        workout: str,
+        backend: str = "",
+        source: str = "",
+        *,
+        resume: bool = False,
+        block: int | None = None,
+        round: int | None = None,
+        target: int | None = None,
+    ) -> int | None: ...
+
+    def on_events(self, events: Sequence[RepEvent]) -> None: ...
+
+    def end(self, state: WorkoutState | None = None) -> int | None: ...
+
+    def begin_plan(self, player: str, plan_id: str, plan_name: str, plan_toml: str) -> None: ...
+
+    def end_plan(self) -> None: ...
+
+    def correct(self, delta: int, *, last: bool = False) -> bool: ...
+
+    def interrupt_leftovers(self) -> None: ...
+
+    @property
+    def session_id(self) -> int | None: ...
+
+    @property
+    def last_session_id(self) -> int | None: ...
+
+    @property
+    def plan_session_id(self) -> int | None: ...
+
+
+def refusal(st: EngineStatus, c: Command) -> str | None:
+    """Why ``c`` may not run now ("busy": another owner's session; "running": the sender's
+    own set would end without a confirmation), or None. A command without an owner comes
+    from a trusted local caller (a script on the station) and is always applied."""
+    if c.owner is None:
+        return None
+    mine = st.owner is None or c.owner == st.owner
+    if not st.busy:
+        last = c.kind is CommandKind.ADJUST and c.target_set is AdjustTarget.LAST
+        return None if mine or not last else "busy"
+    if c.kind is CommandKind.SET_PLAYER and mine and c.player == st.player:
+        return None
+    if not mine and not (c.confirm and c.kind in (CommandKind.START, CommandKind.STOP,
+                                                  CommandKind.SET_PLAYER)):  # fmt: skip
+        return "busy"
+    if mine and c.kind in (CommandKind.START, CommandKind.SET_PLAYER) and not c.confirm:
+        return "running"
+    return None
+
+
+def session_fields(
+    status: EngineStatus,
+    state: WorkoutState | None,
+    clock: SessionClock | None,
+    run: PlanRun | None,
+    set_key: SetKey | None,
+    recorder: SetRecorder | None,
+) -> EngineStatus:
+    """The status with the session's clock, plan, drift and recorder ids brought up to date."""
+    st = replace(status, paused=clock is not None and clock.paused)
+    set_id = None if recorder is None else recorder.last_session_id
+    if run is None:
+        drift = pace_drift([state.rep_times]) if state is not None else None
+        return replace(
+            st, plan=None, plan_name=None, block=None, blocks=None, round=None, rounds=None,
+            interval=None, remaining_s=None, target=None, next=None, set_id=set_id,
+            session_id=set_id,
+            elapsed_s=None if clock is None or not st.busy else round(clock.t(), 2),
+            drift=None if drift is None else drift.cue.value,
+            drift_pct=None if drift is None else drift.pct,
+        )  # fmt: skip
+    if set_key is not None and state is not None:
+        run.record_reps(set_key, state.rep_times)
+    ps, nxt = run.state, run.state.next_block
+    cue, pct = run.drift()
+    remaining = ps.remaining_s
+    return replace(
+        st, plan=run.plan.id, plan_name=run.plan.name, block=ps.block,
+        blocks=len(run.plan.blocks), round=ps.round, rounds=ps.rounds,
+        interval=ps.interval.value, remaining_s=None if remaining is None else round(remaining, 2),
+        elapsed_s=round(ps.elapsed_s, 2), target=ps.target,
+        next=None if nxt is None else nxt.exercise, drift=cue, drift_pct=pct, set_id=set_id,
+        session_id=None if recorder is None else recorder.plan_session_id,
+    )  # fmt: skip
+
+
+def ended_message(source_id: str, failed: bool) -> str:
+    """What a person reads when the source stops: the video ended, the camera disconnected."""
+    if "://" in source_id:
+        return "the video stream stopped"
+    if (
+        not source_id.isdigit()
+        and source_id not in ("auto", "picamera")
+        and Path(source_id).exists()
+    ):
+        return "the video could not be read" if failed else "the video ended"
+    return "camera disconnected"

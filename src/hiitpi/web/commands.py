@@ -1,0 +1,95 @@
+"""``POST /api/command``: a request body -> a typed :class:`Command`, and the engine's answer.
+
+The web never decides for the engine: it sends the command through the live store and, while
+an engine publishes, waits (up to :data:`ANSWER_WAIT_S`) for that engine's answer to this very
+command (by its stream id), so a browser learns at once whether it started, or that the station
+is ``busy`` with someone else's session. Without a running engine the command stays queued
+(202) for the engine that starts next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore, validate_player
+
+ANSWER_WAIT_S = 3.0
+_POLL_S = 0.03
+_ACTIONS = ", ".join(k.value for k in CommandKind)
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true", "yes", "on")
+
+
+def parse_command(
+    data: Mapping[str, Any], exercises: set[str], owner: str, player: str | None
+) -> Command:
+    """The command ``data`` asks for; ValueError (400) or LookupError (404) says what is wrong."""
+    from hiitpi.plans import load_plan
+
+    action = str(data.get("action", ""))
+    confirm = _flag(data.get("confirm", False))
+    try:
+        kind = CommandKind(action)
+    except ValueError:
+        raise ValueError(f"unknown action {action!r}; valid: {_ACTIONS}") from None
+    if kind is CommandKind.START:
+        name = str(data.get("player") or player or "").strip()
+        plan, exercise = data.get("plan"), data.get("exercise")
+        if plan:
+            from hiitpi.errors import PlanError
+
+            try:
+                load_plan(str(plan))
+            except PlanError as exc:
+                raise LookupError(str(exc)) from None
+            return Command(kind, plan=str(plan), player=name or None, owner=owner, confirm=confirm)
+        if str(exercise or "") not in exercises:
+            raise LookupError(f"unknown exercise {exercise!r}")
+        return Command(
+            kind, exercise=str(exercise), player=name or None, owner=owner, confirm=confirm
+        )
+    if kind is CommandKind.SET_PLAYER:
+        name = validate_player(str(data.get("player", "")))
+        return Command(kind, player=name, owner=owner, confirm=confirm)
+    if kind is CommandKind.ADJUST:
+        try:
+            delta = int(data.get("delta", 0))
+            which = AdjustTarget(str(data.get("set", "current")))
+        except ValueError:
+            raise ValueError("adjust takes delta 1 or -1 and set current or last") from None
+        return Command(kind, delta=delta, target_set=which, owner=owner)
+    return Command(kind, owner=owner, confirm=confirm)
+
+
+def send_and_wait(
+    store: LiveStore, cmd: Command, status: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], int]:
+    """Send ``cmd``; the engine's answer with the status after it, or 202 while none runs."""
+    before = status()
+    command_id = store.send_command(cmd)
+    if not before.get("engine_running"):
+        return {"ok": True, "error": None, "queued": True, "id": command_id}, 202
+    deadline = time.monotonic() + ANSWER_WAIT_S
+    while time.monotonic() < deadline:
+        snap = store.get_state()
+        answers = {} if snap is None else snap.status.answers
+        if command_id in answers:
+            error, owner = answers[command_id]
+            body = status()
+            if error is not None:
+                out: dict[str, Any] = {"ok": False, "error": error}
+                if error in ("busy", "running"):
+                    out["owner"] = owner
+                return out, 200 if error in ("busy", "running") else 400
+            return {"ok": True, "error": None, "id": command_id, **_brief(body)}, 200
+        time.sleep(_POLL_S)
+    return {"ok": True, "error": None, "queued": True, "id": command_id}, 202
+
+
+def _brief(body: dict[str, Any]) -> dict[str, Any]:
+    keys = ("active", "workout", "plan", "interval", "player", "paused", "correction", "count")
+    return {k: body.get(k) for k in keys}
