@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore, validate_player
@@ -25,7 +26,11 @@ def _flag(value: Any) -> bool:
 
 
 def parse_command(
-    data: Mapping[str, Any], exercises: set[str], owner: str, player: str | None
+    data: Mapping[str, Any],
+    exercises: set[str],
+    owner: str,
+    player: str | None,
+    data_dir: str | Path | None = None,
 ) -> Command:
     """The command ``data`` asks for; ValueError (400) or LookupError (404) says what is wrong."""
     from hiitpi.plans import load_plan
@@ -43,7 +48,7 @@ def parse_command(
             from hiitpi.errors import PlanError
 
             try:
-                load_plan(str(plan))
+                load_plan(str(plan), data_dir)  # the station's plans, as the engine loads them
             except PlanError as exc:
                 raise LookupError(str(exc)) from None
             return Command(kind, plan=str(plan), player=name or None, owner=owner, confirm=confirm)

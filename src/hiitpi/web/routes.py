@@ -205,7 +205,9 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         data = request.get_json(silent=True) if request.is_json else request.form
         data = data or {}
         try:
-            cmd = parse_command(data, known, owner_token(session), session.get("player"))
+            cmd = parse_command(
+                data, known, owner_token(session), session.get("player"), settings.data_dir
+            )
         except LookupError as exc:
             return _error(str(exc.args[0]), 404)
         except ValueError as exc:
