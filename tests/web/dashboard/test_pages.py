@@ -90,6 +90,7 @@ def test_the_kiosk_has_the_screen_and_no_control(ctx: Dashboard) -> None:
     assert not ids & {I.PLAN_SELECT, I.EXERCISE_SELECT, I.EXIT_BUTTON, I.CONFIRM}
     props = [c.to_plotly_json()["props"] for c in _walk(page) if hasattr(c, "to_plotly_json")]
     assert not [p for p in props if "data-command" in p]
+    assert {p["data-cue"] for p in props if "data-cue" in p} == {"sound", "voice", "flash"}
     assert _find(page, I.LIVE_SCREEN).to_plotly_json()["props"]["data-kiosk"] == "1"
 
 

@@ -18,6 +18,8 @@ from dash import dcc, html
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
+CUES = (("sound", "Sound"), ("voice", "Voice"), ("flash", "Flash"))
+
 
 def _data(**attrs: str) -> Any:
     return {f"data-{k.replace('_', '-')}": v for k, v in attrs.items()}
@@ -81,13 +83,16 @@ def _controls(ctx: Dashboard, plans: Sequence[tuple[str, str]], preselect: str |
             html.Span("Player "),
             html.Strong("-", id=I.CURRENT_PLAYER),
             html.Button("Exit?", id=I.EXIT_BUTTON, n_clicks=0, className="secondary"),
-            html.Button("Sound", **_data(cue="sound")),
-            html.Button("Voice", **_data(cue="voice")),
-            html.Button("Flash", **_data(cue="flash")),
+            *_cue_switches(),
         ],
         className="group who",
     )
     return html.Div([who, plan, single, running], className="controls")
+
+
+def _cue_switches() -> list[html.Button]:
+    """Sound, voice and flash on/off, remembered by the browser (hiitpi-cues.js)."""
+    return [html.Button(text, **_data(cue=cue)) for cue, text in CUES]
 
 
 def _info() -> html.Div:
@@ -168,7 +173,9 @@ def screen(
         className="live",
     )
     body: list[Any] = [live, *_overlays(kiosk)]
-    if not kiosk:
+    if kiosk:  # no workout control; only this screen's own sound, voice and flash
+        body.insert(0, html.Div(_cue_switches(), className="kiosk-cues"))
+    else:
         body = [_controls(ctx, plans, preselect), html.Div(id=I.COMMAND_FEEDBACK), *body]
     labels = json.dumps({ex.id: ex.label for ex in ctx.exercises})
     attrs = _data(me=player or "", state="idle", plan="0", mine="0", watching="0", labels=labels)

@@ -233,6 +233,10 @@
           ask(who + " is working out. End " + who + "'s session?", Object.assign({}, body, { confirm: true }));
           return j;
         }
+        if (j.ok === false && j.error === "running" && !body.confirm) {
+          ask("Start something new? The running set ends.", Object.assign({}, body, { confirm: true }));
+          return j;
+        }
         feedback(j.error ? "Not done: " + j.error : (DONE[body.action] || "") + detail(body));
         return j;
       })
