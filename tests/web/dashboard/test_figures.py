@@ -184,6 +184,8 @@ def test_rows_show_a_correction_and_the_timeline_opens_on_a_set_with_attempts() 
     assert F.newest_with_attempts(rows) == 0  # the newest set is empty: the one before
     assert F.newest_with_attempts(rows[:1]) == 3 and F.newest_with_attempts([]) is None
     assert rows[1]["fix"] == "" and F.fmt_correction(1) == f"+1 {F.CORRECTED_MARK}"
+    in_plan = replace(empty, plan_session_id=7, block=1, round=2)
+    assert F.session_rows([in_plan], LABELS)[0]["workout"] == "Push Ups (plan block 2, round 2)"
     assert F.fmt_correction(-2).startswith("-2")
 
 
@@ -202,6 +204,8 @@ def test_block_cards_show_drift_against_the_first_block() -> None:
     one, two = F.block_cards(blocks, LABELS)
     assert one["title"] == "1. Push Ups, round 1" and one["drift"] == "first block"
     assert two["reps"] == f"9 {F.CORRECTED_MARK}" and two["drift"] == "slowing -10 %"
-    assert two["drift_kind"] == "slowing" and two["detail"] == "1 no-reps, pace 13.5"
+    assert two["drift_kind"] == "slowing"
+    assert two["detail"] == "referee 8, 1 no-reps, pace 13.5"
+    assert one["detail"] == "1 no-reps, pace 15.0"
     assert F.fmt_drift(None, None).endswith("not enough reps yet")
     assert F.fmt_drift("faster", 8.0) == "Pace drift: faster +8 % vs the first reps"

@@ -197,7 +197,7 @@ def session_rows(
         {
             "id": s.id,
             "when": fmt_when(s.started_at),
-            "workout": label_of(s.workout, labels),
+            "workout": label_of(s.workout, labels) + _in_plan(s),
             "reps": s.reps,
             "no_reps": s.no_reps,
             "pace": fmt_pace(s.pace),
@@ -208,6 +208,14 @@ def session_rows(
         }
         for s in sorted(sessions, key=lambda s: (s.started_at, s.id), reverse=True)
     ]
+
+
+def _in_plan(s: SessionSummary) -> str:
+    """`` (plan block 2, round 3)`` for a set of a plan."""
+    if s.plan_session_id is None or s.block is None:
+        return ""
+    rnd = f", round {s.round}" if s.round else ""
+    return f" (plan block {s.block + 1}{rnd})"
 
 
 def fmt_correction(delta: int | None) -> str:
@@ -246,7 +254,8 @@ def block_cards(blocks: Iterable[BlockSummary], labels: Mapping[str, str]) -> li
             {
                 "title": f"{i}. {label_of(b.set.workout, labels)}{rnd}",
                 "reps": f"{b.set.corrected_reps}" + (f" {CORRECTED_MARK}" if fix else ""),
-                "detail": f"{b.set.no_reps} no-reps, pace {fmt_pace(b.pace)}",
+                "detail": (f"referee {b.set.reps}, " if fix else "")
+                + f"{b.set.no_reps} no-reps, pace {fmt_pace(b.pace)}",
                 "drift": drift,
                 "drift_kind": "steady" if i == 1 else (b.drift or "steady"),
             }

@@ -197,11 +197,11 @@ def leaderboard(ctx: Dashboard) -> html.Div:
 SESSION_COLUMNS = (
     ("when", "Started"),
     ("workout", "Workout"),
-    ("reps", "Reps"),
+    ("reps", "Reps (referee)"),
+    ("fix", "Fixed by hand"),
     ("no_reps", "No-reps"),
     ("pace", "Pace /30 s"),
     ("duration", "Duration"),
-    ("fix", "Fixed by hand"),
     ("status", "Status"),
 )
 TIMELINE_COLUMNS = (

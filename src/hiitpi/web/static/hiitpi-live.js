@@ -135,7 +135,11 @@
     if (!s.engine_running) { msg = "The referee is not running"; }
     else if (!show) { msg = screen.dataset.kiosk ? "Waiting for a workout" : "Choose a plan or an exercise"; }
     setText("live-message", msg);
-    setText("live-owner", running(s) && s.player && !mine ? s.player + " is working out: you are watching" : "");
+    var owner = "";
+    if (running(s) && s.player) {  // a kiosk is a display of the session, not a rival browser
+      owner = screen.dataset.kiosk ? s.player + "'s workout" : (mine ? "" : s.player + " is working out: you are watching");
+    }
+    setText("live-owner", owner);
     setText("live-player", me(screen) || "guest");
   }
 
@@ -207,7 +211,7 @@
     if (body.action === "adjust") {
       return ": " + (body.delta > 0 ? "+" : "") + body.delta + (body.set === "last" ? " on the last set" : "");
     }
-    return body.action === "start" ? " " + (body.plan || body.exercise || "") : "";
+    return body.action === "start" ? " " + (body.label || body.plan || body.exercise || "") : "";
   }
 
   function ask(text, body) {
@@ -252,6 +256,8 @@
       var value = sel ? sel.value : "";
       if (!value) { feedback("Choose one first"); return null; }
       body[btn.dataset.field] = value;
+      var text = sel.options[sel.selectedIndex] ? sel.options[sel.selectedIndex].text : "";
+      body.label = text.split(":")[0];  // for the feedback only: "Started Tabata push-ups"
       if (player) { body.player = player; }
     } else if (action === "adjust") {
       body.delta = parseInt(btn.dataset.delta, 10);
