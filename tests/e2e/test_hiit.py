@@ -109,8 +109,10 @@ def test_a_second_login_watches_and_does_not_take_over(browser: Any, server: Ser
         H.login(b, server, "Bob")  # another phone, mid-set
         b.wait_for_selector(f"#{I.LIVE_OWNER}:has-text('Ana is working out')")
         H.state_is(b, "watching", "1")
-        H.start(b, I.EXERCISE_SELECT, "squat")
+        H.start(b, I.EXERCISE_SELECT, "random")  # the original's Random: picked in the page
         assert "Ana is working out" in H.answer(b, yes=False)  # offered; Bob only watches
+        picked = b.input_value(f"#{I.EXERCISE_SELECT}")
+        assert picked not in ("", "random"), picked
         status = server.get_json("/api/status")
         assert status["player"] == "Ana" and status["workout"] == "push_up", status
         assert b.locator("[data-command=pause]:visible").count() == 0  # no controls of Ana's

@@ -83,7 +83,7 @@ LIVE_INTERVAL: Final = "live-interval"
 LIVE_CURSOR: Final = "live-cursor"  # the metrics stream id the chart has reached
 LIVE_CHART: Final = "live-chart"
 
-RANDOM_WORKOUT: Final = "random"  # the dropdown's "Random" choice
+RANDOM_WORKOUT: Final = "random"  # the exercise list's "Random" choice (picked in the page)
 
 ALL: Final = tuple(
     v for k, v in dict(globals()).items() if k.isupper() and k not in ("RANDOM_WORKOUT",)

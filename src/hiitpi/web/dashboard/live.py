@@ -48,7 +48,9 @@ def _select(sid: str, placeholder: str, options: Sequence[tuple[str, str]], valu
 
 
 def _controls(ctx: Dashboard, plans: Sequence[tuple[str, str]], preselect: str | None) -> Any:
-    exercises = [(ex.id, ex.label) for ex in ctx.exercises]
+    exercises = [(I.RANDOM_WORKOUT, "Random exercise")] + [
+        (ex.id, ex.label) for ex in ctx.exercises
+    ]
     plan = html.Div(
         [
             _select(I.PLAN_SELECT, "choose a plan", plans, ""),

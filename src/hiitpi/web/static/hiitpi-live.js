@@ -255,6 +255,12 @@
       var sel = $(btn.dataset.select);
       var value = sel ? sel.value : "";
       if (!value) { feedback("Choose one first"); return null; }
+      if (value === "random") {  // the original's Random: any exercise of the list
+        var picks = Array.prototype.filter.call(sel.options, function (o) {
+          return o.value && o.value !== "random";
+        });
+        sel.value = value = picks[Math.floor(Math.random() * picks.length)].value;
+      }
       body[btn.dataset.field] = value;
       var text = sel.options[sel.selectedIndex] ? sel.options[sel.selectedIndex].text : "";
       body.label = text.split(":")[0];  // for the feedback only: "Started Tabata push-ups"
