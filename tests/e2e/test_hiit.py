@@ -1,6 +1,6 @@
 """Interval plans in real Chromium, with the looped push-up clip as the camera.
 
-A Tabata push-up plan (3 s countdown, 6 s work, 4 s rest, from the test data dir) runs
+A Tabata push-up plan (3 s countdown, 6 s work, 7 s rest, from the test data dir) runs
 countdown -> work -> rest with the same clock on the owner's workout screen (1920x1080) and on
 a phone's /tv (390x844) within 0.5 s; the cues fire (observed through the page's AudioContext
 and speechSynthesis); a second browser's login does not take over; a rep-target block ends on
@@ -28,10 +28,11 @@ CLOCK_TOLERANCE_S = 0.5
 
 
 def _same_clock(a: Any, b: Any) -> float:
-    """Both screens' clocks read back to back; the difference in seconds."""
-    ca, cb = H.clock(a), H.clock(b)
-    ca2 = H.clock(a)  # bracket b's reading by two of a's: the reading order costs nothing
-    return max(abs(ca - cb), abs(ca2 - cb))
+    """Both screens' clocks, the difference in seconds: b's reading against the mean of two of
+    a's around it (each reading is a round trip to the browser; on 2 busy cores it can take a
+    while, and the clock runs on meanwhile)."""
+    ca, cb, ca2 = H.clock(a), H.clock(b), H.clock(a)
+    return abs((ca + ca2) / 2 - cb)
 
 
 def _interval(page: Any, name: str, timeout: int = 20_000) -> None:
@@ -73,7 +74,20 @@ def test_tabata_on_two_screens_with_cues(browser: Any, server: Server, screensho
             diffs.append(_same_clock(owner, tv))
             owner.screenshot(path=screenshots / f"workout-{name}-desktop.png")
             tv.screenshot(path=screenshots / f"tv-{name}-phone.png")
+        print(f"clock difference between the two screens (s): {[round(d, 3) for d in diffs]}")
         assert max(diffs) <= CLOCK_TOLERANCE_S, diffs
+        # pause: the clock stands still on both screens, resume: it runs on
+        owner.click("[data-command=pause]:visible")
+        H.state_is(owner, "state", "paused")
+        H.state_is(tv, "state", "paused")
+        held = H.clock(owner)
+        owner.wait_for_timeout(1200)
+        assert abs(H.clock(owner) - held) < 0.05 and abs(H.clock(tv) - held) < 0.3
+        assert tv.inner_text(f"#{I.LIVE_PHASE}") == "PAUSED"
+        owner.click("[data-command=resume]:visible")
+        H.state_is(tv, "state", "running")
+        owner.wait_for_timeout(600)
+        assert H.clock(owner) < held - 0.2  # counting down again
         for page in (owner, tv):
             spoken = H.cues(page)["speech"]
             assert {"3", "2", "1", "go"} <= set(spoken), spoken

@@ -190,12 +190,15 @@
     var screen = $("live-screen");
     if (!screen) { last = null; setTimeout(poll, 500); return; }
     if (window.hiitpiCues) { window.hiitpiCues.syncToggles(); }
+    var sent = performance.now();
     fetch("/api/status", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (s) {
         var prev = last;
+        var now = performance.now();
         last = s;
-        lastAt = performance.now();
+        // the answer's clock was true when the server wrote it: halfway through the round trip
+        lastAt = now - Math.min(now - sent, 2000) / 2;
         render(screen, s);
         if (screen.isConnected) { fireCues(prev, s); }
         drawClock();
