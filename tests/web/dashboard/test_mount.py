@@ -160,3 +160,26 @@ def test_picking_an_existing_player_logs_in(
     out = dispatch(client, server, I.LOGIN_ERROR, {pick: "Bob"}, pick)
     assert out[I.URL]["pathname"] == "/workout" and live.commands[0].player == "Bob"
     assert dispatch(client, server, I.LOGIN_ERROR, {pick: None}, pick) == {}  # cleared
+
+
+def test_the_editor_saves_a_plan_and_loads_it_back(
+    client: FlaskClient, server: Flask, ctx: Dashboard
+) -> None:
+    fields = {
+        f"{I.PLAN_SAVE}.n_clicks": 1,
+        f"{I.PLAN_NAME}.value": "Quick one",
+        f"{I.PLAN_EXERCISE}.value": "squat",
+        f"{I.PLAN_KIND}.value": "reps",
+        f"{I.PLAN_WORK}.value": 20,
+        f"{I.PLAN_TARGET}.value": 12,
+        f"{I.PLAN_REST}.value": 30,
+        f"{I.PLAN_ROUNDS}.value": 3,
+        f"{I.PLAN_COUNTDOWN}.value": 5,
+    }
+    out = dispatch(client, server, I.PLAN_FEEDBACK, fields, f"{I.PLAN_SAVE}.n_clicks")
+    assert out[I.PLAN_FEEDBACK]["children"].startswith("Saved plan 'Quick one' (quick-one)")
+    load = f"{I.PLAN_LOAD}.value"
+    out = dispatch(client, server, I.PLAN_NAME, {load: "quick-one"}, load)
+    assert out[I.PLAN_NAME]["value"] == "Quick one" and out[I.PLAN_KIND]["value"] == "reps"
+    assert (out[I.PLAN_TARGET]["value"], out[I.PLAN_ROUNDS]["value"]) == (12, 3)
+    assert dispatch(client, server, I.PLAN_NAME, {load: "tabata-push_up"}, load) == {}  # a preset

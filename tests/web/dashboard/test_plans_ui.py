@@ -54,3 +54,12 @@ def test_a_saved_plan_is_listed_and_loads_back(ctx: Dashboard) -> None:
 def test_a_bad_form_says_what_is_wrong(ctx: Dashboard, change: dict[str, Any], words: str):
     message = plans_ui.save(ctx, {**FORM, **change})
     assert message.startswith("Not saved") and words in message, message
+
+
+def test_a_plan_of_yours_loads_into_the_form_and_saves_back_equal(ctx: Dashboard) -> None:
+    assert plans_ui.user_plans(ctx) == []  # presets are not yours to edit
+    plans_ui.save(ctx, FORM)
+    (mine,) = plans_ui.user_plans(ctx)
+    values = plans_ui.form_values(mine)
+    assert values == {**FORM, "target": 10}
+    assert plans_ui.build_plan(values) == mine

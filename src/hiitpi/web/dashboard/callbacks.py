@@ -22,6 +22,16 @@ from hiitpi.web.dashboard import figures, pages, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
+FORM_IDS = {
+    "name": I.PLAN_NAME,
+    "exercise": I.PLAN_EXERCISE,
+    "kind": I.PLAN_KIND,
+    "work": I.PLAN_WORK,
+    "target": I.PLAN_TARGET,
+    "rest": I.PLAN_REST,
+    "rounds": I.PLAN_ROUNDS,
+    "countdown": I.PLAN_COUNTDOWN,
+}
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 METRICS_PER_TICK = 500
 
@@ -129,8 +139,19 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
     def _save_plan(clicks: int, *values: Any) -> Any:
         if not clicks:
             raise PreventUpdate
-        keys = ("name", "exercise", "kind", "work", "target", "rest", "rounds", "countdown")
-        return plans_ui.save(ctx, dict(zip(keys, values, strict=True)))
+        return plans_ui.save(ctx, dict(zip(plans_ui.FORM_KEYS, values, strict=True)))
+
+    @app.callback(
+        [Output(FORM_IDS[k], "value") for k in plans_ui.FORM_KEYS],
+        Input(I.PLAN_LOAD, "value"),
+        prevent_initial_call=True,
+    )
+    def _load_plan(plan_id: str | None) -> Any:
+        plan = next((p for p in plans_ui.user_plans(ctx) if p.id == plan_id), None)
+        if plan is None or len(plan.blocks) != 1:
+            raise PreventUpdate
+        values = plans_ui.form_values(plan)
+        return [values[k] for k in plans_ui.FORM_KEYS]
 
     _register_history(app, ctx)
     _register_status(app, ctx)

@@ -49,6 +49,7 @@ EXIT_BUTTON: Final = "exit-button"
 
 # plan editor
 PLAN_EDIT: Final = "plan-edit"
+PLAN_LOAD: Final = "plan-load"
 PLAN_NAME: Final = "plan-name"
 PLAN_KIND: Final = "plan-kind"
 PLAN_EXERCISE: Final = "plan-exercise"

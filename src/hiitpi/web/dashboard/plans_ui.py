@@ -14,7 +14,7 @@ from dash import dcc, html
 from pydantic import ValidationError
 
 from hiitpi.errors import HiitPiError
-from hiitpi.plans import Block, Plan, available_plans, save_user_plan
+from hiitpi.plans import Block, Plan, available_plans, presets, save_user_plan
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
@@ -67,9 +67,16 @@ def _number(label: str, sid: str, value: int, lo: int, hi: int) -> html.Label:
 def editor(ctx: Dashboard) -> html.Details:
     """A form for a one-exercise interval plan (time or rep target per work block)."""
     exercises = [{"label": ex.label, "value": ex.id} for ex in ctx.exercises]
+    mine = [{"label": p.name, "value": p.id} for p in user_plans(ctx) if len(p.blocks) == 1]
     return html.Details(
         [
             html.Summary("Create or edit a plan"),
+            dcc.Dropdown(
+                id=I.PLAN_LOAD,
+                options=mine,
+                placeholder="edit one of your plans" if mine else "no plans of yours yet",
+                disabled=not mine,
+            ),
             html.Div(
                 [
                     dcc.Input(id=I.PLAN_NAME, type="text", placeholder="plan name", maxLength=40),
@@ -107,7 +114,33 @@ def editor(ctx: Dashboard) -> html.Details:
         ],
         id=I.PLAN_EDIT,
         className="card plan-edit",
+        open=True,
     )
+
+
+def user_plans(ctx: Dashboard) -> list[Plan]:
+    """The user's own plans (the presets cannot be edited)."""
+    shipped = set(presets())
+    return [p for p in plans(ctx) if p.id not in shipped]
+
+
+FORM_KEYS = ("name", "exercise", "kind", "work", "target", "rest", "rounds", "countdown")
+
+
+def form_values(plan: Plan) -> dict[str, Any]:
+    """The editor's fields for a one-block ``plan`` (what :func:`build_plan` reads back)."""
+    (block,) = plan.blocks
+    by_reps = block.target is not None and block.work_s is None
+    return {
+        "name": plan.name,
+        "exercise": block.exercise,
+        "kind": "reps" if by_reps else "time",
+        "work": block.work_s if block.work_s is not None else 20,
+        "target": block.target if block.target is not None else 10,
+        "rest": block.rest_s,
+        "rounds": plan.rounds,
+        "countdown": plan.countdown_s,
+    }
 
 
 def plan_id(name: str) -> str:
