@@ -62,7 +62,7 @@ def test_fmt_pace(pace: float | None, text: str) -> None:
 
 def test_fmt_share_and_when() -> None:
     assert F.fmt_share(None) == "-" and F.fmt_share(0.755) == "76%"
-    assert F.fmt_when(None) == "-" and F.fmt_when(NOW).startswith("2026-11-")
+    assert F.fmt_when(None) == "-" and " Nov 2026 " in F.fmt_when(NOW)
 
 
 def test_live_figure_has_two_traces_on_two_axes() -> None:

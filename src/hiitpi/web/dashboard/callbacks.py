@@ -175,7 +175,7 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
             {"label": f"{r['when']} {r['workout']}: {r['reps']} reps", "value": r["id"]}
             for r in rows
         ]
-        table = pages.table(pages.SESSION_COLUMNS, rows[:50]) if rows else None
+        table = pages.table(pages.SESSION_COLUMNS, rows[:50], "sessions") if rows else None
         href = f"/export/{quote(player, safe='')}.csv" if player else ""
         return (
             figures.history_figure(sessions, labels),
@@ -209,7 +209,7 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
 def _register_status(app: dash.Dash, ctx: Dashboard) -> None:
     @app.callback(Output(I.STATUS_TABLE, "children"), Input(I.STATUS_INTERVAL, "n_intervals"))
     def _status(_n: int) -> Any:
-        return pages.table((("key", "What"), ("value", "Value")), status_rows(ctx))
+        return pages.table((("key", "What"), ("value", "Value")), status_rows(ctx), "kv")
 
     @app.callback(
         Output(I.LIVE_CHART, "extendData"),

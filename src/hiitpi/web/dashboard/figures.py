@@ -63,7 +63,7 @@ def fmt_share(share: float | None) -> str:
 
 def fmt_when(when: datetime | None) -> str:
     """Local time, to the minute."""
-    return "-" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M")
+    return "-" if when is None else when.astimezone().strftime("%d %b %Y %H:%M")
 
 
 # --- live chart --------------------------------------------------------------------------------
@@ -290,6 +290,8 @@ def timeline_figure(records: Iterable[RepRecord]) -> go.Figure:
         height=max(220, 28 * len(records) + 120),
         barmode="overlay",
     )
+    # the legend above the bars, right: below, it ran into the axis title on a phone
+    fig.update_layout(legend={"y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
 
 

@@ -57,12 +57,17 @@ def shell() -> html.Div:
 
 
 def table(
-    columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]], **kw: Any
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Mapping[str, Any]],
+    cls: str = "",
+    **kw: Any,
 ) -> html.Div:
-    """An HTML table of text cells (escaped by React)."""
+    """An HTML table of text cells (escaped by React); ``cls`` adds classes (``kv``: a
+    what/value table whose values may break anywhere, e.g. a long path on a phone)."""
     head = html.Thead(html.Tr([html.Th(title) for _, title in columns]))
     body = html.Tbody([html.Tr([html.Td(str(r[key])) for key, _ in columns]) for r in rows])
-    return html.Div(html.Table([head, body], className="table", **kw), className="table-wrap")
+    table_ = html.Table([head, body], className=f"table {cls}".strip(), **kw)
+    return html.Div(table_, className="table-wrap")
 
 
 def welcome(players: Sequence[str]) -> html.Div:
@@ -198,7 +203,7 @@ SESSION_COLUMNS = (
     ("when", "Started"),
     ("workout", "Workout"),
     ("reps", "Reps (referee)"),
-    ("fix", "Fixed by hand"),
+    ("fix", "Fixed"),
     ("no_reps", "No-reps"),
     ("pace", "Pace /30 s"),
     ("duration", "Duration"),
