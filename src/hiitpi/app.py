@@ -28,6 +28,7 @@ from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
 from hiitpi.web import create_app
 from hiitpi.web.dashboard import mount_dashboard
+from hiitpi.web.sessions import OwnerStampedStore
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ class App:
             )
             self.engine.start()
             self.web = create_app(self.store, self.settings, index=False)  # / is the dashboard's
-            mount_dashboard(self.web, self.store, self.history, self.settings)
+            # the dashboard's commands carry the sending browser's owner token (one owner)
+            mount_dashboard(self.web, OwnerStampedStore(self.store), self.history, self.settings)
             self._start_server(self.web)
         except BaseException:
             self.stop()

@@ -121,3 +121,64 @@ def test_a_plan_interrupted_by_a_crash_ends_cleanly_with_its_sets_saved(
         source.close()
         recorder.close()
         history.close()
+
+
+class WatchedStore(RedisLiveStore):
+    """The real Redis store, noting for each rep event it is given whether history has it."""
+
+    history: HistoryStore
+    durable: list[bool]
+
+    def append_event(self, event: RepEvent) -> str:
+        sid = self.history.find_active_session(self.station, GUEST_PLAYER, "push_up")
+        stored = sid is not None and any(
+            r.index == event.index and r.kind is event.kind
+            for r in self.history.session_timeline(sid)
+        )
+        self.durable.append(stored)
+        return super().append_event(event)
+
+
+@pytest.mark.shared
+def test_a_counted_rep_is_committed_before_screens_hear_of_it(
+    external_store: RedisLiveStore, clips_dir: Path, tmp_path: Path
+) -> None:
+    clip = clips_dir / "push_up__venkat__1.mp4"
+    track = track_for(clip, PoseConfig(), Settings().cache_dir)
+    poses = {tf.frame: tf.pose for tf in track}
+    store = WatchedStore(external_store.client, external_store.station)
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    store.history, store.durable = history, []
+    recorder = SessionRecorder(history, station=store.station)  # the background writer
+    settings = Settings(source=SourceConfig(uri=str(clip)))
+    source = open_source(settings.source, paced=True)
+    engine = LiveEngine(
+        source, ReplayEstimator(poses), store, settings, exercise="push_up", recorder=recorder
+    )
+    engine.start()
+    try:
+        wait_for(store, lambda s: s.status.source_ended, timeout=30)
+    finally:
+        engine.stop()
+        source.close()
+        recorder.close()
+        history.close()
+    assert len(store.durable) >= 5 and all(store.durable), store.durable
+
+
+@pytest.mark.parametrize(
+    ("source_id", "failed", "words"),
+    [
+        ("CLIP", False, "the video ended"),
+        ("CLIP", True, "the video could not be read"),
+        ("0", True, "camera disconnected"),
+        ("picamera", False, "camera disconnected"),
+        ("rtsp://10.0.0.2/live", False, "the video stream stopped"),
+    ],
+)
+def test_a_source_that_stops_is_said_in_words(
+    source_id: str, failed: bool, words: str, small_clip: Path
+) -> None:
+    from hiitpi.engine.session import ended_message
+
+    assert ended_message(str(small_clip) if source_id == "CLIP" else source_id, failed) == words

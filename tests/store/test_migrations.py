@@ -147,3 +147,31 @@ def test_processes_opening_a_new_database_at_once(
     assert [p.returncode for p in procs] == [0] * 2, errors
     with HistoryStore(url) as store:
         assert sorted(p.name for p in store.list_players()) == ["p0", "p1"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0002_keeps_the_sets_of_a_0001_database(
+    backend: str, fresh_url: Callable[[str], str]
+) -> None:
+    from sqlalchemy import text
+
+    store = HistoryStore(fresh_url(backend), migrate=False)
+    try:
+        store_db.upgrade(store.engine, "0001")
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO players (id, name, created_at) VALUES (1, 'ann', "
+                              "CURRENT_TIMESTAMP)"))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO sessions (id, player_id, workout, station, started_at, reps, no_reps,"
+                " backend, source, status) VALUES (1, 1, 'squat', 'default', CURRENT_TIMESTAMP,"
+                " 7, 1, '', '', 'done')"
+            ))  # fmt: skip
+        store_db.upgrade(store.engine)
+        got = store.get_session(1)
+        assert got is not None and (got.reps, got.correction, got.plan_session_id) == (7, 0, None)
+        assert store.add_correction(1, -1).corrected_reps == 6
+        store_db.downgrade(store.engine, "0001")  # and back: the set is still there
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT reps FROM sessions")).scalar() == 7
+    finally:
+        store.close()

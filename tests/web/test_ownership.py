@@ -164,9 +164,10 @@ def test_a_plan_through_the_api_one_clock_pause_skip_and_a_correction(station: S
     got = command(ana, action="adjust", delta=1, set="current")
     assert got["ok"] and got["correction"] == 1 and got["count"] == 0
     assert command(tv, action="adjust", delta=1)["error"] == "busy"
+    assert command(ana, action="pause")["paused"] is True
     assert command(ana, action="stop")["ok"]
     s = wait_status(ana, lambda s: not s["busy"])
-    assert s["interval"] == "done" and s["correction"] == 1
+    assert s["interval"] == "done" and s["correction"] == 1 and s["paused"] is False
     assert station.recorder.flush()
     (ps,) = station.history.player_plan_sessions("ana")
     (block,) = ps.blocks
@@ -182,3 +183,32 @@ def test_bad_plan_and_adjust_requests_are_clear_errors(client: FlaskClient) -> N
     assert r.status_code == 400 and "delta must be 1 or -1" in r.get_json()["error"]
     r = client.post("/api/command", json={"action": "adjust", "delta": 1, "set": "other"})
     assert r.status_code == 400
+
+
+def test_a_browser_that_never_logged_in_starts_as_a_guest_not_as_the_last_player(
+    station: Station,
+) -> None:
+    ana, other = station.browser(), station.browser()
+    assert command(ana, action="start", exercise="squat", player="ana")["ok"]
+    assert command(ana, action="stop")["ok"]
+    got = command(other, action="start", exercise="squat")
+    assert got["ok"] and got["player"] is None, got  # recorded as the guest, not as ana
+    got = command(other, action="adjust", delta=-1)
+    assert got == {"ok": False, "error": "the corrected count cannot go below 0"}
+
+
+def test_fixing_the_running_and_the_last_set(station: Station) -> None:
+    ana = station.browser()
+    assert command(ana, action="start", exercise="squat", player="ana")["ok"]
+    assert command(ana, action="adjust", delta=1)["correction"] == 1  # the referee missed one
+    assert command(ana, action="stop")["ok"]
+    got = command(ana, action="adjust", delta=1, set="last")
+    assert got["ok"] and got["correction"] == 2
+    assert station.recorder.flush()
+    (s,) = station.history.player_history("ana")  # a set with a fix is kept, even at 0 reps
+    assert (s.reps, s.correction, s.corrected_reps) == (0, 2, 2)
+    assert command(ana, action="start", exercise="squat")["ok"]
+    assert command(ana, action="stop")["ok"]  # an empty set: not saved ...
+    got = command(ana, action="adjust", delta=-1, set="last")
+    assert got["error"] == "the corrected count cannot go below 0"
+    assert command(ana, action="adjust", delta=1, set="last")["error"] == "no set to correct"

@@ -38,3 +38,22 @@ def test_a_forged_session_id_gets_a_fresh_session(store, tmp_path):
     resp = client.post("/api/command", json={"action": "set_player", "player": "Bo"})
     assert resp.status_code in (200, 202)
     assert len(client.get_cookie("session").value) == 32
+
+
+def test_commands_sent_inside_a_request_carry_the_browsers_owner_token(store, tmp_path):
+    from flask import session
+
+    from hiitpi.live import Command, CommandKind
+    from hiitpi.web.sessions import OwnerStampedStore
+
+    app = create_app(store, Settings(data_dir=tmp_path))
+    stamped = OwnerStampedStore(store)
+    pos = store.last_command_id()
+    with app.test_request_context("/"):
+        stamped.send_command(Command(CommandKind.STOP))
+        token = session["owner"]
+    stamped.send_command(Command(CommandKind.STOP))  # outside a request: unchanged
+    _, cmds = store.read_commands(pos)
+    assert [c.owner for c in cmds] == [token, None] and len(token) == 32
+    assert stamped.station == store.station  # the rest is the store's
+    app.extensions["hiitpi_frames"].close()

@@ -48,6 +48,7 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
+DURABLE_WAIT_S = 0.5  # longest a counted rep waits for its commit before screens hear of it
 ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
 
 
@@ -265,16 +266,12 @@ class LiveEngine:
 
     def end_session(self, message: str | None = None) -> None:
         """End whatever runs (a plan and its set, or a set); ``message`` says why, to a person."""
-        run = self.plan_run
-        if run is not None and not run.state.done:
+        run = self.plan_run if self.plan_run is not None and not self.plan_run.state.done else None
+        if run is not None:
             run.stop()
-            self.stop_exercise()
-            if self.recorder is not None:
-                self.recorder.end_plan()
-        elif self.referee is not None:
-            self.stop_exercise()
-        if self.clock is not None:
-            self.clock.pause()  # the session's clock stops with it
+        self.stop_exercise()  # records the set, if one runs
+        if run is not None and self.recorder is not None:
+            self.recorder.end_plan()
         self.status = replace(self.status, active=False, message=message, paused=False)
 
     def _tick_plan(self) -> None:
@@ -307,9 +304,11 @@ class LiveEngine:
         if error is None:
             try:
                 self._apply(command)
-            except (ExerciseError, PlanError, ValueError) as exc:
+            except (ExerciseError, PlanError) as exc:
                 error = str(exc)
                 self.status = replace(self.status, error=error)
+            except ValueError as exc:  # e.g. a fix below 0: the sender is told, not the page
+                error = str(exc)
         if command.id is not None:
             self._answers[command.id] = [error, named]
             while len(self._answers) > ANSWERS_KEPT:
@@ -323,6 +322,8 @@ class LiveEngine:
                 self.end_session()
             if command.player:
                 self.status = replace(self.status, player=validate_player(command.player))
+            elif command.owner is not None and command.owner != self.status.owner:
+                self.status = replace(self.status, player="")  # not the last player: a guest
             self.status = replace(self.status, owner=command.owner)
             if command.plan is not None:
                 self.start_plan(command.plan)
@@ -344,13 +345,13 @@ class LiveEngine:
 
     def _adjust(self, command: Command) -> None:
         last = command.target_set is AdjustTarget.LAST or self.referee is None
-        total = self.status.correction + command.delta
-        reps = self.state.reps if self.state is not None else 0
-        if not last and reps + total < 0:
+        shown = self.referee is None or not last  # the status shows the set being fixed
+        total, reps = self.status.correction + command.delta, getattr(self.state, "reps", 0)
+        if shown and reps + total < 0:
             raise ValueError("the corrected count cannot go below 0")
         if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
             raise ValueError("no set to correct")
-        if not last or self.referee is None:
+        if shown:
             self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
@@ -420,6 +421,8 @@ class LiveEngine:
             self._pending.extend(events)
             if self.recorder is not None:
                 self.recorder.on_events(events)
+                if events:  # durable first: screens hear of a rep once it is committed
+                    self.recorder.wait_stored(DURABLE_WAIT_S)
             referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
         self.status = replace(

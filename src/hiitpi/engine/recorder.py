@@ -170,6 +170,22 @@ class SessionRecorder:
                 self._cond.notify_all()
         self._write_now()
 
+    def wait_stored(self, timeout: float) -> bool:
+        """Wait until every event handed over is committed; True when none waits.
+
+        Returns at once (False) while the database is known to be away (waiting to retry): the
+        referee must go on, the events stay queued in order.
+        """
+
+        def stored() -> bool:
+            return not any(s.events for s in self._sets)
+
+        with self._cond:
+            if not self.background or stored():
+                return stored()
+            self._cond.wait_for(lambda: stored() or time.monotonic() < self._retry_at, timeout)
+            return stored()
+
     def end(self, state: WorkoutState | None = None, *, interrupted: bool = False) -> None:
         """Close the open set: ``done`` with ``state.pace``, or ``interrupted`` (e.g. shutdown)."""
         status = SessionStatus.INTERRUPTED if interrupted else SessionStatus.DONE
@@ -369,15 +385,21 @@ class SessionRecorder:
             return True
         if plan is not None:
             if plan.session_id is not None:
-                self.history.finish_plan_session(
-                    plan.session_id, ended_at=plan.ended_at, status=plan.status
-                )
-                self._last_plan_id = plan.session_id
+                try:
+                    self.history.finish_plan_session(
+                        plan.session_id, ended_at=plan.ended_at, status=plan.status
+                    )
+                    self._last_plan_id = plan.session_id
+                except KeyError as exc:  # deleted meanwhile: nothing to close
+                    log.warning("plan session dropped: %s", exc)
             with self._cond:
                 self._plans.remove(plan)
             return True
         if loose is not None:
-            self._correct(*loose)
+            try:
+                self._correct(*loose)
+            except KeyError as exc:  # the set was deleted meanwhile
+                log.warning("correction dropped: %s", exc)
             with self._cond:
                 self._loose.remove(loose)
             return True
@@ -426,6 +448,9 @@ class SessionRecorder:
                 # an empty set is not history; an empty block of a plan is (the interval ran)
                 if s.plan is not None or not self.history.discard_session(sid):
                     self.history.finish_session(sid, s.pace, ended_at=s.ended_at, status=s.status)
+                else:
+                    with self._cond:
+                        s.session_id = None  # gone: there is nothing left to fix
                 with self._cond:
                     self._sets.pop(0)
             else:

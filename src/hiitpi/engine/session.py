@@ -49,6 +49,8 @@ class SetRecorder(Protocol):
 
     def interrupt_leftovers(self) -> None: ...
 
+    def wait_stored(self, timeout: float) -> bool: ...
+
     @property
     def session_id(self) -> int | None: ...
 
@@ -79,7 +81,7 @@ def refusal(st: EngineStatus, c: Command) -> str | None:
     return None
 
 
-def session_fields(
+def _session_fields(
     status: EngineStatus,
     state: WorkoutState | None,
     clock: SessionClock | None,
@@ -113,6 +115,20 @@ def session_fields(
         next=None if nxt is None else nxt.exercise, drift=cue, drift_pct=pct, set_id=set_id,
         session_id=None if recorder is None else recorder.plan_session_id,
     )  # fmt: skip
+
+
+def session_fields(
+    status: EngineStatus,
+    state: WorkoutState | None,
+    clock: SessionClock | None,
+    run: PlanRun | None,
+    set_key: SetKey | None,
+    recorder: SetRecorder | None,
+) -> EngineStatus:
+    """The status with the session's clock, plan, drift and stored ids brought up to date
+    (``paused`` only while a session runs)."""
+    st = _session_fields(status, state, clock, run, set_key, recorder)
+    return replace(st, paused=st.paused and st.busy)
 
 
 def ended_message(source_id: str, failed: bool) -> str:

@@ -140,7 +140,7 @@ class Command:
     exercise: str | None = None
     player: str | None = None
     plan: str | None = None
-    owner: str | None = None
+    owner: str | None = field(default=None, repr=False)  # a secret: kept out of logs
     confirm: bool = False
     delta: int = 0
     target_set: AdjustTarget = AdjustTarget.CURRENT

@@ -30,7 +30,7 @@ def parse_command(
     exercises: set[str],
     owner: str,
     player: str | None,
-    data_dir: str | Path | None = None,
+    data_dir: Path | None = None,
 ) -> Command:
     """The command ``data`` asks for; ValueError (400) or LookupError (404) says what is wrong."""
     from hiitpi.plans import load_plan
@@ -48,7 +48,7 @@ def parse_command(
             from hiitpi.errors import PlanError
 
             try:
-                load_plan(str(plan), data_dir)  # the station's plans, as the engine loads them
+                load_plan(str(plan), data_dir)  # the engine loads it from the same place
             except PlanError as exc:
                 raise LookupError(str(exc)) from None
             return Command(kind, plan=str(plan), player=name or None, owner=owner, confirm=confirm)

@@ -111,3 +111,26 @@ def owner_token(session: SessionMixin) -> str:
         token = secrets.token_hex(_SID_LEN // 2)
         session["owner"] = token
     return token
+
+
+class OwnerStampedStore:
+    """The live store as a browser's request sees it: its commands carry the browser's owner
+    token (from its Flask session), so a page that sends commands itself (the dashboard's
+    callbacks) is held to the one-owner rule like ``POST /api/command``. Outside a request
+    (the engine, scripts) commands pass unchanged. Everything else is the wrapped store's."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def send_command(self, command: Any) -> str:
+        from dataclasses import replace
+
+        from flask import has_request_context
+        from flask import session as flask_session
+
+        if command.owner is None and has_request_context():
+            command = replace(command, owner=owner_token(flask_session))
+        return str(self._store.send_command(command))
