@@ -101,7 +101,7 @@ def test_a_push_up_set_from_login_to_history(browser: Any, server: Server, scree
 
     _login(page, server, screenshots)
     H.start(page, I.EXERCISE_SELECT, "push_up")
-    page.wait_for_selector(f"#{I.COMMAND_FEEDBACK}:has-text('Started push_up')")
+    page.wait_for_selector(f"#{I.COMMAND_FEEDBACK}:has-text('Started Push-up')")
     H.wait_count(page, 2)
     spoken = H.cues(page)["speech"]  # logging in was a tap: sound and voice are unlocked
     assert page.get_attribute(f"#{I.AUDIO_UNLOCK}", "data-state") == "on"
