@@ -169,7 +169,8 @@
       play("no_rep"); say(shortReason(noRepReason(s)) || "no rep"); flash("no-rep"); return;
     }
     if (num(s.count, num(s.reps, 0)) > num(prev.count, num(prev.reps, 0))) {
-      play("rep"); say(String(shown(s))); flash("rep"); return;
+      var slower = s.drift === "slowing" && prev.drift !== "slowing";  // the pace-drift cue
+      play("rep"); say(String(shown(s)) + (slower ? ". pick up the pace" : "")); flash("rep"); return;
     }
   }
 
