@@ -132,6 +132,7 @@
     var dEl = $("live-drift");
     if (dEl) { dEl.dataset.drift = show ? (s.drift || "") : ""; }
     var msg = s.message || s.warning || s.error || "";
+    if (/^Rep \d+$/.test(msg)) { msg = ""; }  // the referee's "Rep 12" says what the count says
     if (!s.engine_running) { msg = "The referee is not running"; }
     else if (!show) { msg = screen.dataset.kiosk ? "Waiting for a workout" : "Choose a plan or an exercise"; }
     setText("live-message", msg);
@@ -237,8 +238,9 @@
     }).then(function (r) { return r.json().catch(function () { return { ok: false, error: "HTTP " + r.status }; }); })
       .then(function (j) {
         if (j.ok === false && j.error === "busy" && !body.confirm) {
-          var who = j.owner || "someone";
-          ask(who + " is working out. End " + who + "'s session?", Object.assign({}, body, { confirm: true }));
+          var q = j.owner ? j.owner + " is working out. End " + j.owner + "'s session?"
+            : "A set without a player is running. End it?";
+          ask(q, Object.assign({}, body, { confirm: true }));
           return j;
         }
         if (j.ok === false && j.error === "running" && !body.confirm) {
