@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from hiitpi.core.events import EventKind
 from hiitpi.live.base import Metric
-from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.store.records import (
+    BlockSummary,
+    BoardRow,
+    RepRecord,
+    SessionSummary,
+    WeeklyTotal,
+)
 from hiitpi.web.dashboard import figures as F
 
 from .conftest import EVIL, NOW
@@ -55,7 +62,7 @@ def test_fmt_pace(pace: float | None, text: str) -> None:
 
 def test_fmt_share_and_when() -> None:
     assert F.fmt_share(None) == "-" and F.fmt_share(0.755) == "76%"
-    assert F.fmt_when(None) == "-" and F.fmt_when(NOW).startswith("2026-11-")
+    assert F.fmt_when(None) == "-" and " Nov 2026 " in F.fmt_when(NOW)
 
 
 def test_live_figure_has_two_traces_on_two_axes() -> None:
@@ -85,9 +92,18 @@ def test_week_figure_stacks_good_reps_per_player_and_workout() -> None:
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["Push Ups", "Squats"]
     players = ["Bob", "&lt;svg/onload=alert()&gt;"]
-    assert all(list(t.x) == players for t in fig.data)
-    assert list(fig.data[0].y) == [10, 0] and list(fig.data[1].y) == [5, 7]
+    assert all(list(t.y) == players and t.orientation == "h" for t in fig.data)
+    assert list(fig.data[0].x) == [10, 0] and list(fig.data[1].x) == [5, 7]
     assert not fig.layout.annotations
+
+
+def test_week_figure_one_player_does_not_fill_the_chart() -> None:
+    """The issue: one player's bar filled the whole width. Now it has a fixed thickness and
+    the axis leaves room past the longest bar."""
+    fig = F.week_figure([WeeklyTotal("Bob", "push_up", 40, 1, 2)], LABELS)
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high >= 40 * 1.2
+    assert fig.data[0].width <= 0.6 and fig.layout.height <= 260
 
 
 def test_week_figure_says_when_empty() -> None:
@@ -148,8 +164,48 @@ def test_timeline_shows_every_attempt_with_its_reason() -> None:
     }  # fmt: skip
 
 
-def test_history_figure_one_session_spans_a_day() -> None:
+def test_history_figure_spans_the_players_own_sessions() -> None:
+    """The issue: the chart always spanned 24 h, so a day's sets sat on one vertical line."""
     fig = F.history_figure([_session(0, "push_up", 10, 8.0)], LABELS)
     low, high = fig.layout.xaxis.range
-    assert high - low >= timedelta(days=1)
+    assert F.MIN_HISTORY_SPAN <= high - low < timedelta(hours=1)  # one set: not milliseconds
     assert fig.data[0].line.color == fig.data[1].line.color  # reps and pace of one workout
+    base = _session(0, "push_up", 10, 8.0)
+    day = [replace(base, id=i, started_at=NOW + timedelta(minutes=15 * i)) for i in range(4)]
+    low, high = F.history_figure(day, LABELS).layout.xaxis.range
+    first, last = day[0].started_at, day[-1].started_at
+    assert low < first and high > last and high - low < (last - first) * 1.2 + F.MIN_HISTORY_SPAN
+
+
+def test_rows_show_a_correction_and_the_timeline_opens_on_a_set_with_attempts() -> None:
+    empty = replace(_session(3, "push_up", 0, None), no_reps=0)
+    rows = F.session_rows([_session(0, "push_up", 10, 8.0), empty], LABELS)
+    assert rows[0]["id"] == 3 and rows[0]["attempts"] == 0
+    assert F.newest_with_attempts(rows) == 0  # the newest set is empty: the one before
+    assert F.newest_with_attempts(rows[:1]) == 3 and F.newest_with_attempts([]) is None
+    assert rows[1]["fix"] == "" and F.fmt_correction(1) == f"+1 {F.CORRECTED_MARK}"
+    in_plan = replace(empty, plan_session_id=7, block=1, round=2)
+    assert F.session_rows([in_plan], LABELS)[0]["workout"] == "Push Ups (plan block 2, round 2)"
+    assert F.fmt_correction(-2).startswith("-2")
+
+
+def test_board_rows_mark_a_corrected_count() -> None:
+    (row,) = F.board_rows([BoardRow("Bob", 1, 5, 0, 5, 9, NOW, None, corrected=True)])
+    assert row["best"].startswith(f"5 {F.CORRECTED_MARK} (")
+
+
+def test_block_cards_show_drift_against_the_first_block() -> None:
+    first = replace(_session(0, "push_up", 10, 15.0), round=1)
+    second = replace(_session(1, "push_up", 8, 12.0), correction=1, round=2)
+    blocks = [
+        BlockSummary(first, 15.0, None, None),
+        BlockSummary(second, 13.5, -10.0, "slowing"),
+    ]
+    one, two = F.block_cards(blocks, LABELS)
+    assert one["title"] == "1. Push Ups, round 1" and one["drift"] == "first block"
+    assert two["reps"] == f"9 {F.CORRECTED_MARK}" and two["drift"] == "slowing -10 %"
+    assert two["drift_kind"] == "slowing"
+    assert two["detail"] == "referee 8, 1 no-reps, pace 13.5"
+    assert one["detail"] == "1 no-reps, pace 15.0"
+    assert F.fmt_drift(None, None).endswith("not enough reps yet")
+    assert F.fmt_drift("faster", 8.0) == "Pace drift: faster +8 % vs the first reps"

@@ -68,7 +68,14 @@ def test_pages_are_served(client: FlaskClient, path: str) -> None:
 
 @pytest.mark.parametrize("path", ["/workout/nope", "/workout/%3Cb%3E", "/nowhere", "/api/nope"])
 def test_unknown_urls_are_404(client: FlaskClient, path: str) -> None:
-    assert client.get(path).status_code == 404
+    r = client.get(path)
+    assert r.status_code == 404
+    if not path.startswith("/api/"):  # the app's own page: it draws the 404 with navigation
+        assert b'id="react-entry-point"' in r.data
+
+
+def test_the_kiosk_is_a_page(client: FlaskClient) -> None:
+    assert client.get("/tv").status_code == 200 and client.get("/plans").status_code == 200
 
 
 def test_csv_export(client: FlaskClient, ctx: Dashboard) -> None:
@@ -97,38 +104,52 @@ def test_login_validates_and_sends_set_player(
     assert ctx.player_names() == [EVIL]
 
 
-def test_workout_commands(client: FlaskClient, server: Flask, live: LiveForTests) -> None:
-    value = f"{I.WORKOUT_DROPDOWN}.value"
-    out = dispatch(client, server, I.COMMAND_FEEDBACK, {value: "push_up"}, value)
-    assert out[I.COMMAND_FEEDBACK]["children"].startswith("Started")
-    out = dispatch(client, server, I.COMMAND_FEEDBACK, {value: "<b>x</b>"}, value)
-    assert "unknown workout" in out[I.COMMAND_FEEDBACK]["children"]
-    live.publish(WorkoutState("push_up", 3.0, reps=4, no_reps=1), active=True, running=True)
-    done = f"{I.DONE_BUTTON}.n_clicks"
-    out = dispatch(client, server, I.COMMAND_FEEDBACK, {value: "push_up", done: 1}, done)
-    assert out[I.COMMAND_FEEDBACK]["children"].startswith("Done! 4 reps, 1 no-reps")
-    assert out[I.WORKOUT_DROPDOWN]["value"] is None  # the same workout can start again
-    assert [c.kind for c in live.commands] == [CommandKind.START, CommandKind.STOP]
+def test_a_login_during_someone_elses_set_only_remembers_the_name(
+    client: FlaskClient, server: Flask, live: LiveForTests, ctx: Dashboard
+) -> None:
+    """Bug 2 of the issue: a second phone's login relabelled the running set."""
+    live.publish(WorkoutState("push_up", 3.0, reps=4), player="Ana", active=True, running=True)
+    values = {f"{I.LOGIN_BUTTON}.n_clicks": 1, f"{I.PLAYER_INPUT}.value": "Bob"}
+    out = dispatch(client, server, I.LOGIN_ERROR, values, f"{I.LOGIN_BUTTON}.n_clicks")
+    assert out[I.URL]["pathname"] == "/workout" and out[I.PLAYER_MEMORY]["data"] == "Bob"
+    assert live.commands == []  # no SET_PLAYER: Ana's set keeps its name
+    assert "Bob" in ctx.player_names()
+
+
+def test_exit_forgets_the_player_and_ends_nothing(
+    client: FlaskClient, server: Flask, live: LiveForTests
+) -> None:
+    """Bug 5: Exit? ended the running set without asking. Now End does that, asking first."""
+    out = dispatch(client, server, I.URL, {f"{I.EXIT_BUTTON}.n_clicks": 1},
+                   f"{I.EXIT_BUTTON}.n_clicks")  # fmt: skip
+    assert out[I.URL]["pathname"] == "/" and out[I.PLAYER_MEMORY]["data"] is None
+    assert live.commands == []
 
 
 def test_live_tick_extends_the_chart_from_its_cursor(
     client: FlaskClient, server: Flask, live: LiveForTests
 ) -> None:
     ids = [live.append_metric(i / 30, 20.0 + i, 0.9) for i in range(1, 6)]
-    live.publish(WorkoutState("push_up", 3.0, reps=2), player=EVIL, active=True, running=True)
     tick = f"{I.LIVE_INTERVAL}.n_intervals"
     values = {tick: 3, f"{I.LIVE_CURSOR}.data": ids[1]}
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     data, traces, cap = out[I.LIVE_CHART]["extendData"]
     assert traces == [0, 1] and data["y"][0] == [23.0, 24.0, 25.0] and cap > 0
     assert out[I.LIVE_CURSOR]["data"] == ids[4]
-    assert out[I.CURRENT_PLAYER]["children"] == EVIL and out[I.IND_REPS]["children"] == "2"
     values[f"{I.LIVE_CURSOR}.data"] = ids[4]  # nothing new: the chart is left alone
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     assert I.LIVE_CHART not in out and I.LIVE_CURSOR not in out
     values[f"{I.LIVE_CURSOR}.data"] = "0-0; FLUSHALL"  # a forged cursor starts over
     out = dispatch(client, server, I.LIVE_CHART, values, tick)
     assert out[I.LIVE_CURSOR]["data"] == ids[4]
+
+
+def test_the_screen_scripts_and_styles_are_served(client: FlaskClient) -> None:
+    page = client.get("/workout").get_data(as_text=True)
+    for name in ("hiitpi.css", "hiitpi-cues.js", "hiitpi-live.js"):
+        assert f"/assets/{name}" in page
+        r = client.get(f"/assets/{name}")
+        assert r.status_code == 200 and len(r.data) > 1000, name
 
 
 def test_picking_an_existing_player_logs_in(
@@ -139,3 +160,26 @@ def test_picking_an_existing_player_logs_in(
     out = dispatch(client, server, I.LOGIN_ERROR, {pick: "Bob"}, pick)
     assert out[I.URL]["pathname"] == "/workout" and live.commands[0].player == "Bob"
     assert dispatch(client, server, I.LOGIN_ERROR, {pick: None}, pick) == {}  # cleared
+
+
+def test_the_editor_saves_a_plan_and_loads_it_back(
+    client: FlaskClient, server: Flask, ctx: Dashboard
+) -> None:
+    fields = {
+        f"{I.PLAN_SAVE}.n_clicks": 1,
+        f"{I.PLAN_NAME}.value": "Quick one",
+        f"{I.PLAN_EXERCISE}.value": "squat",
+        f"{I.PLAN_KIND}.value": "reps",
+        f"{I.PLAN_WORK}.value": 20,
+        f"{I.PLAN_TARGET}.value": 12,
+        f"{I.PLAN_REST}.value": 30,
+        f"{I.PLAN_ROUNDS}.value": 3,
+        f"{I.PLAN_COUNTDOWN}.value": 5,
+    }
+    out = dispatch(client, server, I.PLAN_FEEDBACK, fields, f"{I.PLAN_SAVE}.n_clicks")
+    assert out[I.PLAN_FEEDBACK]["children"].startswith("Saved plan 'Quick one' (quick-one)")
+    load = f"{I.PLAN_LOAD}.value"
+    out = dispatch(client, server, I.PLAN_NAME, {load: "quick-one"}, load)
+    assert out[I.PLAN_NAME]["value"] == "Quick one" and out[I.PLAN_KIND]["value"] == "reps"
+    assert (out[I.PLAN_TARGET]["value"], out[I.PLAN_ROUNDS]["value"]) == (12, 3)
+    assert dispatch(client, server, I.PLAN_NAME, {load: "tabata-push_up"}, load) == {}  # a preset

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Flask
 
 from hiitpi.core.events import WorkoutState
-from hiitpi.live.base import CommandKind
 from hiitpi.web.dashboard import callbacks, mount_dashboard, pages
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
@@ -43,6 +42,8 @@ def test_every_callback_id_is_on_a_page(ctx: Dashboard) -> None:
     for page in (
         pages.welcome([]),
         pages.workout(ctx),
+        pages.workout(ctx, kiosk=True),
+        pages.plans_page(ctx),
         pages.leaderboard(ctx),
         pages.history([], None),
         pages.status(),
@@ -57,58 +58,61 @@ def test_every_callback_id_is_on_a_page(ctx: Dashboard) -> None:
     assert rendered <= set(I.ALL)
 
 
+def _find(page: Any, cid: str) -> Any:
+    return next(c for c in _walk(page) if getattr(c, "id", None) == cid)
+
+
 def test_route_picks_the_page(ctx: Dashboard) -> None:
     ctx.history.get_or_create_player(EVIL)
     assert I.PLAYER_INPUT in _ids(callbacks.route(ctx, "/", "", None))
-    assert I.LIVE_CHART in _ids(callbacks.route(ctx, "/workout", "", None))
+    page = callbacks.route(ctx, "/workout", "", EVIL)
+    assert {I.LIVE_COUNT, I.LIVE_CLOCK, I.PLAN_SELECT, I.CONFIRM} <= _ids(page)
+    assert _find(page, I.LIVE_SCREEN).to_plotly_json()["props"]["data-me"] == EVIL
     page = callbacks.route(ctx, "/workout/push_up", "", None)
-    dropdown = next(c for c in _walk(page) if getattr(c, "id", None) == I.WORKOUT_DROPDOWN)
-    assert dropdown.value == "push_up"
-    assert "Not found" in str(callbacks.route(ctx, "/workout/nope", "", None))
+    chosen = [o.value for o in _walk(_find(page, I.EXERCISE_SELECT)) if getattr(o, "selected", 0)]
+    assert chosen == ["push_up"]
+    assert callbacks.route(ctx, "/workout/nope", "", None) is None  # the shell shows the 404
     assert I.WEEK_CHART in _ids(callbacks.route(ctx, "/leaderboard", "", None))
     page = callbacks.route(ctx, "/history", "?player=%3Csvg%2Fonload%3Dalert()%3E", None)
-    picker = next(c for c in _walk(page) if getattr(c, "id", None) == I.HISTORY_PLAYER)
-    assert picker.value == EVIL
+    assert _find(page, I.HISTORY_PLAYER).value == EVIL
     page = callbacks.route(ctx, "/history", "", EVIL)  # the tab's last player
-    picker = next(c for c in _walk(page) if getattr(c, "id", None) == I.HISTORY_PLAYER)
-    assert picker.value == EVIL
-    assert I.STATUS_TABLE in _ids(callbacks.route(ctx, "/status/", "", None))
-    assert "Not found" in str(callbacks.route(ctx, "/elsewhere", "", None))
+    assert _find(page, I.HISTORY_PLAYER).value == EVIL
+    status = _ids(callbacks.route(ctx, "/status/", "", None))
+    assert {I.STATUS_TABLE, I.LIVE_CHART} <= status  # the developer chart lives here now
+    assert I.PLAN_SAVE in _ids(callbacks.route(ctx, "/plans", "", None))
+    assert "There is no page here" in str(callbacks.route(ctx, "/elsewhere", "", None))
 
 
-def test_live_values_before_and_during_a_set(ctx: Dashboard, live: LiveForTests) -> None:
-    assert callbacks.live_values(ctx, None)[-1] == "engine not running"
-    live.publish(None, player=EVIL, running=True)
-    assert callbacks.live_values(ctx, live.get_state())[:3] == [EVIL, "-", "0"]
-    state = WorkoutState(
-        "push_up", t=12.0, reps=7, no_reps=2, phase="down", pace=9.04,
-        last_reason="not deep enough", message="good",
-    )  # fmt: skip
-    live.publish(state, player=EVIL, running=True, active=True)
-    player, workout, reps, no_reps, reason, pace, elapsed, phase, msg = callbacks.live_values(
-        ctx, live.get_state()
-    )
-    assert (player, reps, no_reps, reason, pace, phase) == (
-        EVIL, "7", "2", "not deep enough", "9.0", "down",
-    )  # fmt: skip
-    assert workout == ctx.labels["push_up"] and elapsed == "-"  # no session recorded
-    assert msg == "good"
-    sid = ctx.history.start_session(EVIL, "push_up", station=live.station)
-    ctx._starts.clear()  # "no set yet" is cached for a second
-    assert sid and callbacks.live_values(ctx, live.get_state())[6].startswith("0:0")
-    live.publish(state, player=EVIL, running=True, active=False)
-    assert callbacks.live_values(ctx, live.get_state())[1].endswith("(stopped)")
+def test_the_kiosk_has_the_screen_and_no_control(ctx: Dashboard) -> None:
+    page = callbacks.route(ctx, "/tv", "", EVIL)
+    ids = _ids(page)
+    assert {I.LIVE_COUNT, I.LIVE_CLOCK, I.LIVE_NEXT, I.VIDEO, I.AUDIO_UNLOCK} <= ids
+    assert not ids & {I.PLAN_SELECT, I.EXERCISE_SELECT, I.EXIT_BUTTON, I.CONFIRM}
+    props = [c.to_plotly_json()["props"] for c in _walk(page) if hasattr(c, "to_plotly_json")]
+    assert not [p for p in props if "data-command" in p]
+    assert {p["data-cue"] for p in props if "data-cue" in p} == {"sound", "voice", "flash"}
+    assert _find(page, I.LIVE_SCREEN).to_plotly_json()["props"]["data-kiosk"] == "1"
 
 
-def test_start_command_validates_the_workout(ctx: Dashboard) -> None:
-    assert callbacks.start_command(ctx, None) == (None, "")
-    command, message = callbacks.start_command(ctx, "<b>nope</b>")
-    assert command is None and "unknown workout" in message
-    command, message = callbacks.start_command(ctx, "push_up")
-    assert command is not None and command.kind is CommandKind.START
-    assert command.exercise == "push_up" and message.startswith("Started")
-    picked = {callbacks.start_command(ctx, I.RANDOM_WORKOUT)[0].exercise for _ in range(30)}
-    assert picked <= {ex.id for ex in ctx.exercises} and len(picked) > 1
+def test_every_command_button_names_a_contract_action(ctx: Dashboard) -> None:
+    page = callbacks.route(ctx, "/workout", "", EVIL)
+    props = [c.to_plotly_json()["props"] for c in _walk(page) if hasattr(c, "to_plotly_json")]
+    buttons = [p for p in props if "data-command" in p]
+    actions = {p["data-command"] for p in buttons}
+    assert actions == {"start", "pause", "resume", "skip", "stop", "adjust"}
+    adjust = {(p["data-delta"], p["data-set"]) for p in buttons if p["data-command"] == "adjust"}
+    assert adjust == {("1", "current"), ("-1", "current"), ("1", "last"), ("-1", "last")}
+    selects = {p["data-select"] for p in buttons if p["data-command"] == "start"}
+    assert selects == {I.PLAN_SELECT, I.EXERCISE_SELECT} and selects <= _ids(page)
+
+
+def test_a_login_never_relabels_someone_elses_running_set(live: LiveForTests) -> None:
+    assert not callbacks.login_takes_over(None, "Bob")
+    live.publish(WorkoutState("push_up", 1.0, reps=3), player="Ana", running=True, active=True)
+    assert callbacks.login_takes_over(live.get_state(), "Bob")
+    assert not callbacks.login_takes_over(live.get_state(), "Ana")
+    live.publish(WorkoutState("push_up", 1.0, reps=3), player="Ana", running=True, active=False)
+    assert not callbacks.login_takes_over(live.get_state(), "Bob")  # nothing running: fine
 
 
 def test_status_rows_report_engine_redis_and_database(ctx: Dashboard, live: LiveForTests) -> None:

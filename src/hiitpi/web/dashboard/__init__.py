@@ -16,7 +16,7 @@ from flask import Flask, Response, abort, request
 from hiitpi.live.base import LiveStore
 from hiitpi.web.dashboard import callbacks, pages
 from hiitpi.web.dashboard.context import Dashboard
-from hiitpi.web.dashboard.style import INDEX_STRING
+from hiitpi.web.dashboard.style import INDEX_STRING, STATIC_DIR
 
 if TYPE_CHECKING:
     from hiitpi.config import Settings
@@ -24,20 +24,22 @@ if TYPE_CHECKING:
 
 __all__ = ["Dashboard", "mount_dashboard"]
 
-PAGE_PATHS = frozenset(href for href, _ in pages.LINKS)
+PAGE_PATHS = frozenset([*(href for href, _ in pages.LINKS), pages.KIOSK, pages.PLANS])
 
 
 class _Dash(dash.Dash):
-    """Dash whose catch-all answers 404 for a URL that is not one of the pages."""
+    """Dash whose catch-all answers 404 for a URL that is not one of the pages: the app's own
+    page (with the navigation) saying so, with the status code 404."""
 
     hiitpi: Dashboard
 
     def index(self, *args: Any, **kwargs: Any) -> Any:
         path = request.path.rstrip("/") or "/"
         workout = path.removeprefix("/workout/") if path.startswith("/workout/") else None
+        page = super().index(*args, **kwargs)  # type: ignore[no-untyped-call]
         if path not in PAGE_PATHS and not (workout and self.hiitpi.known(workout)):
-            abort(404)
-        return super().index(*args, **kwargs)  # type: ignore[no-untyped-call]
+            return page, 404
+        return page
 
 
 def _filename(player: str) -> str:
@@ -57,6 +59,7 @@ def mount_dashboard(
         "update_title": None,  # the tab title stays "HIIT PI" while callbacks run
         "suppress_callback_exceptions": True,  # pages are rendered on navigation
         "serve_locally": True,  # works on a LAN without internet
+        "assets_folder": str(STATIC_DIR),  # hiitpi.css, hiitpi-cues.js, hiitpi-live.js
     }
     app = _Dash(__name__, **options)
     app.hiitpi = ctx

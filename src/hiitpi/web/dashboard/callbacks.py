@@ -1,13 +1,13 @@
 """Dash callbacks: read snapshots and history, send commands; never referee, never consume.
 
-The workout page polls the live store every 500 ms: the chart gets only the metrics after the
-stream id it has reached (``extendData``, the stream id is the cursor; nothing is popped), the
-indicators get the last snapshot. Commands go through the live store to the one engine.
+The workout screen is drawn by ``static/hiitpi-live.js`` from ``GET /api/status`` and sends
+its commands to ``POST /api/command`` (the owner check lives there). Here: routing, login, the
+plan editor, history, and the Status page, whose developer chart gets only the metrics after
+the stream id it has reached (``extendData``, the stream id is the cursor; nothing is popped).
 """
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -18,10 +18,20 @@ from dash.exceptions import PreventUpdate
 
 from hiitpi.errors import StoreError
 from hiitpi.live.base import Command, CommandKind, LiveSnapshot, validate_player
-from hiitpi.web.dashboard import figures, pages
+from hiitpi.web.dashboard import figures, pages, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
+FORM_IDS = {
+    "name": I.PLAN_NAME,
+    "exercise": I.PLAN_EXERCISE,
+    "kind": I.PLAN_KIND,
+    "work": I.PLAN_WORK,
+    "target": I.PLAN_TARGET,
+    "rest": I.PLAN_REST,
+    "rounds": I.PLAN_ROUNDS,
+    "countdown": I.PLAN_COUNTDOWN,
+}
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 METRICS_PER_TICK = 500
 
@@ -33,10 +43,14 @@ def route(ctx: Dashboard, pathname: str | None, search: str | None, remembered: 
     if path == "/":
         return pages.welcome(ctx.player_names())
     if path == "/workout":
-        return pages.workout(ctx)
+        return pages.workout(ctx, remembered)
+    if path == pages.KIOSK:
+        return pages.workout(ctx, None, kiosk=True)
     if path.startswith("/workout/"):
         workout = path.removeprefix("/workout/")
-        return pages.workout(ctx, workout) if ctx.known(workout) else pages.not_found(path)
+        return pages.workout(ctx, remembered, workout) if ctx.known(workout) else None
+    if path == pages.PLANS:
+        return pages.plans_page(ctx)
     if path == "/leaderboard":
         return pages.leaderboard(ctx)
     if path == "/history":
@@ -47,39 +61,14 @@ def route(ctx: Dashboard, pathname: str | None, search: str | None, remembered: 
     return pages.not_found(path)
 
 
-def live_values(ctx: Dashboard, snap: LiveSnapshot | None) -> list[str]:
-    """Player, workout, reps, no-reps, last reason, pace, elapsed, phase and message."""
-    if snap is None:
-        return ["-", "-", "0", "0", "", "/", "-", "-", "engine not running"]
-    player = snap.status.player or "-"
-    state = snap.state
-    if state is None:
-        return [player, "-", "0", "0", "", "/", "-", "-", "choose a workout"]
-    elapsed = None
-    if snap.status.active:
-        elapsed = ctx.elapsed_s(snap.status.player, state.exercise)
-    return [
-        player,
-        figures.label_of(state.exercise, ctx.labels) + ("" if snap.status.active else " (stopped)"),
-        str(state.reps),
-        str(state.no_reps),
-        state.last_reason or "",
-        figures.fmt_pace(state.pace),
-        figures.fmt_elapsed(elapsed),
-        state.phase,
-        snap.status.error or state.message,
-    ]
-
-
-def start_command(ctx: Dashboard, value: str | None) -> tuple[Command | None, str]:
-    """The START command for a dropdown value (Random picks one); None + why when invalid."""
-    if not value:
-        return None, ""
-    if value == I.RANDOM_WORKOUT:
-        value = random.choice([ex.id for ex in ctx.exercises])
-    if not ctx.known(value):
-        return None, f"unknown workout {value!r}"
-    return Command(CommandKind.START, exercise=value), f"Started {ctx.labels[value]}"
+def login_takes_over(snap: LiveSnapshot | None, name: str) -> bool:
+    """Would naming ``name`` the station's player relabel someone else's running set?"""
+    return (
+        snap is not None
+        and snap.status.active
+        and bool(snap.status.player)
+        and snap.status.player != name
+    )
 
 
 def register(app: dash.Dash, ctx: Dashboard) -> None:
@@ -90,7 +79,8 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
         State(I.PLAYER_MEMORY, "data"),
     )
     def _route(pathname: str | None, search: str | None, remembered: str | None) -> Any:
-        return route(ctx, pathname, search, remembered)
+        page = route(ctx, pathname, search, remembered)
+        return pages.not_found(pathname or "/") if page is None else page
 
     @app.callback(
         Output(I.LOGIN_ERROR, "children"),
@@ -113,58 +103,13 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
             name = validate_player(typed or "")
         except ValueError as exc:
             return str(exc), no_update, no_update
-        ctx.store.send_command(Command(CommandKind.SET_PLAYER, player=name))
+        # a login while someone else's set runs only remembers the name in this browser:
+        # the workout screen then offers to watch, or to end that session
+        if not login_takes_over(ctx.store.get_state(), name):
+            ctx.store.send_command(Command(CommandKind.SET_PLAYER, player=name))
         if ctx.history is not None:
             ctx.history.get_or_create_player(name)
         return "", "/workout", name
-
-    @app.callback(
-        Output(I.LIVE_CHART, "extendData"),
-        Output(I.LIVE_CURSOR, "data"),
-        Output(I.CURRENT_PLAYER, "children"),
-        Output(I.IND_WORKOUT, "children"),
-        Output(I.IND_REPS, "children"),
-        Output(I.IND_NO_REPS, "children"),
-        Output(I.IND_LAST_REASON, "children"),
-        Output(I.IND_PACE, "children"),
-        Output(I.IND_ELAPSED, "children"),
-        Output(I.IND_PHASE, "children"),
-        Output(I.IND_MESSAGE, "children"),
-        Input(I.LIVE_INTERVAL, "n_intervals"),
-        State(I.LIVE_CURSOR, "data"),
-    )
-    def _tick(_n: int, cursor: str | None) -> Any:
-        if not cursor or not _STREAM_ID.match(cursor):
-            cursor = "0-0"
-        try:
-            snap = ctx.store.get_state()
-            rows = ctx.store.metrics(cursor, METRICS_PER_TICK)
-        except StoreError as exc:
-            return no_update, no_update, *live_values(ctx, None)[:-1], f"live store: {exc}"
-        extend = figures.metrics_extend([m for _, m in rows])
-        new_cursor = rows[-1][0] if rows else no_update
-        return extend if extend is not None else no_update, new_cursor, *live_values(ctx, snap)
-
-    @app.callback(
-        Output(I.COMMAND_FEEDBACK, "children"),
-        Output(I.WORKOUT_DROPDOWN, "value"),
-        Input(I.WORKOUT_DROPDOWN, "value"),
-        Input(I.DONE_BUTTON, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def _command(value: str | None, _done: int) -> Any:
-        if dash.ctx.triggered_id == I.DONE_BUTTON:
-            ctx.store.send_command(Command(CommandKind.STOP))
-            snap = ctx.store.get_state()
-            if snap is None or snap.state is None or not snap.status.active:
-                return "No workout running.", None
-            s = snap.state
-            return f"Done! {s.reps} reps, {s.no_reps} no-reps: set saved.", None
-        command, message = start_command(ctx, value)
-        if command is None:
-            return message or no_update, no_update
-        ctx.store.send_command(command)
-        return message, no_update
 
     @app.callback(
         Output(I.URL, "pathname", allow_duplicate=True),
@@ -173,10 +118,40 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
         prevent_initial_call=True,
     )
     def _exit(clicks: int) -> Any:
+        """Exit? forgets this browser's player; a running set goes on (End ends it, asking)."""
         if not clicks:
             raise PreventUpdate
-        ctx.store.send_command(Command(CommandKind.STOP))
         return "/", None
+
+    @app.callback(
+        Output(I.PLAN_FEEDBACK, "children"),
+        Input(I.PLAN_SAVE, "n_clicks"),
+        State(I.PLAN_NAME, "value"),
+        State(I.PLAN_EXERCISE, "value"),
+        State(I.PLAN_KIND, "value"),
+        State(I.PLAN_WORK, "value"),
+        State(I.PLAN_TARGET, "value"),
+        State(I.PLAN_REST, "value"),
+        State(I.PLAN_ROUNDS, "value"),
+        State(I.PLAN_COUNTDOWN, "value"),
+        prevent_initial_call=True,
+    )
+    def _save_plan(clicks: int, *values: Any) -> Any:
+        if not clicks:
+            raise PreventUpdate
+        return plans_ui.save(ctx, dict(zip(plans_ui.FORM_KEYS, values, strict=True)))
+
+    @app.callback(
+        [Output(FORM_IDS[k], "value") for k in plans_ui.FORM_KEYS],
+        Input(I.PLAN_LOAD, "value"),
+        prevent_initial_call=True,
+    )
+    def _load_plan(plan_id: str | None) -> Any:
+        plan = next((p for p in plans_ui.user_plans(ctx) if p.id == plan_id), None)
+        if plan is None or len(plan.blocks) != 1:
+            raise PreventUpdate
+        values = plans_ui.form_values(plan)
+        return [values[k] for k in plans_ui.FORM_KEYS]
 
     _register_history(app, ctx)
     _register_status(app, ctx)
@@ -200,13 +175,13 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
             {"label": f"{r['when']} {r['workout']}: {r['reps']} reps", "value": r["id"]}
             for r in rows
         ]
-        table = pages.table(pages.SESSION_COLUMNS, rows[:50]) if rows else None
+        table = pages.table(pages.SESSION_COLUMNS, rows[:50], "sessions") if rows else None
         href = f"/export/{quote(player, safe='')}.csv" if player else ""
         return (
             figures.history_figure(sessions, labels),
             table,
             options,
-            rows[0]["id"] if rows else None,
+            figures.newest_with_attempts(rows),
             href,
             "button" if player else "button hidden",
         )
@@ -214,6 +189,7 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
     @app.callback(
         Output(I.TIMELINE_CHART, "figure"),
         Output(I.TIMELINE_TABLE, "children"),
+        Output(I.HISTORY_BLOCKS, "children"),
         Input(I.HISTORY_SESSION, "value"),
     )
     def _timeline(session_id: int | None) -> Any:
@@ -223,15 +199,35 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
             else ctx.history.session_timeline(int(session_id))
         )
         rows = figures.timeline_rows(records)
-        return figures.timeline_figure(records), pages.table(
-            pages.TIMELINE_COLUMNS, rows
-        ) if rows else "No reps in this session."
+        blocks = None
+        if ctx.history is not None and session_id is not None:
+            blocks = pages.plan_blocks(ctx, int(session_id))
+        table = pages.table(pages.TIMELINE_COLUMNS, rows) if rows else "No reps in this set."
+        return figures.timeline_figure(records), table, blocks
 
 
 def _register_status(app: dash.Dash, ctx: Dashboard) -> None:
     @app.callback(Output(I.STATUS_TABLE, "children"), Input(I.STATUS_INTERVAL, "n_intervals"))
     def _status(_n: int) -> Any:
-        return pages.table((("key", "What"), ("value", "Value")), status_rows(ctx))
+        return pages.table((("key", "What"), ("value", "Value")), status_rows(ctx), "kv")
+
+    @app.callback(
+        Output(I.LIVE_CHART, "extendData"),
+        Output(I.LIVE_CURSOR, "data"),
+        Input(I.LIVE_INTERVAL, "n_intervals"),
+        State(I.LIVE_CURSOR, "data"),
+    )
+    def _tick(_n: int, cursor: str | None) -> Any:
+        """The developer chart: only the metrics after the stream id it has reached."""
+        if not cursor or not _STREAM_ID.match(cursor):
+            cursor = "0-0"
+        try:
+            rows = ctx.store.metrics(cursor, METRICS_PER_TICK)
+        except StoreError:
+            return no_update, no_update
+        extend = figures.metrics_extend([m for _, m in rows])
+        new_cursor = rows[-1][0] if rows else no_update
+        return extend if extend is not None else no_update, new_cursor
 
 
 def status_rows(ctx: Dashboard) -> list[dict[str, str]]:

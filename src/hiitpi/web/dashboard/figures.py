@@ -17,10 +17,11 @@ from plotly.subplots import make_subplots
 
 from hiitpi.core.events import EventKind
 from hiitpi.live.base import Metric
-from hiitpi.store.records import BoardRow, RepRecord, SessionSummary, WeeklyTotal
+from hiitpi.store.records import BlockSummary, BoardRow, RepRecord, SessionSummary, WeeklyTotal
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-MIN_HISTORY_SPAN = timedelta(days=1)
+MIN_HISTORY_SPAN = timedelta(minutes=20)  # one session must not zoom the axis to milliseconds
+CORRECTED_MARK = "✎"  # beside a count that was fixed by hand
 LIVE_POINTS = 300  # points kept on the live chart (~10 s at 30 fps)
 REP_COLOR = "#2ca02c"
 NO_REP_COLOR = "#d62728"
@@ -62,7 +63,7 @@ def fmt_share(share: float | None) -> str:
 
 def fmt_when(when: datetime | None) -> str:
     """Local time, to the minute."""
-    return "-" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M")
+    return "-" if when is None else when.astimezone().strftime("%d %b %Y %H:%M")
 
 
 # --- live chart --------------------------------------------------------------------------------
@@ -106,7 +107,8 @@ def metrics_extend(
 
 # --- leaderboard -------------------------------------------------------------------------------
 def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.Figure:
-    """Stacked bars: total good reps per player (x), one segment per workout (as the original)."""
+    """Good reps per player, one stacked segment per workout: horizontal bars of a fixed
+    thickness, on an axis that leaves room, so one player's bar does not fill the chart."""
     totals = list(totals)
     players = list(dict.fromkeys(t.player for t in totals))  # keeps the store's ranking
     fig = go.Figure()
@@ -114,17 +116,24 @@ def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.
         by_player = {t.player: t.reps for t in totals if t.workout == workout}
         fig.add_bar(
             name=plot_text(label_of(workout, labels)),
-            x=[plot_text(p) for p in players],
-            y=[by_player.get(p, 0) for p in players],
+            y=[plot_text(p) for p in players],
+            x=[by_player.get(p, 0) for p in players],
+            orientation="h",
+            width=0.6,
         )
+    per_player: dict[str, int] = {}
+    for t in totals:
+        per_player[t.player] = per_player.get(t.player, 0) + t.reps
+    top = max(per_player.values(), default=0)
     fig.update_layout(
         **_BASE_LAYOUT,
         barmode="stack",
         title="Good reps, last 7 days",
-        yaxis={"title": "reps"},
-        xaxis={"type": "category"},
-        height=360,
+        xaxis={"title": "reps", "range": [0, max(10, top * 1.25)]},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+        height=170 + 48 * max(1, len(players)),
     )
+    fig.update_layout(margin={"l": 10, "r": 20, "t": 40, "b": 40})
     if not totals:
         fig.add_annotation(text="No workouts in the last 7 days", showarrow=False)
     return fig
@@ -136,13 +145,18 @@ def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
         {
             "rank": str(i),
             "player": r.player,
-            "best": f"{r.best_reps} ({fmt_when(r.best_session_at)})",
+            "best": f"{r.best_reps}{_mark(r)} ({fmt_when(r.best_session_at)})",
             "best_pace": fmt_pace(r.best_pace),
             "good_share": fmt_share(r.good_share),
             "sessions": str(r.sessions),
         }
         for i, r in enumerate(rows, 1)
     ]
+
+
+def _mark(row: BoardRow) -> str:
+    """`` ✎`` when the count includes a correction by hand."""
+    return f" {CORRECTED_MARK}" if row.corrected else ""
 
 
 # --- history -----------------------------------------------------------------------------------
@@ -164,7 +178,7 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
             mode="lines+markers", line={**style, "dash": "dot"}, marker={**style, "size": 9},
             row=2, col=1,
         )  # fmt: skip
-    if sessions:  # at least a day wide: one session must not zoom the axis to milliseconds
+    if sessions:  # the player's own sessions, padded a little (never a fixed day)
         first = min(s.started_at for s in sessions)
         last = max(s.started_at for s in sessions)
         pad = max(MIN_HISTORY_SPAN - (last - first), timedelta(0)) / 2 + (last - first) * 0.05
@@ -183,15 +197,70 @@ def session_rows(
         {
             "id": s.id,
             "when": fmt_when(s.started_at),
-            "workout": label_of(s.workout, labels),
+            "workout": label_of(s.workout, labels) + _in_plan(s),
             "reps": s.reps,
             "no_reps": s.no_reps,
             "pace": fmt_pace(s.pace),
             "duration": fmt_elapsed(s.duration_s),
+            "fix": fmt_correction(s.correction),
+            "attempts": s.reps + s.no_reps,
             "status": s.status,
         }
         for s in sorted(sessions, key=lambda s: (s.started_at, s.id), reverse=True)
     ]
+
+
+def _in_plan(s: SessionSummary) -> str:
+    """`` (plan block 2, round 3)`` for a set of a plan."""
+    if s.plan_session_id is None or s.block is None:
+        return ""
+    rnd = f", round {s.round}" if s.round else ""
+    return f" (plan block {s.block + 1}{rnd})"
+
+
+def fmt_correction(delta: int | None) -> str:
+    """``+1`` / ``-2`` beside the referee's count; empty when nobody fixed it."""
+    return f"{delta:+d} {CORRECTED_MARK}" if delta else ""
+
+
+def fmt_drift(drift: str | None, pct: float | None) -> str:
+    """The session's pace drift in words: ``slowing -12 %`` against its first reps."""
+    if drift is None:
+        return "Pace drift: not enough reps yet"
+    return f"Pace drift: {drift}" + ("" if pct is None else f" {pct:+.0f} %") + " vs the first reps"
+
+
+def newest_with_attempts(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """The id of the newest session with a rep or a no-rep (rows newest first), else the newest."""
+    for r in rows:
+        if r.get("attempts"):
+            return r["id"]
+    return rows[0]["id"] if rows else None
+
+
+def block_cards(blocks: Iterable[BlockSummary], labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """A plan session's blocks for display: reps, no-reps, pace and drift vs the first block."""
+    cards = []
+    for i, b in enumerate(blocks, 1):
+        fix = b.set.correction
+        if i == 1:
+            drift = "first block"
+        elif b.drift_pct is None:
+            drift = "-"
+        else:
+            drift = f"{b.drift or 'pace'} {b.drift_pct:+.0f} %"
+        rnd = f", round {b.set.round}" if b.set.round else ""
+        cards.append(
+            {
+                "title": f"{i}. {label_of(b.set.workout, labels)}{rnd}",
+                "reps": f"{b.set.corrected_reps}" + (f" {CORRECTED_MARK}" if fix else ""),
+                "detail": (f"referee {b.set.reps}, " if fix else "")
+                + f"{b.set.no_reps} no-reps, pace {fmt_pace(b.pace)}",
+                "drift": drift,
+                "drift_kind": "steady" if i == 1 else (b.drift or "steady"),
+            }
+        )
+    return cards
 
 
 def timeline_figure(records: Iterable[RepRecord]) -> go.Figure:
@@ -221,6 +290,8 @@ def timeline_figure(records: Iterable[RepRecord]) -> go.Figure:
         height=max(220, 28 * len(records) + 120),
         barmode="overlay",
     )
+    # the legend above the bars, right: below, it ran into the axis title on a phone
+    fig.update_layout(legend={"y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
 
 

@@ -13,13 +13,13 @@ from typing import Any
 from dash import dcc, html
 
 from hiitpi.live.base import PLAYER_MAX_LEN
-from hiitpi.web.dashboard import figures
+from hiitpi.web.dashboard import figures, live, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
 LIVE_INTERVAL_MS = 500
 STATUS_INTERVAL_MS = 2000
-CHART_CONFIG: Any = {"displaylogo": False, "displayModeBar": False}
+CHART_CONFIG: Any = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 LINKS = (
     ("/", "Welcome"),
     ("/workout", "Workout"),
@@ -27,6 +27,8 @@ LINKS = (
     ("/history", "History"),
     ("/status", "Status"),
 )
+KIOSK = "/tv"  # the workout screen without controls; not in the navigation
+PLANS = "/plans"  # the plan list and editor, linked from the workout screen
 
 
 def _data(**attrs: str) -> Any:
@@ -41,8 +43,12 @@ def shell() -> html.Div:
             dcc.Location(id=I.URL, refresh=False),
             dcc.Store(id=I.PLAYER_MEMORY, storage_type="session"),
             html.Nav(
-                [html.Span("HIIT PI", className="brand")]
-                + [dcc.Link(text, href=href, className="nav-link") for href, text in LINKS],
+                [dcc.Link("HIIT PI", href="/", className="brand", title="Welcome")]
+                + [
+                    dcc.Link(text, href=href, className="nav-link")
+                    for href, text in LINKS
+                    if href != "/"
+                ],
                 id=I.NAV,
             ),
             html.Main(id=I.PAGE),
@@ -51,12 +57,17 @@ def shell() -> html.Div:
 
 
 def table(
-    columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]], **kw: Any
-) -> html.Table:
-    """An HTML table of text cells (escaped by React)."""
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Mapping[str, Any]],
+    cls: str = "",
+    **kw: Any,
+) -> html.Div:
+    """An HTML table of text cells (escaped by React); ``cls`` adds classes (``kv``: a
+    what/value table whose values may break anywhere, e.g. a long path on a phone)."""
     head = html.Thead(html.Tr([html.Th(title) for _, title in columns]))
     body = html.Tbody([html.Tr([html.Td(str(r[key])) for key, _ in columns]) for r in rows])
-    return html.Table([head, body], className="table", **kw)
+    table_ = html.Table([head, body], className=f"table {cls}".strip(), **kw)
+    return html.Div(table_, className="table-wrap")
 
 
 def welcome(players: Sequence[str]) -> html.Div:
@@ -90,79 +101,58 @@ def welcome(players: Sequence[str]) -> html.Div:
     )
 
 
-def _indicator(title: str, value_id: str, initial: str, extra: Any = None) -> html.Div:
-    children = [
-        html.Div(title, className="ind-title"),
-        html.Div(initial, id=value_id, className="ind-value"),
-    ]
-    if extra is not None:
-        children.append(extra)
-    return html.Div(children, className="indicator")
+def workout(
+    ctx: Dashboard, player: str | None = None, preselect: str | None = None, *, kiosk: bool = False
+) -> html.Div:
+    """The workout screen (``/workout``, ``/workout/<id>``) or the kiosk (``/tv``)."""
+    return live.screen(ctx, player, plans_ui.plan_choices(ctx), preselect, kiosk=kiosk)
 
 
-def workout(ctx: Dashboard, preselect: str | None = None) -> html.Div:
-    options = [{"label": "Random", "value": I.RANDOM_WORKOUT}] + [
-        {"label": ex.label, "value": ex.id} for ex in ctx.exercises
+PLAN_COLUMNS = (("name", "Plan"), ("what", "What"), ("id", "Id"))
+
+
+def plans_page(ctx: Dashboard) -> html.Div:
+    labels = ctx.labels
+    rows = [
+        {"id": p.id, "name": p.name, "what": plans_ui.describe(p, labels)}
+        for p in plans_ui.plans(ctx)
     ]
-    # the chart starts 10 s back: a stream id is the Redis server's clock in ms
-    cursor = f"{int((time.time() - 10) * 1000)}-0"
     return html.Div(
         [
-            html.Div(
-                [
-                    html.Span("Player: "),
-                    html.Strong("-", id=I.CURRENT_PLAYER),
-                    html.Button("Exit?", id=I.EXIT_BUTTON, n_clicks=0, className="secondary"),
-                ],
-                className="row",
-            ),
-            html.Div(
-                [
-                    html.Div(
-                        html.Img(
-                            id=I.VIDEO, src="/videostream", alt="live video", className="video"
-                        ),
-                        className="video-box",
-                    ),
-                    html.Div(
-                        [
-                            dcc.Dropdown(
-                                id=I.WORKOUT_DROPDOWN,
-                                options=options,
-                                value=preselect,
-                                placeholder="choose a workout",
-                                clearable=False,
-                                searchable=False,
-                            ),
-                            html.Div(
-                                [
-                                    _indicator("Reps", I.IND_REPS, "0"),
-                                    _indicator(
-                                        "No-reps",
-                                        I.IND_NO_REPS,
-                                        "0",
-                                        html.Div("", id=I.IND_LAST_REASON, className="reason"),
-                                    ),
-                                    _indicator("Pace /30 s", I.IND_PACE, "/"),
-                                    _indicator("Time", I.IND_ELAPSED, "-"),
-                                    _indicator("Workout", I.IND_WORKOUT, "-"),
-                                    _indicator("Phase", I.IND_PHASE, "-"),
-                                ],
-                                className="indicators",
-                            ),
-                            html.Div("", id=I.IND_MESSAGE, className="message"),
-                            html.Button("Done!", id=I.DONE_BUTTON, n_clicks=0, className="done"),
-                            html.Div(id=I.COMMAND_FEEDBACK, className="feedback"),
-                        ],
-                        className="side",
-                    ),
-                ],
-                className="workout",
-            ),
-            dcc.Graph(id=I.LIVE_CHART, figure=figures.live_figure(), config=CHART_CONFIG),
-            dcc.Store(id=I.LIVE_CURSOR, data=cursor),
-            dcc.Interval(id=I.LIVE_INTERVAL, interval=LIVE_INTERVAL_MS, n_intervals=0),
+            html.H1("Plans"),
+            plans_ui.editor(ctx),
+            table(PLAN_COLUMNS, rows) if rows else html.P("No plans available."),
+            dcc.Link("Back to the workout", href="/workout", className="button"),
         ]
+    )
+
+
+def plan_blocks(ctx: Dashboard, session_id: int) -> Any:
+    """A plan session's blocks side by side (reps, no-reps, pace, drift), when it is one."""
+    if ctx.history is None:
+        return None
+    one = ctx.history.get_session(session_id)
+    if one is None or one.plan_session_id is None:
+        return None
+    summary = ctx.history.plan_session(one.plan_session_id)
+    if summary is None or not summary.blocks:
+        return None
+    overall = figures.fmt_drift(summary.drift, summary.drift_pct)
+    cards = [
+        html.Div(
+            [
+                html.Div(b["title"], className="muted"),
+                html.Div(b["reps"], className="big"),
+                html.Div(b["detail"]),
+                html.Div(b["drift"], className=f"drift-{b['drift_kind']}"),
+            ],
+            className="block",
+        )
+        for b in figures.block_cards(summary.blocks, ctx.labels)
+    ]
+    title = f"{summary.plan_name}: blocks side by side"
+    return html.Div(
+        [html.H3(title), html.P(overall, className="muted"), html.Div(cards, className="blocks")]
     )
 
 
@@ -200,6 +190,11 @@ def leaderboard(ctx: Dashboard) -> html.Div:
                 id=I.WEEK_CHART, figure=figures.week_figure(totals, labels), config=CHART_CONFIG
             ),
             html.Div(boards or html.P("No sets yet this week."), id=I.BOARDS),
+            html.P(
+                f"{figures.CORRECTED_MARK} a count fixed by hand (+1/-1 on the workout screen). "
+                "Best pace counts sets of at least 30 s and 5 reps.",
+                className="muted",
+            ),
         ]
     )
 
@@ -207,7 +202,8 @@ def leaderboard(ctx: Dashboard) -> html.Div:
 SESSION_COLUMNS = (
     ("when", "Started"),
     ("workout", "Workout"),
-    ("reps", "Reps"),
+    ("reps", "Reps (referee)"),
+    ("fix", "Fixed"),
     ("no_reps", "No-reps"),
     ("pace", "Pace /30 s"),
     ("duration", "Duration"),
@@ -246,6 +242,7 @@ def history(players: Sequence[str], player: str | None) -> html.Div:
             html.Div(id=I.HISTORY_SESSIONS),
             html.H3("Rep timeline"),
             dcc.Dropdown(id=I.HISTORY_SESSION, placeholder="choose a session"),
+            html.Div(id=I.HISTORY_BLOCKS),
             dcc.Graph(id=I.TIMELINE_CHART, figure=figures.timeline_figure([]), config=CHART_CONFIG),
             html.Div(id=I.TIMELINE_TABLE),
         ]
@@ -253,14 +250,30 @@ def history(players: Sequence[str], player: str | None) -> html.Div:
 
 
 def status() -> html.Div:
+    # the developer chart starts 2 min back (the last set, even when it just ended): a stream
+    # id is the Redis server's clock in ms; the figure keeps the last LIVE_POINTS points
+    cursor = f"{int((time.time() - 120) * 1000)}-0"
     return html.Div(
         [
             html.H1("Status"),
             html.Div(id=I.STATUS_TABLE),
+            html.H3("Inference time and pose score"),
+            dcc.Graph(id=I.LIVE_CHART, figure=figures.live_figure(), config=CHART_CONFIG),
+            dcc.Store(id=I.LIVE_CURSOR, data=cursor),
+            dcc.Interval(id=I.LIVE_INTERVAL, interval=LIVE_INTERVAL_MS, n_intervals=0),
             dcc.Interval(id=I.STATUS_INTERVAL, interval=STATUS_INTERVAL_MS, n_intervals=0),
         ]
     )
 
 
 def not_found(path: str) -> html.Div:
-    return html.Div([html.H1("Not found"), html.P(f"No page at {path}.")], className="card")
+    links = [dcc.Link(text, href=href, className="button") for href, text in LINKS]
+    return html.Div(
+        [
+            html.P("404", className="code"),
+            html.H1("There is no page here"),
+            html.P(f"Nothing at {path}. Pick a page:", className="muted"),
+            html.Div(links, className="links"),
+        ],
+        className="card notfound",
+    )
