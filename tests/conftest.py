@@ -77,3 +77,20 @@ def external_store(request: pytest.FixtureRequest) -> Iterator[object]:
     yield store
     store.clear()
     store.close()
+
+
+@pytest.fixture(scope="session")
+def blazepose_models() -> Path:
+    """The models folder of the default configuration, holding the BlazePose files that
+    `make install` fetches (`hiitpi models fetch`); skips (fails under CI) without them."""
+    from hiitpi.config import PoseConfig
+    from hiitpi.pose import models
+
+    folder = Path(os.environ.get("HIITPI_POSE__MODELS_DIR") or PoseConfig().models_dir)
+    bad = [f.model.name for f in models.inspect(folder, models.DEFAULT_MODELS) if f.status != "OK"]
+    if bad:
+        reason = f"BlazePose files missing in {folder}: {bad} (run `hiitpi models fetch`)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return folder

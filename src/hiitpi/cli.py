@@ -1,4 +1,4 @@
-"""``hiitpi`` command line: serve, analyze, replay, eval, bench, exercises, check-config."""
+"""``hiitpi`` command line: serve, analyze, replay, eval, bench, models, exercises, check-config."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from hiitpi import __version__
 from hiitpi.config import Settings, load_config
-from hiitpi.errors import HiitPiError
+from hiitpi.errors import ConfigError, HiitPiError
 from hiitpi.logs import setup_logging
 
 
@@ -45,7 +45,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _add_pose_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("pose backend")
-    g.add_argument("--backend", help="pose backend (default: mediapipe)")
+    g.add_argument("--backend", help="pose backend (default: blazepose)")
     g.add_argument("--model", type=Path, help="model file (e.g. pose_landmark_lite.tflite)")
     g.add_argument(
         "--complexity", type=int, choices=(0, 1, 2), help="BlazePose 0 lite, 1 full, 2 heavy"
@@ -147,6 +147,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from hiitpi.pose import models
+
+    settings = _settings(args)
+    folder = settings.pose.models_dir.expanduser()
+    if args.action == "fetch":
+        found = models.fetch(folder, args.names or models.DEFAULT_MODELS, force=args.force)
+    else:
+        if args.names:
+            raise ConfigError("`hiitpi models` takes model names only after `fetch`")
+        found = models.inspect(folder)
+    print(f"models folder: {folder} (pose.models_dir)")
+    if settings.pose.model_path is not None:
+        print(f"pose.model_path overrides the backend's file: {settings.pose.model_path}")
+    for f in found:
+        size = f"{f.size / 1e6:.1f} MB" if f.size is not None else "-"
+        print(f"  {f.model.name:26s} {f.status:8s} {size:>8s}  {f.path.name}")
+        print(f"  {'':26s} {f.model.what}; sha256 {f.sha256 or '-'}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from hiitpi.bench import run_bench_command
 
@@ -204,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_arguments(p)
     _add_pose_args(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "models", parents=[common], help="list the model files (or fetch NAME: download one)"
+    )
+    p.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    p.add_argument("names", nargs="*", help="models to fetch (default: the BlazePose files)")
+    p.add_argument("--force", action="store_true", help="fetch again even when the file is OK")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
     p.set_defaults(func=cmd_exercises)

@@ -13,7 +13,9 @@ from hiitpi.pose.registry import BACKENDS, build_estimator
 
 
 def test_unknown_backend_lists_the_valid_keys():
-    with pytest.raises(ConfigError, match=r"pose\.backend.*auto, mediapipe, movenet, posenet"):
+    with pytest.raises(
+        ConfigError, match=r"pose\.backend.*auto, blazepose, mediapipe, movenet, posenet"
+    ):
         build_estimator(PoseConfig(backend="openpose"))
 
 
@@ -28,7 +30,8 @@ def test_every_key_points_at_an_importable_factory():
 def test_importing_the_pose_package_loads_no_runtime():
     """In a fresh interpreter: the heavy runtimes load only when a backend is built."""
     code = (
-        "import sys, hiitpi.pose, hiitpi.pose.auto, hiitpi.pose.backends.litert;"
+        "import sys, hiitpi.pose, hiitpi.pose.auto, hiitpi.pose.backends.litert,"
+        " hiitpi.pose.backends.blazepose, hiitpi.pose.models;"
         "print([m for m in ('mediapipe', 'ai_edge_litert', 'tflite_runtime') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -106,7 +106,7 @@ def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
         assert all(a[i] == b[i] and a[i][:2] == b"\xff\xd8" for i in common)
         status, body = _get_json(app.port, "/api/status")
         assert body["engine_running"] and body["redis"]["ok"]
-        assert body["source"] == str(clip) and body["backend"].startswith("mediapipe")
+        assert body["source"] == str(clip) and body["backend"].startswith("blazepose")
         assert _get_json(app.port, "/healthz")[0] == 200
 
         # a set started and stopped from the web is recorded in the history database
