@@ -158,6 +158,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         if args.names:
             raise ConfigError("`hiitpi models` takes model names only after `fetch`")
         found = models.inspect(folder)
+    if args.quiet and all(f.status == "OK" for f in found):
+        print(f"models: {len(found)} OK in {folder}")
+        return 0
     print(f"models folder: {folder} (pose.models_dir)")
     if settings.pose.model_path is not None:
         print(f"pose.model_path overrides the backend's file: {settings.pose.model_path}")
@@ -232,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
     p.add_argument("names", nargs="*", help="models to fetch (default: the BlazePose files)")
     p.add_argument("--force", action="store_true", help="fetch again even when the file is OK")
+    p.add_argument("--quiet", "-q", action="store_true", help="one line when every file is OK")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")

@@ -107,7 +107,7 @@ class BlazePoseEstimator:
         self.name = f"blazepose-{LABELS[cfg.model_complexity]}"
         self._roi: Roi | None = None
         self._lost: Roi | None = None  # the region of the track lost on the previous frame
-        log.info("%s: %s + %s, %d threads", self.name, landmark_path, detector_path, threads)
+        log.debug("%s: %s + %s, %d threads", self.name, landmark_path, detector_path, threads)
 
     @staticmethod
     def _model_files(cfg: PoseConfig) -> tuple[Path, Path]:
@@ -161,16 +161,15 @@ class BlazePoseEstimator:
 
     @staticmethod
     def _crop(frame: Frame, roi: Roi, size: int, border: int) -> NDArray[np.uint8]:
-        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-        crop = cv2.warpAffine(
-            rgb,
+        crop = cv2.warpAffine(  # BGR, then only the small crop is converted to RGB
+            frame.image,
             roi.from_input(size),
             (size, size),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=border,
             borderValue=(0, 0, 0),
         )
-        return np.asarray(crop, dtype=np.uint8)
+        return np.asarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
     def _detect(self, frame: Frame) -> Roi | None:
         whole = Roi(frame.width / 2, frame.height / 2, float(max(frame.width, frame.height)), 0.0)
