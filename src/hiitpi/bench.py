@@ -177,9 +177,10 @@ def run_bench(
             stage_pass=stages,
             offline=off,
         )
-        if settings.pose != PoseConfig():  # another backend: its speed against the default's
+        default_pose = PoseConfig(models_dir=settings.pose.models_dir)  # same models folder
+        if settings.pose != default_pose:  # another backend: its speed against the default's
             say("default backend's ceiling on the same clip, for comparison")
-            default = stage_pass(clip, exercise, settings.model_copy(update={"pose": PoseConfig()}))
+            default = stage_pass(clip, exercise, settings.model_copy(update={"pose": default_pose}))
             ref = default["stages_ms"]["pose"]
             out["default_backend"] = {
                 "backend": default["backend"],

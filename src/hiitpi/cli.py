@@ -153,7 +153,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     settings = _settings(args)
     folder = settings.pose.models_dir.expanduser()
     if args.action == "fetch":
-        found = models.fetch(folder, args.names or models.DEFAULT_MODELS, force=args.force)
+        names = args.names or models.DEFAULT_MODELS
+        found = models.fetch(folder, names, force=args.force, archive=args.archive)
     else:
         if args.names:
             raise ConfigError("`hiitpi models` takes model names only after `fetch`")
@@ -235,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
     p.add_argument("names", nargs="*", help="models to fetch (default: the BlazePose files)")
     p.add_argument("--force", action="store_true", help="fetch again even when the file is OK")
+    p.add_argument(
+        "--archive",
+        type=Path,
+        metavar="TGZ",
+        help="the @mediapipe/pose npm tarball already on disk (npm pack) instead of a download",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="one line when every file is OK")
     p.set_defaults(func=cmd_models)
 

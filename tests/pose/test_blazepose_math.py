@@ -123,3 +123,15 @@ def test_main_person_is_largest_and_central_then_nearest_the_lost_track():
     assert pick_person(dets, roi_of, None) == roi_of(big_centre)
     lost = Roi(20.0, 30.0, 10.0, 0.0)  # near the corner person
     assert pick_person(dets, roi_of, lost) == roi_of(big_corner)
+
+
+def test_one_euro_holds_still_values_and_follows_fast_moves_as_mediapipe_tunes_it():
+    from hiitpi.pose.backends.blazepose_filter import OneEuro
+
+    f = OneEuro(0.05, 80.0, 1.0)
+    assert f(np.array([100.0]), 0.0, 1 / 200)[0] == 100.0  # the first value passes through
+    jitter = [f(np.array([100.0 + (-1) ** i]), (i + 1) / 30, 1 / 200)[0] for i in range(30)]
+    assert max(abs(v - 100.0) for v in jitter[5:]) < 0.3  # a still landmark's jitter is damped
+    moved = [f(np.array([100.0 + 10 * i]), 1 + i / 30, 1 / 200)[0] for i in range(1, 10)]
+    assert moved[-1] > 100.0 + 10 * 9 - 25  # a fast move is followed within a few frames
+    assert f(np.array([0.0]), 0.5, 1 / 200)[0] == 0.0  # a timestamp going back is not filtered

@@ -75,6 +75,17 @@ def test_a_download_with_the_wrong_hash_writes_nothing(server, monkeypatch, tmp_
     assert not (tmp_path / "models").exists()
 
 
+@pytest.mark.shared
+def test_fetch_from_a_tarball_on_disk(shared_dir, tmp_path, capsys, monkeypatch):
+    real = (shared_dir / "models" / LITE).read_bytes()
+    tgz = tmp_path / "pose.tgz"
+    tgz.write_bytes(_tarball({f"package/{LITE}": real}))
+    monkeypatch.setenv("HIITPI_POSE__MODELS_DIR", str(tmp_path / "m"))
+    assert main(["models", "fetch", "blazepose-lite", "--archive", str(tgz), "-q"]) == 0
+    assert "models: 1 OK" in capsys.readouterr().out
+    assert (tmp_path / "m" / LITE).read_bytes() == real
+
+
 def test_an_unreachable_source_is_one_clear_error(monkeypatch, tmp_path):
     entry = dataclasses.replace(models.MODELS["blazepose-lite"], url="http://127.0.0.1:9/x.tgz")
     monkeypatch.setitem(models.MODELS, "blazepose-lite", entry)

