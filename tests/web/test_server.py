@@ -15,7 +15,7 @@ import pytest
 
 from engine.clips import write_clip
 from hiitpi.app import App, public_url
-from hiitpi.config import Settings, SourceConfig, WebConfig
+from hiitpi.config import PoseConfig, Settings, SourceConfig, WebConfig
 from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.errors import SourceError
 
@@ -81,6 +81,7 @@ def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
         source=SourceConfig(uri=str(clip), loop=True),
         web=WebConfig(host="127.0.0.1", port=_free_port(), threads=8),
         data_dir=tmp_path / "data",
+        pose=PoseConfig(),  # the machine's models folder, not under the temporary data_dir
     )
     app = App(settings, station="server-test")
     app.start()
