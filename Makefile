@@ -37,7 +37,9 @@ $(VENV)/.installed-app: pyproject.toml $(CONSTRAINTS)
 	@echo "installed: $$(du -sh $(VENV) | cut -f1) in $(VENV)"
 
 # The legacy mediapipe 0.10.14 backend (`--backend mediapipe`), for comparisons only: Python
-# 3.9-3.12 (it has no newer wheels). It pins numpy<2 and protobuf<5 in this environment.
+# 3.9-3.12 (it has no newer wheels). It puts numpy<2 and protobuf<5 into this environment, so
+# run it after `make dev`; an install step that runs again afterwards restores numpy 2 (then
+# run `make mediapipe` again).
 mediapipe: install
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info < (3, 13) else "mediapipe 0.10.14 has wheels for Python 3.9-3.12 only")'
 	$(PIP) install --quiet --no-deps -r requirements/mediapipe.txt
