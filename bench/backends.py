@@ -7,8 +7,16 @@ same machine load (other processes, thermal throttling). Decoding is not timed.
     .venv/bin/python bench/backends.py --clip ../shared/data/clips/squat__ikram__1.mp4 \
         --backend mediapipe-lite --backend mediapipe-full --backend movenet-lightning
 
-A backend is a name below, or ``BACKEND:MODEL_PATH`` (e.g. ``movenet:/path/thunder.tflite``).
-Model files are looked up in ``--models`` (default ../shared/models). Results are printed and
+A backend is a name below, or ``BACKEND:MODEL_PATH`` (e.g. ``movenet:/path/thunder.tflite``),
+optionally with ``@N`` for N LiteRT threads (``blazepose-full@1``). Model files are looked up in
+``--models`` (default ../shared/models); the blazepose ones in the models folder
+(``hiitpi models``). BlazePose on LiteRT against the legacy mediapipe, in an environment that
+has both (``make mediapipe``, Python <= 3.12)::
+
+    .venv/bin/python bench/backends.py --clip ../shared/data/clips/push_up__venkat__1.mp4 \
+        --backend mediapipe-full --backend blazepose-lite@1 --backend blazepose-lite@2 \
+        --backend blazepose-full@1 --backend blazepose-full@2 \
+        --backend blazepose-heavy@1 --backend blazepose-heavy@2 Results are printed and
 written to bench/results/backends-<clip>.json (gitignored).
 """
 
@@ -36,6 +44,9 @@ SHARED = Path(os.environ.get("HIITPI_TEST_SHARED_DIR") or REPO.parent / "shared"
 DEFAULT_CLIP = SHARED / "data" / "clips" / "squat__ikram__1.mp4"
 NAMED: dict[str, tuple[str, int, str | None, str | None]] = {
     # name: (backend, model_complexity, model file, delegate)
+    "blazepose-lite": ("blazepose", 0, None, None),
+    "blazepose-full": ("blazepose", 1, None, None),
+    "blazepose-heavy": ("blazepose", 2, None, None),
     "mediapipe-lite": ("mediapipe", 0, "pose_landmark_lite.tflite", None),
     "mediapipe-full": ("mediapipe", 1, None, None),
     "mediapipe-heavy": ("mediapipe", 2, "pose_landmark_heavy.tflite", None),
@@ -47,6 +58,9 @@ NAMED: dict[str, tuple[str, int, str | None, str | None]] = {
 
 
 def pose_config(spec: str, models: Path) -> PoseConfig:
+    spec, _, threads = spec.partition("@")
+    if threads:
+        return pose_config(spec, models).model_copy(update={"num_threads": int(threads)})
     if spec in NAMED:
         backend, complexity, model, delegate = NAMED[spec]
         path = models / model if model else None
@@ -93,7 +107,12 @@ def run(clip: Path, specs: list[str], models: Path, max_frames: int) -> dict[str
         for est in estimators.values():
             est.close()
     results = {
-        spec: {"name": estimators[spec].name, **summarise(ms[spec], found[spec])} for spec in specs
+        spec: {
+            "name": estimators[spec].name
+            + (f" @{spec.partition('@')[2]} threads" if "@" in spec else ""),
+            **summarise(ms[spec], found[spec]),
+        }
+        for spec in specs
     }
     base = results[specs[0]]["ms_median"]
     for r in results.values():

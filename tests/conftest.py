@@ -13,10 +13,20 @@ from pathlib import Path
 
 import pytest
 
+
+def _default_models_dir() -> Path:
+    from hiitpi.config import PoseConfig
+
+    return PoseConfig().models_dir
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIITPI_TEST_SHARED_DIR") or REPO.parent / "shared")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 EXTERNAL_REDIS_URL = os.environ.get("HIITPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The machine's models folder (filled by `make install`): tests that isolate data_dir in a
+# temporary folder point the models folder back here, since it follows data_dir by default.
+MODELS_DIR = Path(os.environ.get("HIITPI_POSE__MODELS_DIR") or _default_models_dir())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,3 +87,19 @@ def external_store(request: pytest.FixtureRequest) -> Iterator[object]:
     yield store
     store.clear()
     store.close()
+
+
+@pytest.fixture(scope="session")
+def blazepose_models() -> Path:
+    """The models folder of the default configuration, holding the BlazePose files that
+    `make install` fetches (`hiitpi models fetch`); skips (fails under CI) without them."""
+    from hiitpi.pose import models
+
+    folder = MODELS_DIR
+    bad = [f.model.name for f in models.inspect(folder, models.DEFAULT_MODELS) if f.status != "OK"]
+    if bad:
+        reason = f"BlazePose files missing in {folder}: {bad} (run `hiitpi models fetch`)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return folder

@@ -36,7 +36,7 @@ def test_counts_clean_clips(clips_dir, clip, exercise, low, high):
     report = analyze(str(clips_dir / clip), "--exercise", exercise)
     assert low <= report["reps"] <= high, report
     assert report["exercise"] == exercise
-    assert report["backend"] == "mediapipe-full"
+    assert report["backend"] == "blazepose-full"
     assert len(report["rep_times"]) == report["reps"]
     assert report["rep_times"] == sorted(report["rep_times"])
     for key in ("video", "no_reps", "duration_s", "frames", "fps_processed"):

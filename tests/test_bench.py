@@ -15,6 +15,7 @@ import pytest
 
 from hiitpi import bench
 from hiitpi.cli import main
+from hiitpi.config import PoseConfig
 
 LIVE_KEYS = {
     "delivered_fps": float,
@@ -49,6 +50,7 @@ def _clip(path: Path, frames: int = 45, size: tuple[int, int] = (320, 240)) -> P
 def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench, "WARMUP_S", 0.5)
     monkeypatch.setenv("HIITPI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HIITPI_POSE__MODELS_DIR", str(PoseConfig().models_dir))
     clip = _clip(tmp_path / "tiny.mp4")
     out = tmp_path / "results"
     argv = ["bench", "--source", str(clip), "--exercise", "squat", "--duration", "3", "--json"]

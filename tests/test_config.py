@@ -6,7 +6,7 @@ from hiitpi.errors import ConfigError
 
 def test_defaults_need_no_file_or_environment():
     s = load_config(env={})
-    assert s.pose.backend == "mediapipe"
+    assert s.pose.backend == "blazepose"
     assert s.pose.model_complexity == 1
     assert s.redis_url is None
     assert s.web.host == "0.0.0.0"

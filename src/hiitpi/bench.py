@@ -227,10 +227,10 @@ def run_bench(
             offline=off,
             bare_model=bare,
         )
-        # another backend than the configured default: its speed against the default's
-        if settings.pose.model_dump() != PoseConfig().model_dump():
+        default_pose = PoseConfig(models_dir=settings.pose.models_dir)  # same models folder
+        if settings.pose != default_pose:  # another backend: its speed against the default's
             say("default backend's ceiling on the same clip, for comparison")
-            default = stage_pass(clip, exercise, settings.model_copy(update={"pose": PoseConfig()}))
+            default = stage_pass(clip, exercise, settings.model_copy(update={"pose": default_pose}))
             ref = default["stages_ms"]["pose"]
             out["default_backend"] = {
                 "backend": default["backend"],

@@ -1,4 +1,5 @@
-"""``hiitpi`` command line: serve, analyze, replay, eval, bench, exercises, plans, check-config."""
+"""``hiitpi`` command line: serve, analyze, replay, eval, bench, models, exercises, plans,
+check-config."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from hiitpi import __version__
 from hiitpi.config import Settings, load_config
-from hiitpi.errors import HiitPiError
+from hiitpi.errors import ConfigError, HiitPiError
 from hiitpi.logs import setup_logging
 
 
@@ -48,7 +49,7 @@ def _add_pose_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--backend",
         help="pose backend (serve: unset = the most accurate that keeps up here, chosen once per "
-        "machine; analyze/eval: the configured default)",
+        "machine; analyze/eval: the configured default, blazepose)",
     )
     g.add_argument("--model", type=Path, help="model file (e.g. pose_landmark_lite.tflite)")
     g.add_argument(
@@ -184,6 +185,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from hiitpi.pose import models
+
+    settings = _settings(args)
+    folder = settings.pose.models_dir.expanduser()
+    if args.action == "fetch":
+        names = args.names or models.DEFAULT_MODELS
+        found = models.fetch(folder, names, force=args.force, archive=args.archive)
+    else:
+        if args.names:
+            raise ConfigError("`hiitpi models` takes model names only after `fetch`")
+        found = models.inspect(folder)
+    if args.quiet and all(f.status == "OK" for f in found):
+        print(f"models: {len(found)} OK in {folder}")
+        return 0
+    print(f"models folder: {folder} (pose.models_dir)")
+    if settings.pose.model_path is not None:
+        print(f"pose.model_path overrides the backend's file: {settings.pose.model_path}")
+    for f in found:
+        size = f"{f.size / 1e6:.1f} MB" if f.size is not None else "-"
+        print(f"  {f.model.name:26s} {f.status:8s} {size:>8s}  {f.path.name}")
+        print(f"  {'':26s} {f.model.what}; sha256 {f.sha256 or '-'}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from hiitpi.bench import run_bench_command
 
@@ -241,6 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_arguments(p)
     _add_pose_args(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "models", parents=[common], help="list the model files (or fetch NAME: download one)"
+    )
+    p.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    p.add_argument("names", nargs="*", help="models to fetch (default: the BlazePose files)")
+    p.add_argument("--force", action="store_true", help="fetch again even when the file is OK")
+    p.add_argument(
+        "--archive",
+        type=Path,
+        metavar="TGZ",
+        help="the @mediapipe/pose npm tarball already on disk (npm pack) instead of a download",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="one line when every file is OK")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
     p.set_defaults(func=cmd_exercises)

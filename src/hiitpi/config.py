@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hiitpi.errors import ConfigError, validation_issues
 
 ENV_PREFIX = "HIITPI_"
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "hiitpi"
 _ALIASES = {"REDIS_URL": ("redis_url",), "DATABASE_URL": ("database_url",), "CONFIG": ()}
 
 
@@ -39,9 +40,13 @@ class SourceConfig(_Section):
 
 
 class PoseConfig(_Section):
-    backend: str = "mediapipe"
+    backend: str = "blazepose"
     model_complexity: int = Field(1, ge=0, le=2, description="BlazePose 0 lite, 1 full, 2 heavy")
-    model_path: Path | None = None
+    model_path: Path | None = Field(None, description="overrides the backend's model file")
+    models_dir: Path = Field(
+        DEFAULT_DATA_DIR / "models",
+        description="every backend's model files (`hiitpi models`); default <data_dir>/models",
+    )
     min_detection_confidence: float = Field(0.5, ge=0, le=1)
     min_tracking_confidence: float = Field(0.5, ge=0, le=1)
     delegate: Literal["edgetpu"] | None = None
@@ -78,12 +83,24 @@ class Settings(_Section):
     )
     redis_url: str | None = Field(None, description="external Redis; unset = embedded server")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite file")
-    data_dir: Path = Field(Path.home() / ".local" / "share" / "hiitpi")
+    data_dir: Path = Field(DEFAULT_DATA_DIR)
     cache_dir: Path = Field(
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hiitpi",
         description="generated pose tracks (keyed by video content + pose settings)",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _models_under_data_dir(cls, data: Any) -> Any:
+        """``pose.models_dir`` left unset follows ``data_dir``: ``<data_dir>/models``."""
+        if isinstance(data, Mapping) and "data_dir" in data:
+            pose = data.get("pose")
+            if pose is None or (isinstance(pose, Mapping) and "models_dir" not in pose):
+                pose = dict(pose or {})
+                pose["models_dir"] = Path(data["data_dir"]) / "models"
+                data = {**data, "pose": pose}
+        return data
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

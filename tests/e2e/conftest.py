@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from hiitpi.config import PoseConfig
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / ".screens"  # git-ignored: every page at 1920x1080 and 390x844
@@ -153,6 +155,7 @@ def server(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIITPI_")}
     env.update(
         HIITPI_DATA_DIR=str(data),
+        HIITPI_POSE__MODELS_DIR=str(PoseConfig().models_dir),  # not under the temporary data dir
         HIITPI_DATABASE_URL=database_url,
         HIITPI_SOURCE__LOOP="true",  # the clip is 11 s: loop it like a camera that never stops
         HIITPI_CACHE_DIR=str(data / "cache"),

@@ -16,8 +16,9 @@ def test_key_names_the_pose_code_and_the_installed_runtime() -> None:
     key = json.loads(poses.settings_key(PoseConfig()))
     assert key["code"] == poses.pose_code_digest()
     assert len(key["code"]) == 16
-    assert "mediapipe" in key["runtimes"]  # installed by `make install`
-    assert key["backend"] == "mediapipe"
+    assert "ai-edge-litert" in key["runtimes"]  # installed by `make install`
+    assert key["backend"] == "blazepose"
+    assert "models_dir" not in key  # where the files are, not what they are (hash-checked)
 
 
 @pytest.mark.parametrize(

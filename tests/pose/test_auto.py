@@ -147,19 +147,22 @@ def test_discover_finds_model_files_in_the_model_folder(
     monkeypatch.setattr(auto, "_mediapipe_installed", lambda filename: False)
     keys = ("mediapipe", "movenet", "posenet", "auto")  # this build's keys, whatever is merged
     monkeypatch.setattr(auto, "BACKENDS", {k: v for k, v in auto.BACKENDS.items() if k in keys})
-    monkeypatch.setattr(auto, "DEFAULT_MODELS_DIR", tmp_path / "none")
     for name in (
         "pose_landmark_heavy.tflite",
         "movenet_single_pose_lightning_ptq.tflite",
         "movenet_single_pose_lightning_ptq_edgetpu.tflite",
     ):
         (tmp_path / name).write_bytes(b"")
-    found = discover(PoseConfig(backend="auto", model_path=tmp_path))
+    found = discover(PoseConfig(backend="auto", model_path=tmp_path, models_dir=tmp_path / "none"))
     assert [c.label for c in found] == ["mediapipe-heavy", "mediapipe-full", "movenet-lightning"]
     assert found[0].cfg.model_path == tmp_path / "pose_landmark_heavy.tflite"
     assert found[1].cfg.model_path is None  # full ships inside the mediapipe wheel
     assert found[2].cfg.model_path == tmp_path / "movenet_single_pose_lightning_ptq.tflite"
-    tpu = discover(PoseConfig(backend="auto", model_path=tmp_path, delegate="edgetpu"))
+    tpu = discover(
+        PoseConfig(
+            backend="auto", model_path=tmp_path, delegate="edgetpu", models_dir=tmp_path / "none"
+        )
+    )
     assert tpu[-1].label == "movenet-lightning-edgetpu"
     assert tpu[-1].cfg.model_path is not None and "_edgetpu" in tpu[-1].cfg.model_path.name
     assert tpu[-1].cfg.delegate == "edgetpu"
@@ -177,7 +180,6 @@ def test_discover_ranks_every_registered_family(tmp_path: Path, monkeypatch: pyt
     > hailo > movenet thunder > lightning > posenet; keys this build lacks are not offered."""
     monkeypatch.setattr(auto, "_has_module", lambda name: True)
     monkeypatch.setattr(auto, "_mediapipe_installed", lambda filename: True)
-    monkeypatch.setattr(auto, "DEFAULT_MODELS_DIR", tmp_path / "none")
     keys = ("blazepose", "mediapipe", "hailo", "movenet", "posenet")
     monkeypatch.setattr(auto, "BACKENDS", dict.fromkeys(keys, "x:y"))
     for name in (
@@ -187,7 +189,7 @@ def test_discover_ranks_every_registered_family(tmp_path: Path, monkeypatch: pyt
         "yolov8s_pose_h8l_pi.hef",
     ):
         (tmp_path / name).write_bytes(b"")
-    found = discover(PoseConfig(model_path=tmp_path, num_threads=2))
+    found = discover(PoseConfig(model_path=tmp_path, num_threads=2, models_dir=tmp_path / "none"))
     assert [c.label for c in found] == [
         "blazepose-heavy", "mediapipe-heavy", "blazepose-full", "mediapipe-full",
         "blazepose-lite", "mediapipe-lite", "hailo-yolov8s_pose_h8l_pi", "movenet-thunder",

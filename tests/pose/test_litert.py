@@ -66,9 +66,17 @@ def reference(models: Path) -> np.ndarray:
 # -- configuration errors ---------------------------------------------------------------------
 
 
-def test_no_model_path_says_which_file_to_pass():
-    with pytest.raises(ModelError, match=r"pose\.model_path.*--model movenet_single_pose_"):
-        build_estimator(PoseConfig(backend="movenet"))
+def test_no_model_path_says_which_file_to_pass(tmp_path: Path):
+    with pytest.raises(
+        ModelError, match=r"pose\.model_path.*fetch movenet-lightning.*--model movenet_"
+    ):
+        build_estimator(PoseConfig(backend="movenet", models_dir=tmp_path))
+
+
+def test_the_model_is_found_in_the_models_folder(models: Path):
+    est = build_estimator(PoseConfig(backend="movenet", models_dir=models))
+    assert est.name == "movenet-lightning"
+    est.close()
 
 
 def test_missing_and_non_tflite_files(tmp_path: Path):

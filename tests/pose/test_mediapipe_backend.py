@@ -14,6 +14,8 @@ from hiitpi.errors import ModelError
 from hiitpi.pose import build_estimator
 
 pytestmark = [pytest.mark.model, pytest.mark.shared]
+# The legacy backend is an optional install for comparisons (Python <= 3.12, `make mediapipe`).
+pytest.importorskip("mediapipe", reason="the legacy mediapipe backend is not installed")
 
 MODELS = {0: "pose_landmark_lite.tflite", 1: None, 2: "pose_landmark_heavy.tflite"}
 
@@ -40,6 +42,7 @@ def test_blazepose_finds_the_squatting_person_in_frame_pixels(
 ):
     model = MODELS[complexity]
     cfg = PoseConfig(
+        backend="mediapipe",
         model_complexity=complexity,
         model_path=shared_dir / "models" / model if model else None,
     )
@@ -69,11 +72,13 @@ def test_blazepose_finds_the_squatting_person_in_frame_pixels(
 
 def test_missing_model_file_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="no such file"):
-        build_estimator(PoseConfig(model_complexity=0, model_path=tmp_path / "nope.tflite"))
+        build_estimator(
+            PoseConfig(backend="mediapipe", model_complexity=0, model_path=tmp_path / "nope.tflite")
+        )
 
 
 def test_a_file_that_is_not_tflite_is_refused(tmp_path):
     bogus = tmp_path / "pose_landmark_lite.tflite"
     bogus.write_bytes(b"<html>404</html>" * 10)
     with pytest.raises(ModelError, match="is not a TFLite model"):
-        build_estimator(PoseConfig(model_complexity=0, model_path=bogus))
+        build_estimator(PoseConfig(backend="mediapipe", model_complexity=0, model_path=bogus))

@@ -14,7 +14,7 @@ from hiitpi.pose.registry import BACKENDS, build_estimator
 
 
 def test_unknown_backend_lists_the_valid_keys():
-    assert {"auto", "hailo", "mediapipe", "movenet", "posenet"} <= set(BACKENDS)
+    assert {"auto", "blazepose", "hailo", "mediapipe", "movenet", "posenet"} <= set(BACKENDS)
     valid = re.escape(", ".join(sorted(BACKENDS)))  # every key, whichever this build has
     with pytest.raises(ConfigError, match=rf"pose\.backend.*{valid}"):
         build_estimator(PoseConfig(backend="openpose"))
@@ -31,7 +31,8 @@ def test_every_key_points_at_an_importable_factory():
 def test_importing_the_pose_package_loads_no_runtime():
     """In a fresh interpreter: the heavy runtimes load only when a backend is built."""
     code = (
-        "import sys, hiitpi.pose, hiitpi.pose.auto, hiitpi.pose.backends.litert;"
+        "import sys, hiitpi.pose, hiitpi.pose.auto, hiitpi.pose.backends.litert,"
+        " hiitpi.pose.backends.blazepose, hiitpi.pose.models;"
         "print([m for m in ('mediapipe', 'ai_edge_litert', 'tflite_runtime') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

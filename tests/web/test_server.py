@@ -15,7 +15,7 @@ import pytest
 
 from engine.clips import write_clip
 from hiitpi.app import App, public_url
-from hiitpi.config import Settings, SourceConfig, WebConfig
+from hiitpi.config import PoseConfig, Settings, SourceConfig, WebConfig
 from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.errors import SourceError
 
@@ -81,6 +81,7 @@ def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
         source=SourceConfig(uri=str(clip), loop=True),
         web=WebConfig(host="127.0.0.1", port=_free_port(), threads=8),
         data_dir=tmp_path / "data",
+        pose=PoseConfig(),  # the machine's models folder, not under the temporary data_dir
     )
     app = App(settings, station="server-test")
     app.start()
@@ -106,7 +107,7 @@ def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
         assert all(a[i] == b[i] and a[i][:2] == b"\xff\xd8" for i in common)
         status, body = _get_json(app.port, "/api/status")
         assert body["engine_running"] and body["redis"]["ok"]
-        assert body["source"] == str(clip) and body["backend"].startswith("mediapipe")
+        assert body["source"] == str(clip) and body["backend"].startswith("blazepose")
         assert _get_json(app.port, "/healthz")[0] == 200
 
         # a set started and stopped from the web is recorded in the history database (unless

@@ -117,8 +117,8 @@ def _frames_and_poses(
 
 def _backend_of(settings: Settings) -> str:
     labels = {0: "lite", 1: "full", 2: "heavy"}
-    if settings.pose.backend == "mediapipe":
-        return f"mediapipe-{labels[settings.pose.model_complexity]}"
+    if settings.pose.backend in ("mediapipe", "blazepose"):
+        return f"{settings.pose.backend}-{labels[settings.pose.model_complexity]}"
     return settings.pose.backend
 
 

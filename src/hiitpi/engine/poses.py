@@ -49,7 +49,8 @@ def settings_key(cfg: PoseConfig) -> str:
     """A stable string for everything that changes the track: every pose setting (the model
     file by content), the pose code of this package and the installed runtime versions, so a
     track is recomputed after any of them changes instead of replaying stale poses."""
-    d = cfg.model_dump(mode="json", exclude={"num_threads"})  # speed, not poses
+    # num_threads: speed, not poses; models_dir: where, not what (resolved files are hash-checked)
+    d = cfg.model_dump(mode="json", exclude={"num_threads", "models_dir"})
     if cfg.model_path is not None:
         d["model_path"] = file_digest(cfg.model_path)
     d["code"] = pose_code_digest()

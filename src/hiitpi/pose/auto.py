@@ -48,7 +48,6 @@ from hiitpi.pose.registry import BACKENDS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODELS_DIR = Path.home() / ".local" / "share" / "hiitpi" / "models"
 TARGET_FPS = 30.0
 HEADROOM = 0.8  # the model may use 80 % of the frame interval; decoding, referee, drawing the rest
 WARMUP = 3
@@ -89,7 +88,7 @@ def _search_dirs(cfg: PoseConfig) -> list[Path]:
     if cfg.model_path is not None:
         p = Path(cfg.model_path)
         dirs.append(p if p.is_dir() else p.parent)
-    dirs.append(DEFAULT_MODELS_DIR)
+    dirs.append(Path(cfg.models_dir).expanduser())  # the one models folder (pose.models_dir)
     return [d for d in dirs if d.is_dir()]
 
 
@@ -230,8 +229,8 @@ class AutoEstimator:
                                   key=lambda c: c.rank)  # fmt: skip
         if not self._candidates:
             raise ModelError(
-                "pose.backend 'auto': no backend found: install mediapipe (make install) or "
-                "LiteRT (pip install 'hiitpi[litert]') and give model files with --model DIR"
+                "pose.backend 'auto': no backend found: run `make install` (LiteRT and the "
+                "BlazePose models, `hiitpi models fetch`) or give model files with --model DIR"
             )
         self._builder = builder
         self._clock = clock

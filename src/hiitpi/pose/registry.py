@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # "auto" times the available backends on the first frames and keeps the most accurate one that
 # holds 30 fps (hiitpi.pose.auto).
 BACKENDS: dict[str, str] = {
+    "blazepose": "hiitpi.pose.backends.blazepose:BlazePoseEstimator",
     "mediapipe": "hiitpi.pose.backends.mediapipe:MediaPipeEstimator",
     "movenet": "hiitpi.pose.backends.litert:LiteRTEstimator",
     "posenet": "hiitpi.pose.backends.litert:LiteRTEstimator",

@@ -36,6 +36,7 @@ from hiitpi.core.frame import Frame
 from hiitpi.core.keypoints import NUM_KEYPOINTS
 from hiitpi.core.pose import Pose
 from hiitpi.errors import ModelError
+from hiitpi.pose import models
 from hiitpi.pose.crop import CropRegion, crop_resize, full_frame, next_crop
 from hiitpi.pose.native import NativeOutput, muted_native_stderr
 
@@ -101,6 +102,21 @@ def make_interpreter(model_path: Path, delegates: list[Any], num_threads: int) -
         experimental_delegates=delegates or None,
         num_threads=num_threads,
     )
+
+
+def open_interpreter(model_path: Path, delegates: list[Any], num_threads: int) -> Any:
+    """A LiteRT interpreter with its tensors allocated; the runtime's native start-up lines
+    stay off the terminal, and a load failure is a ModelError quoting them."""
+    native = NativeOutput()
+    try:
+        with muted_native_stderr(log) as native:  # "Created ... XNNPACK delegate"
+            interp = make_interpreter(model_path, delegates, num_threads)
+            interp.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load {model_path.name} with LiteRT: {exc}{native.detail()}"
+        ) from None
+    return interp
 
 
 def _posenet_library(model_path: Path) -> str:
@@ -173,17 +189,27 @@ def _model_kind(
     return shape[1], shape[2], posenet
 
 
+def _from_models_dir(cfg: PoseConfig) -> Path:
+    """The backend's file in the models folder when ``pose.model_path`` is not given."""
+    name = "posenet" if cfg.backend == "posenet" else "movenet-lightning"
+    if cfg.delegate == "edgetpu" and name != "posenet":
+        name = "movenet-lightning-edgetpu"
+    path = Path(cfg.models_dir).expanduser() / models.MODELS[name].filename
+    if path.is_file():
+        return path
+    raise ModelError(
+        f"pose.model_path: the {cfg.backend} backend needs a model file and {path.name} is not "
+        f"in the models folder {path.parent}: run `hiitpi models fetch {name}`, or pass --model "
+        "movenet_single_pose_lightning_ptq.tflite (or a Thunder model; *_edgetpu.tflite with "
+        "--delegate edgetpu)"
+    )
+
+
 class LiteRTEstimator:
     """MoveNet single-pose (with crop tracking) or a PoseNet decoder model, in frame pixels."""
 
     def __init__(self, cfg: PoseConfig) -> None:
-        if cfg.model_path is None:
-            raise ModelError(
-                "pose.model_path: the movenet backend needs a model file: pass --model "
-                "movenet_single_pose_lightning_ptq.tflite (or a Thunder model; "
-                "*_edgetpu.tflite with --delegate edgetpu)"
-            )
-        model_path = Path(cfg.model_path)
+        model_path = Path(cfg.model_path) if cfg.model_path else _from_models_dir(cfg)
         if not model_path.is_file():
             raise ModelError(f"pose.model_path: no such file: {model_path}")
         blob = model_path.read_bytes()
@@ -191,16 +217,7 @@ class LiteRTEstimator:
             raise ModelError(f"pose.model_path: {model_path} is not a TFLite model")
         self._cfg = cfg
         delegates = _delegates(cfg, model_path, blob)
-        native = NativeOutput()
-        try:
-            with muted_native_stderr(log) as native:  # "Created ... XNNPACK delegate"
-                threads = cfg.num_threads or NUM_THREADS
-                self._interp = make_interpreter(model_path, delegates, threads)
-                self._interp.allocate_tensors()
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(
-                f"cannot load {model_path.name} with LiteRT: {exc}{native.detail()}"
-            ) from None
+        self._interp = open_interpreter(model_path, delegates, cfg.num_threads or NUM_THREADS)
         self._input = self._interp.get_input_details()[0]
         self._outputs = self._interp.get_output_details()
         self._in_h, self._in_w, self._posenet = _model_kind(
