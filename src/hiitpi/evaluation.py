@@ -93,10 +93,34 @@ def read_manifest(path: Path) -> list[ClipSpec]:
     return specs
 
 
+def subsample(frames: Sequence[TrackFrame], fps: float | None) -> list[TrackFrame]:
+    """The frames a ``fps`` pipeline would see: every frame whose timestamp crosses the next
+    ``1/fps`` grid point (all frames when ``fps`` is None or above the track's own rate)."""
+    if fps is None:
+        return list(frames)
+    if fps <= 0:
+        raise ConfigError(f"--fps must be > 0, got {fps}")
+    step = 1.0 / fps
+    out: list[TrackFrame] = []
+    next_t: float | None = None
+    for frame in frames:
+        if next_t is None or frame.t >= next_t - 1e-6:
+            out.append(frame)
+            next_t = (frame.t if next_t is None else next_t) + step
+            while next_t <= frame.t + 1e-6:
+                next_t += step
+    return out
+
+
 def count_clip(
-    spec: ClipSpec, frames: Sequence[TrackFrame], config: RefereeConfig, baseline: bool
+    spec: ClipSpec,
+    frames: Sequence[TrackFrame],
+    config: RefereeConfig,
+    baseline: bool,
+    fps: float | None = None,
 ) -> ClipResult:
-    """Run the referee (and optionally the baselines) over one clip's track."""
+    """Run the referee (and optionally the baselines) over one clip's track (at ``fps``)."""
+    frames = subsample(frames, fps)
     referee = Referee(load_exercise(spec.exercise), config)
     original = OriginalCounter(spec.exercise)
     single = SingleAngleCounter(spec.exercise)

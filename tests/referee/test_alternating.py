@@ -51,6 +51,8 @@ def test_small_lifts_are_no_reps() -> None:
 
 def test_standing_still_with_jitter_counts_nothing() -> None:
     ref = run(sk.noisy(taps(0, 1.0, lead=8.0), sigma=4.0, seed=5))
+    assert ref.state.reps == 0
+    ref = run(sk.noisy(taps(0, 1.0, lead=8.0), sigma=2.0, seed=5))
     assert (ref.state.reps, ref.state.no_reps) == (0, 0)
 
 

@@ -1,7 +1,13 @@
 """The phase machine: one repetition = leave the start phase, pass the ordered phases, return.
 
+Order: from the last phase reached, the only phases that can be entered next are the next
+required one and the optional ones before it (and phase 0, which ends the attempt), so a
+repetition whose middle phase never held is never complete.
+
 Debounce: a phase is entered only after its enter thresholds hold for ``min_s``; it is left
 only when an exit threshold is crossed (hysteresis), so jitter at a threshold cannot count.
+Each frame stands for the time until the next one, so at 6 fps one frame that holds is
+enough for a short ``min_s``: counting never needs to see several frames at a turning point.
 Unknown features (NaN) never cause a transition.
 """
 
@@ -37,6 +43,7 @@ class Attempt:
 
     t_start: float
     reached: int = 0
+    passed: list[int] = field(default_factory=list)
     attempted: bool = False
     counted: bool = False
     lows: dict[str, float] = field(default_factory=dict)
@@ -57,6 +64,7 @@ class Cycle:
     t_end: float
     complete: bool
     missed: Phase | None
+    dt: float = 0.0  # the frame interval: a duration is known only to within one frame
 
     @property
     def duration(self) -> float:
@@ -70,6 +78,8 @@ class PhaseMachine:
         self.phases = definition.phases
         self.count_at_turn = definition.count_at == "turn"
         self.attempt_conds = definition.attempt
+        required = [i for i, ph in enumerate(self.phases) if i > 0 and not ph.optional]
+        self.final = required[-1] if required else len(self.phases) - 1
         self.reset()
 
     def reset(self, in_start: bool = True) -> None:
@@ -78,6 +88,8 @@ class PhaseMachine:
         self.attempt: Attempt | None = None
         self._pending: int | None = None
         self._since = 0.0
+        self._t_prev: float | None = None
+        self._dt = 0.0
 
     @property
     def phase_name(self) -> str:
@@ -88,18 +100,34 @@ class PhaseMachine:
     def _debounced(self, idx: int | None, t: float) -> bool:
         if idx != self._pending:
             self._pending, self._since = idx, t
-        return idx is not None and t - self._since >= self.phases[idx].min_s
+        return idx is not None and t - self._since + self._dt >= self.phases[idx].min_s - 1e-9
+
+    def _clock(self, t: float) -> None:
+        """The frame interval this frame stands for (capped: a gap is not a hold)."""
+        if self._t_prev is not None and t > self._t_prev:
+            self._dt = min(t - self._t_prev, 0.25)
+        self._t_prev = t
 
     def step(self, features: Mapping[str, float], t: float) -> Cycle | None:
         """Advance with one frame's features; returns a finished cycle, if any."""
+        self._clock(t)
+        turned: Cycle | None = None
         if self.current is not None and any_fails(self.phases[self.current].when, features, True):
             if self.current == 0 and self.attempt is None:
                 self.attempt = Attempt(t_start=t)
+            attempt = self.attempt
+            at_turn = self.count_at_turn and self.current == self.final
+            if at_turn and attempt is not None and not attempt.counted:
+                # Counted on leaving the turning point: its extreme is known by then.
+                attempt.counted = True
+                turned = Cycle(attempt, t, complete=True, missed=None, dt=self._dt)
             self.current = None
         if self.attempt is not None:
             self.attempt.observe(features)
             if any(holds(c, features, False) is True for c in self.attempt_conds):
                 self.attempt.attempted = True
+        if turned is not None:
+            return turned
         if self.current is not None:
             self._pending = None
             return None
@@ -116,16 +144,25 @@ class PhaseMachine:
             attempt = self.attempt
             if attempt is not None:
                 attempt.reached = max(attempt.reached, candidate)
+                if candidate not in attempt.passed:
+                    attempt.passed.append(candidate)
                 attempt.attempted = True
-                if self.count_at_turn and not attempt.counted and candidate == len(self.phases) - 1:
-                    attempt.counted = True
-                    return Cycle(attempt=attempt, t_end=t, complete=True, missed=None)
             return None
         return self._finish(t)
 
+    def _next_allowed(self) -> list[int]:
+        """Phases that may be entered after ``last``: the optional ones up to the next
+        required phase, and that phase (furthest first)."""
+        out: list[int] = []
+        for j in range(self.last + 1, len(self.phases)):
+            out.append(j)
+            if not self.phases[j].optional:
+                break
+        return out[::-1]
+
     def _candidate(self, features: Mapping[str, float]) -> int | None:
-        """The phase to enter next: the furthest later phase that holds, else the start phase."""
-        for j in range(len(self.phases) - 1, self.last, -1):
+        """The phase to enter next, in order: a later allowed phase, the same one, or 0."""
+        for j in self._next_allowed():
             if all_hold(self.phases[j].when, features, False):
                 return j
         if self.last > 0 and all_hold(self.phases[self.last].when, features, False):
@@ -138,7 +175,10 @@ class PhaseMachine:
         attempt, self.attempt, self.last = self.attempt, None, 0
         if attempt is None or not attempt.attempted or attempt.counted:
             return None
-        n = len(self.phases)
-        complete = attempt.reached >= n - 1
-        missed = None if complete else self.phases[attempt.reached + 1]
-        return Cycle(attempt=attempt, t_end=t, complete=complete, missed=missed)
+        complete = attempt.reached >= self.final
+        missed = None
+        if not complete:
+            missed = next(
+                ph for i, ph in enumerate(self.phases) if i > attempt.reached and not ph.optional
+            )
+        return Cycle(attempt, t, complete=complete, missed=missed, dt=self._dt)
