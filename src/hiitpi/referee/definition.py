@@ -55,6 +55,10 @@ class FeatureSpec(_Model):
     (a squat's hip angle when the feet are out of frame); the calibrated signal absorbs the
     difference in range.
 
+    ``space = "world"``: an angle from the 3D world landmarks where the pose has them (the
+    image otherwise): not foreshortened by the camera's angle, so a depth standard holds
+    from the front as from the side.
+
     ``per`` = ``shoulder_width``/``hip_width`` cancels the foreshortening of sideways lengths
     when the person turns; the feature is unknown (NaN) while that width is below ``min_per``
     torso lengths (seen from the side it cannot be judged).
@@ -67,6 +71,7 @@ class FeatureSpec(_Model):
     kind: FeatureKind
     points: list[str]
     fallback: list[str] = Field(default_factory=list)
+    space: Literal["image", "world"] = "image"
     side: SideMode = "best"
     per: Literal["torso", "shoulder_width", "hip_width", "none"] = "torso"
     min_per: float = Field(0.0, ge=0, le=2)

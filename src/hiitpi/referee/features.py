@@ -70,7 +70,7 @@ def _measure(
             return math.nan
     pts = [pose.point(k) for k in kps]
     if spec.kind == "angle":  # angles and inclines need no length scale (nor a torso)
-        return _joint_angle(pose, kps, world)
+        return _joint_angle(pose, kps, world or spec.space == "world")
     if spec.kind == "incline":
         return incline(pts[0], pts[1])
     scale = _scale(spec, pose, floor, torso)

@@ -48,12 +48,44 @@ class Attempt:
     counted: bool = False
     lows: dict[str, float] = field(default_factory=dict)
     highs: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
 
-    def observe(self, features: Mapping[str, float]) -> None:
+    def observe(self, features: Mapping[str, float], t: float | None = None) -> None:
+        """Track each feature's extremes; with ``t``, an extreme between two frames is
+        interpolated (a parabola through the three samples around it), so a low frame rate
+        that misses the turning-point frame is not judged on the frame before it."""
         for k, v in features.items():
-            if math.isfinite(v):
-                self.lows[k] = min(self.lows.get(k, v), v)
-                self.highs[k] = max(self.highs.get(k, v), v)
+            if not math.isfinite(v):
+                continue
+            self.lows[k] = min(self.lows.get(k, v), v)
+            self.highs[k] = max(self.highs.get(k, v), v)
+            if t is None:
+                continue
+            last = (*self._last.get(k, ())[-2:], (t, v))
+            self._last[k] = last
+            if len(last) == 3:
+                peak = vertex(*last)
+                if peak is not None:
+                    self.lows[k] = min(self.lows[k], peak)
+                    self.highs[k] = max(self.highs[k], peak)
+
+
+def vertex(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float | None:
+    """The extreme of the parabola through three samples when the middle one is a local
+    extreme (None otherwise), at most half the rise to the higher neighbour beyond it."""
+    (t0, v0), (t1, v1), (t2, v2) = a, b, c
+    is_min = v1 < v0 and v1 <= v2 or v1 <= v0 and v1 < v2
+    is_max = v1 > v0 and v1 >= v2 or v1 >= v0 and v1 > v2
+    if not (is_min or is_max) or not t0 < t1 < t2:
+        return None
+    d0, d2 = (v0 - v1) / (t0 - t1), (v2 - v1) / (t2 - t1)
+    curv = (d2 - d0) / (t2 - t0)  # half the second derivative
+    if abs(curv) < 1e-12:
+        return None
+    slope = d0 - curv * (t0 - t1)  # derivative at t1
+    value = v1 - slope * slope / (4.0 * curv)
+    cap = 0.5 * max(abs(v0 - v1), abs(v2 - v1))
+    return max(v1 - cap, min(v1 + cap, value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +155,7 @@ class PhaseMachine:
                 turned = Cycle(attempt, t, complete=True, missed=None, dt=self._dt)
             self.current = None
         if self.attempt is not None:
-            self.attempt.observe(features)
+            self.attempt.observe(features, t)
             if any(holds(c, features, False) is True for c in self.attempt_conds):
                 self.attempt.attempted = True
         if turned is not None:
