@@ -74,8 +74,8 @@ def vertex(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float
     """The extreme of the parabola through three samples when the middle one is a local
     extreme (None otherwise), at most half the rise to the higher neighbour beyond it."""
     (t0, v0), (t1, v1), (t2, v2) = a, b, c
-    is_min = v1 < v0 and v1 <= v2 or v1 <= v0 and v1 < v2
-    is_max = v1 > v0 and v1 >= v2 or v1 >= v0 and v1 > v2
+    is_min = (v1 < v0 and v1 <= v2) or (v1 <= v0 and v1 < v2)
+    is_max = (v1 > v0 and v1 >= v2) or (v1 >= v0 and v1 > v2)
     if not (is_min or is_max) or not t0 < t1 < t2:
         return None
     d0, d2 = (v0 - v1) / (t0 - t1), (v2 - v1) / (t2 - t1)
