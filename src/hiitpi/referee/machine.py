@@ -161,7 +161,7 @@ class PhaseMachine:
         if turned is not None:
             return turned
         if self.current is not None:
-            self._pending = None
+            self._advance_in_place(features, t)
             return None
         candidate = self._candidate(features)
         pending = self._pending
@@ -181,6 +181,25 @@ class PhaseMachine:
                 attempt.attempted = True
             return None
         return self._finish(t)
+
+    def _advance_in_place(self, features: Mapping[str, float], t: float) -> None:
+        """Inside a phase > 0, move on to the next allowed phase as soon as it holds too
+        (a burpee's chest to the floor is reached without leaving the plank)."""
+        if not self.current or self.attempt is None:
+            self._pending = None
+            return
+        nxt = next(
+            (j for j in self._next_allowed() if all_hold(self.phases[j].when, features, False)),
+            None,
+        )
+        if nxt is None or not self._debounced(nxt, t):
+            if nxt is None:
+                self._pending = None
+            return
+        self.current = self.last = nxt
+        self._pending = None
+        self.attempt.reached = max(self.attempt.reached, nxt)
+        self.attempt.passed.append(nxt)
 
     def _next_allowed(self) -> list[int]:
         """Phases that may be entered after ``last``: the optional ones up to the next
