@@ -12,7 +12,7 @@ counts, while the fixed standards (depth, lockout) judge each counted attempt se
 - the turning points and rest levels of the last few swings are found by a zig-zag detector
   (an extreme is confirmed once the signal retraces a fixed share of the usual range from it),
   and their medians are the calibrated rest and turn levels;
-- before the first swing the nominal range is the prior;
+- before the first swing the prior is ``PRIOR_SHARE`` of the nominal range;
 - the range used is never below ``min_range`` (in the signal's own units), so fidgeting,
   jitter or a pose model's wobble can never make a cycle.
 """
@@ -27,6 +27,9 @@ from hiitpi.referee.definition import Signal
 
 HISTORY = 3  # swings whose median sets the calibrated levels
 MEDIAN_S = 0.1  # progress is the median of the samples of the last 0.1 s (3 at 30 fps, 1 at 10)
+# Before the first swing the turning point is expected at this share of the nominal range: a
+# person seen obliquely or moving less deep still has a first rep (the standards judge it).
+PRIOR_SHARE = 0.7
 RETRACE = 0.35  # an extreme is confirmed after the signal retraces this share of the range
 
 
@@ -82,7 +85,7 @@ class Calibrator:
 
     def _turn_level(self, rest: float) -> float:
         if not self._turns:
-            return rest + 1.0
+            return rest + PRIOR_SHARE
         return statistics.median(self._turns)
 
     def update(self, value: float, t: float) -> float:
