@@ -149,8 +149,14 @@ class Phase(_Model):
 
     name: str
     when: list[Condition] = Field(min_length=1)
+    or_when: list[list[Condition]] = Field(default_factory=list)
     min_s: float = Field(0.05, ge=0, le=10)
     optional: bool = False
+
+    @property
+    def options(self) -> list[list[Condition]]:
+        """``when`` or any ``or_when`` list: the phase holds when one of them holds."""
+        return [self.when, *self.or_when]
 
 
 PROGRESS = "progress"
@@ -222,8 +228,9 @@ class ExerciseDefinition(_Model):
     - ``start``: the pose that arms counting (held ``hold_s``); ``guard``: posture that must
       keep holding while armed (may fail for ``grace_s`` before the referee disarms).
     - ``phases``: phase 0 is the start/rest phase; a rep passes every later phase in order.
-      ``count_at = "return"`` counts on coming back to phase 0, ``"turn"`` on leaving the last
-      required phase (its extreme is judged then, not on the frame it was reached).
+      ``count_at = "return"`` counts on coming back to phase 0, ``"turn"`` on reaching the last
+      required phase when the standards already hold, else on leaving it (judged then on its
+      extreme, not on the frame it was reached).
     - ``attempt``: any of these makes a movement an attempt (a no-rep if it misses a phase).
     - ``min_rep_s`` / ``max_rep_s``: bounds on the time spent away from phase 0 (up to the
       last phase for ``turn``); ``lost_s``: how long joints may vanish before disarming.
@@ -260,7 +267,7 @@ class ExerciseDefinition(_Model):
                 raise ValueError(f"{PROGRESS!r} is the calibrated signal: not a feature name")
             names.add(PROGRESS)
         used = [c.feature for c in self.start.conditions + self.guard.conditions + self.attempt]
-        used += [c.feature for ph in self.phases for c in ph.when]
+        used += [c.feature for ph in self.phases for opt in ph.options for c in opt]
         used += [r.feature for r in self.rules]
         used += [self.rom.feature] if self.rom else []
         for f in used:
@@ -282,7 +289,7 @@ class ExerciseDefinition(_Model):
         each = {n for n, f in self.features.items() if f.side == "each"}
         if self.signal is not None and self.signal.feature in each:
             each.add(PROGRESS)
-        return any(c.feature in each for ph in self.phases for c in ph.when)
+        return any(c.feature in each for ph in self.phases for opt in ph.options for c in opt)
 
 
 def _format(err: ValidationError, origin: str) -> str:

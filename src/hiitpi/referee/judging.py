@@ -92,7 +92,7 @@ def judge(definition: ExerciseDefinition, cycle: Cycle, form: bool = True) -> Ve
         broken = _broken_standard(definition, attempt) if form else None
         if broken is not None:  # the standard says what was missing, in its own words
             return Verdict(0.0, rom, broken.code, broken.message)
-        cond = missed_condition(cycle.missed.when, attempt)
+        cond = missed_condition(cycle.missed.when, attempt)  # the main option names it
         code = cond.code or f"{cycle.missed.name}_not_reached"
         reason = cond.reason or f"Did not reach the {cycle.missed.name} position"
         return Verdict(0.0, rom, code, reason)

@@ -37,6 +37,14 @@ def any_fails(conds: Sequence[Condition], features: Mapping[str, float], staying
     return any(holds(c, features, staying) is False for c in conds)
 
 
+def phase_holds(phase: Phase, features: Mapping[str, float], staying: bool) -> bool:
+    return any(all_hold(opt, features, staying) for opt in phase.options)
+
+
+def phase_fails(phase: Phase, features: Mapping[str, float], staying: bool) -> bool:
+    return all(any_fails(opt, features, staying) for opt in phase.options)
+
+
 @dataclass(slots=True)
 class Attempt:
     """What happened between leaving the start phase and coming back to it."""
@@ -97,6 +105,7 @@ class Cycle:
     complete: bool
     missed: Phase | None
     dt: float = 0.0  # the frame interval: a duration is known only to within one frame
+    early: bool = False  # count_at=turn on reaching the turn: a rep only if it already passes
 
     @property
     def duration(self) -> float:
@@ -144,13 +153,14 @@ class PhaseMachine:
         """Advance with one frame's features; returns a finished cycle, if any."""
         self._clock(t)
         turned: Cycle | None = None
-        if self.current is not None and any_fails(self.phases[self.current].when, features, True):
+        if self.current is not None and phase_fails(self.phases[self.current], features, True):
             if self.current == 0 and self.attempt is None:
                 self.attempt = Attempt(t_start=t)
             attempt = self.attempt
             at_turn = self.count_at_turn and self.current == self.final
             if at_turn and attempt is not None and not attempt.counted:
-                # Counted on leaving the turning point: its extreme is known by then.
+                # Not counted on reaching the turning point: judged on leaving it, with its
+                # extreme known by then.
                 attempt.counted = True
                 turned = Cycle(attempt, t, complete=True, missed=None, dt=self._dt)
             self.current = None
@@ -165,7 +175,7 @@ class PhaseMachine:
             return None
         candidate = self._candidate(features)
         pending = self._pending
-        unknown = pending is not None and not any_fails(self.phases[pending].when, features, False)
+        unknown = pending is not None and not phase_fails(self.phases[pending], features, False)
         if candidate is None and unknown:
             return None  # the pending phase's features are unknown this frame: keep waiting
         if not self._debounced(candidate, t) or candidate is None:
@@ -179,6 +189,9 @@ class PhaseMachine:
                 if candidate not in attempt.passed:
                     attempt.passed.append(candidate)
                 attempt.attempted = True
+                if self.count_at_turn and candidate == self.final and not attempt.counted:
+                    # Provisional: counts now if the standards already hold, else on leaving.
+                    return Cycle(attempt, t, complete=True, missed=None, dt=self._dt, early=True)
             return None
         return self._finish(t)
 
@@ -189,7 +202,7 @@ class PhaseMachine:
             self._pending = None
             return
         nxt = next(
-            (j for j in self._next_allowed() if all_hold(self.phases[j].when, features, False)),
+            (j for j in self._next_allowed() if phase_holds(self.phases[j], features, False)),
             None,
         )
         if nxt is None or not self._debounced(nxt, t):
@@ -214,11 +227,11 @@ class PhaseMachine:
     def _candidate(self, features: Mapping[str, float]) -> int | None:
         """The phase to enter next, in order: a later allowed phase, the same one, or 0."""
         for j in self._next_allowed():
-            if all_hold(self.phases[j].when, features, False):
+            if phase_holds(self.phases[j], features, False):
                 return j
-        if self.last > 0 and all_hold(self.phases[self.last].when, features, False):
+        if self.last > 0 and phase_holds(self.phases[self.last], features, False):
             return self.last
-        if all_hold(self.phases[0].when, features, False):
+        if phase_holds(self.phases[0], features, False):
             return 0
         return None
 

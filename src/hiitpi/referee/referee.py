@@ -18,7 +18,7 @@ from hiitpi.referee.calibration import Calibrator
 from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
 from hiitpi.referee.features import Features, SideChooser, measure, required_visible
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
-from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails
+from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
 from hiitpi.referee.smoothing import PoseSmoother
 
 MSG_POSITION = "Get into the start position"
@@ -174,7 +174,7 @@ class Referee:
     def _in_start(self, shared: Features) -> bool:
         phases = self.definition.phases
         # A side not seen yet is assumed at rest, so its first movement can count.
-        return not phases or not any_fails(phases[0].when, shared, True)
+        return not phases or not phase_fails(phases[0], shared, True)
 
     def _guard_failed(self, shared: Features, t: float) -> bool:
         if not all(any_fails(opt, shared, True) for opt in self.definition.guard.options):
@@ -212,6 +212,10 @@ class Referee:
         verdict: Verdict | None = judge(self.definition, cycle, self.form_judged)
         if verdict is None:
             return None
+        if cycle.early:
+            if not verdict.counts:
+                return None  # judged again when it leaves the turning point
+            cycle.attempt.counted = True
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
         index = self._next_index(kind)
         return RepEvent(
