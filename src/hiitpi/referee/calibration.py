@@ -74,6 +74,19 @@ class Calibrator:
         self.restart()
 
     @property
+    def rest_value(self) -> float:
+        """The rest level of the swing in progress, in the signal's own units."""
+        return self.signal.rest + self._rest_level() * self._scale
+
+    def excursion(self, lows: dict[str, float], highs: dict[str, float]) -> float:
+        """How far an attempt's extreme went from the rest level (signal units, >= 0)."""
+        towards_low = self._scale < 0
+        extreme = (lows if towards_low else highs).get(self.signal.feature, math.nan)
+        if not math.isfinite(extreme):
+            return 0.0
+        return max(0.0, (extreme - self.rest_value) * (1.0 if self._scale > 0 else -1.0))
+
+    @property
     def range(self) -> float:
         """The calibrated range in normalised units (1.0 = the nominal range)."""
         rest = self._rest_level()

@@ -23,6 +23,10 @@ from hiitpi.referee.smoothing import PoseSmoother
 
 MSG_POSITION = "Get into the start position"
 MSG_LOST = "Cannot see you: step into the frame"
+# A cycle (rep or no-rep) is judged only if its extreme went at least this share of the
+# signal's min_range from the rest level it started at (the extreme is interpolated between
+# frames): jitter never counts, nor produces no-reps.
+MIN_RANGE_SHARE = 1.0
 
 
 class Referee:
@@ -199,8 +203,13 @@ class Referee:
         out: list[RepEvent] = []
         for i, (machine, feats) in enumerate(zip(self._machines, inputs, strict=True)):
             cycle = machine.step(feats, t)
-            if cycle is not None and not cycle.complete and self._calibrators:
-                self._calibrators[i].reanchor()
+            if cycle is not None and self._calibrators:
+                cal = self._calibrators[i]
+                moved = cal.excursion(cycle.attempt.lows, cycle.attempt.highs)
+                if not cycle.complete:
+                    cal.reanchor()
+                if moved < MIN_RANGE_SHARE * cal.signal.min_range:
+                    continue  # jitter, not a movement: neither a rep nor an attempt
             if cycle is not None:
                 event = self._event(cycle)
                 if event is not None:
