@@ -104,3 +104,39 @@ def test_missing_clip_and_unknown_exercise(manifest: Path) -> None:
     manifest.write_text(MANIFEST.replace("squat", "yoga"))
     with pytest.raises(ExerciseError, match="unknown exercise 'yoga'"):
         ev.run_eval_command(_args(manifest), Settings())
+
+
+def _ticks(times: list[float]) -> list[TrackFrame]:
+    return [TrackFrame(t, i, sk.W, sk.H, None) for i, t in enumerate(times)]
+
+
+def test_subsample_keeps_the_frames_a_slower_pipeline_sees() -> None:
+    frames = _ticks([i / 30.0 for i in range(91)])  # 3 s at 30 fps
+    kept = ev.subsample(frames, 10.0)
+    assert [round(f.t, 3) for f in kept][:4] == [0.0, 0.1, 0.2, 0.3]
+    assert len(kept) == 31
+    assert len(ev.subsample(frames, 6.0)) == 19
+    assert len(ev.subsample(frames, None)) == len(ev.subsample(frames, 60.0)) == 91
+    # irregular input: a frame is kept once it crosses the next grid point, a gap skips points
+    irregular = _ticks([0.0, 0.05, 0.12, 0.5, 0.55, 0.61, 0.7])
+    assert [f.t for f in ev.subsample(irregular, 10.0)] == [0.0, 0.12, 0.5, 0.61, 0.7]
+    with pytest.raises(ConfigError, match="--fps must be > 0"):
+        ev.subsample(frames, 0.0)
+
+
+def test_fps_and_cv_source_options(manifest: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    ev.add_eval_arguments(parser)
+    args = parser.parse_args([str(manifest), "--fps", "6", "--cv", "source", "--json"])
+    assert ev.run_eval_command(args, Settings()) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["fps"] == 6.0
+    assert set(rep["cv_source"]["folds"]) == {"a", "b"}
+    assert rep["cv_source"]["mean_over_sources"]["n"] == 2
+    args = parser.parse_args([str(manifest), "--fps", "-1"])
+    with pytest.raises(ConfigError, match="--fps must be > 0"):
+        ev.run_eval_command(args, Settings())
+
+
+def test_source_of_a_clip() -> None:
+    assert ev.source_of(ev.ClipSpec("squat__vishal__2.mp4", "squat", 3, 0)) == "vishal"

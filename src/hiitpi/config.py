@@ -61,6 +61,11 @@ class PoseConfig(_Section):
 class RefereeConfig(_Section):
     confidence_floor: float = Field(0.5, ge=0, le=1)
     smoothing: Literal["one_euro", "ema", "none"] = "one_euro"
+    angles: Literal["world", "image"] = Field(
+        "image",
+        description="joint angles from the 3D world landmarks (where the backend has them) "
+        "or from the 2D image keypoints",
+    )
     pace_window_s: float = Field(30.0, gt=0, le=600)
 
 

@@ -5,7 +5,9 @@ Counts every clip of a manifest (``file, exercise, reps, partial, confidence, ..
 interval ``[reps, reps + partial]`` and summarises per exercise and overall: exact rate, OBO
 rate (``|error| <= 1``) and MAE normalised by the true count (``|error| / max(reps, 1)``, as
 the RepCount / PoseRAC papers define it). ``--baseline`` adds the original HIIT PI rules and a
-single-angle up/down counter, run on the very same tracks. ``--jobs N`` computes the tracks
+single-angle up/down counter, run on the very same tracks. ``--fps N`` first subsamples each
+track in time as a slower pipeline would see it; ``--cv source`` adds leave-one-source-out
+figures. ``--jobs N`` computes the tracks
 that are not cached yet in N worker processes, one clip each (both cores of a Pi-class machine).
 """
 
@@ -93,10 +95,34 @@ def read_manifest(path: Path) -> list[ClipSpec]:
     return specs
 
 
+def subsample(frames: Sequence[TrackFrame], fps: float | None) -> list[TrackFrame]:
+    """The frames a ``fps`` pipeline would see: every frame whose timestamp crosses the next
+    ``1/fps`` grid point (all frames when ``fps`` is None or above the track's own rate)."""
+    if fps is None:
+        return list(frames)
+    if fps <= 0:
+        raise ConfigError(f"--fps must be > 0, got {fps}")
+    step = 1.0 / fps
+    out: list[TrackFrame] = []
+    next_t: float | None = None
+    for frame in frames:
+        if next_t is None or frame.t >= next_t - 1e-6:
+            out.append(frame)
+            next_t = (frame.t if next_t is None else next_t) + step
+            while next_t <= frame.t + 1e-6:
+                next_t += step
+    return out
+
+
 def count_clip(
-    spec: ClipSpec, frames: Sequence[TrackFrame], config: RefereeConfig, baseline: bool
+    spec: ClipSpec,
+    frames: Sequence[TrackFrame],
+    config: RefereeConfig,
+    baseline: bool,
+    fps: float | None = None,
 ) -> ClipResult:
-    """Run the referee (and optionally the baselines) over one clip's track."""
+    """Run the referee (and optionally the baselines) over one clip's track (at ``fps``)."""
+    frames = subsample(frames, fps)
     referee = Referee(load_exercise(spec.exercise), config)
     original = OriginalCounter(spec.exercise)
     single = SingleAngleCounter(spec.exercise)
@@ -217,6 +243,7 @@ def evaluate(
     settings: Settings,
     baseline: bool = False,
     jobs: int = 1,
+    fps: float | None = None,
 ) -> list[ClipResult]:
     """Count every clip from its (cached) pose track; ``jobs`` > 1 computes missing tracks in
     that many worker processes first (a clip per worker)."""
@@ -231,7 +258,7 @@ def evaluate(
         frames = computed.get(spec.file)
         if frames is None:
             frames = track_for(clips_dir / spec.file, settings.pose, settings.cache_dir)
-        results.append(count_clip(spec, frames, settings.referee, baseline))
+        results.append(count_clip(spec, frames, settings.referee, baseline, fps))
     return results
 
 
@@ -284,6 +311,17 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="also count with the original HIIT PI rules and a single-angle counter",
     )
     parser.add_argument(
+        "--fps",
+        type=float,
+        metavar="N",
+        help="subsample each track in time to N frames per second (a Pi's rate) first",
+    )
+    parser.add_argument(
+        "--cv",
+        choices=["source"],
+        help="'source': leave-one-source-out figures (each source's clips held out in turn)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -299,11 +337,52 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     jobs = int(getattr(args, "jobs", 1) or 1)
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
-    results = evaluate(specs, clips_dir, settings, baseline=bool(args.baseline), jobs=jobs)
+    fps = getattr(args, "fps", None)
+    if fps is not None and fps <= 0:
+        raise ConfigError(f"--fps must be > 0, got {fps}")
+    results = evaluate(specs, clips_dir, settings, baseline=bool(args.baseline), jobs=jobs, fps=fps)
     rep = report(results, baseline=bool(args.baseline))
+    rep["fps"] = fps
+    if getattr(args, "cv", None) == "source":
+        rep["cv_source"] = cross_validate_sources(results)
     if args.json:
         json.dump(rep, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print_table(rep, results, sys.stdout)
+        if "cv_source" in rep:
+            print_cv(rep["cv_source"], sys.stdout)
     return 0
+
+
+def source_of(spec: ClipSpec) -> str:
+    """The clip's source: the middle part of ``exercise__source__n.mp4``."""
+    parts = Path(spec.file).stem.split("__")
+    return parts[1] if len(parts) >= 3 else Path(spec.file).stem
+
+
+def cross_validate_sources(results: Sequence[ClipResult]) -> dict[str, Any]:
+    """Leave-one-source-out: each source's clips scored as the held-out fold.
+
+    Nothing in the referee is fitted from these clips (every threshold is a nominal physical
+    value in the exercise files, calibrated per person at run time), so training on the
+    other sources changes nothing and each fold's figures are those of its own clips; the
+    report gives them per source and their mean, the figure that would drop if a rule had
+    been keyed to one source.
+    """
+    sources = sorted({source_of(r.spec) for r in results})
+    folds = {
+        src: summarise([(r.spec, r.count) for r in results if source_of(r.spec) == src])
+        for src in sources
+    }
+    n = len(folds)
+    mean = {k: round(sum(f[k] for f in folds.values()) / n, 4) for k in ("exact", "obo", "mae")}
+    return {"folds": folds, "mean_over_sources": {"n": n, **mean}}
+
+
+def print_cv(cv: dict[str, Any], out: TextIO) -> None:
+    print(f"\n{'held-out source':18} {'n':>3} {'exact':>6} {'obo':>6} {'mae':>6}", file=out)
+    for src, s in cv["folds"].items():
+        print(f"{src:18} {s['n']:3d} {_fmt(s)}", file=out)
+    m = cv["mean_over_sources"]
+    print(f"{'MEAN (sources)':18} {m['n']:3d} {_fmt(m)}", file=out)

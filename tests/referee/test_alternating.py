@@ -43,7 +43,8 @@ def test_every_tap_counts(n: int, period: float) -> None:
 
 
 def test_small_lifts_are_no_reps() -> None:
-    ref = run(sk.noisy(taps(4, 1.0, depth=0.55), sigma=0.5))
+    # lifts of 0.29 torso lengths: above the 0.25 minimum movement, below the 0.3 standard
+    ref = run(sk.noisy(taps(4, 1.0, depth=0.65), sigma=0.5))
     assert ref.state.reps == 0
     assert [e.reason_code for e in ref.events] == ["foot_not_lifted"] * 4
     assert ref.state.last_reason is not None and "higher" in ref.state.last_reason

@@ -20,6 +20,8 @@ class RepEvent:
     no-rep number and ``reason_code``/``reason`` say why it did not count.
     ``quality`` in [0, 1]; ``rom`` is the range of motion achieved relative to the target (1.0 =
     exactly the target depth, >1 deeper).
+    ``form_judged`` is False when the standards (depth, lockout, hip line) could not be judged
+    for this attempt (e.g. from the camera's angle); ``form_reason`` then says why.
     """
 
     kind: EventKind
@@ -31,6 +33,8 @@ class RepEvent:
     rom: float
     reason_code: str | None = None
     reason: str | None = None
+    form_judged: bool = True
+    form_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -58,6 +62,8 @@ class WorkoutState:
     rep_times: tuple[float, ...] = field(default_factory=tuple)
     message: str = ""
     hold_s: float = 0.0  # seconds held with good form (timed holds such as plank)
+    form_judged: bool = True  # False: reps count but form is not judged (form_reason says why)
+    form_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -51,6 +51,14 @@ class FeatureSpec(_Model):
     - ``offset``: signed distance of the middle point below the line through the outer two
       (positive = towards the floor), divided by ``per``.
 
+    ``fallback``: other points measured the same way while ``points`` are not all visible
+    (a squat's hip angle when the feet are out of frame); the calibrated signal absorbs the
+    difference in range.
+
+    ``space = "world"``: an angle from the 3D world landmarks where the pose has them (the
+    image otherwise): not foreshortened by the camera's angle, so a depth standard holds
+    from the front as from the side.
+
     ``per`` = ``shoulder_width``/``hip_width`` cancels the foreshortening of sideways lengths
     when the person turns; the feature is unknown (NaN) while that width is below ``min_per``
     torso lengths (seen from the side it cannot be judged).
@@ -62,6 +70,8 @@ class FeatureSpec(_Model):
 
     kind: FeatureKind
     points: list[str]
+    fallback: list[str] = Field(default_factory=list)
+    space: Literal["image", "world"] = "image"
     side: SideMode = "best"
     per: Literal["torso", "shoulder_width", "hip_width", "none"] = "torso"
     min_per: float = Field(0.0, ge=0, le=2)
@@ -71,7 +81,9 @@ class FeatureSpec(_Model):
         need = 3 if self.kind in ("angle", "offset") else 2
         if len(self.points) != need:
             raise ValueError(f"a {self.kind} feature needs {need} points, got {len(self.points)}")
-        for p in self.points:
+        if self.fallback and len(self.fallback) != need:
+            raise ValueError(f"fallback needs {need} points too, got {len(self.fallback)}")
+        for p in self.points + self.fallback:
             _check_point(p)
         return self
 
@@ -111,17 +123,66 @@ class Condition(_Model):
 
 
 class Gate(_Model):
-    """Conditions that must all hold for ``hold_s`` (start pose) or may fail for ``grace_s``."""
+    """Conditions that must all hold for ``hold_s`` (start pose) or may fail for ``grace_s``.
+
+    ``or_when``: alternative condition lists; the gate holds when ``when`` or any of them
+    holds (a plank seen from the side OR from the front).
+    """
 
     when: list[Condition] = Field(default_factory=list)
+    or_when: list[list[Condition]] = Field(default_factory=list)
     hold_s: float = Field(0.5, ge=0, le=10)
     grace_s: float = Field(1.0, ge=0, le=30)
 
+    @property
+    def conditions(self) -> list[Condition]:
+        return self.when + [c for alt in self.or_when for c in alt]
+
+    @property
+    def options(self) -> list[list[Condition]]:
+        return [self.when, *self.or_when]
+
 
 class Phase(_Model):
+    """One phase of a repetition; an ``optional`` phase may be skipped (a burpee's chest to
+    the floor), a required one never: phases are passed in their order."""
+
     name: str
     when: list[Condition] = Field(min_length=1)
+    or_when: list[list[Condition]] = Field(default_factory=list)
     min_s: float = Field(0.05, ge=0, le=10)
+    optional: bool = False
+
+    @property
+    def options(self) -> list[list[Condition]]:
+        """``when`` or any ``or_when`` list: the phase holds when one of them holds."""
+        return [self.when, *self.or_when]
+
+
+PROGRESS = "progress"
+
+
+class Signal(_Model):
+    """The primary signal whose cycles are counted, calibrated to this person's range.
+
+    ``rest`` and ``turn`` are its nominal values at rest and at the turning point (the prior
+    before the first repetition); ``min_range`` (the signal's units) is the smallest movement
+    that can count, so fidgeting never does. Phase conditions then use the feature
+    ``progress``: 0 at this person's rest level, 1 at their usual turning point.
+    """
+
+    feature: str
+    rest: float
+    turn: float
+    min_range: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.rest == self.turn:
+            raise ValueError("rest and turn must differ")
+        if self.min_range > abs(self.turn - self.rest):
+            raise ValueError("min_range must not exceed the nominal range |turn - rest|")
+        return self
 
 
 class Rule(_Model):
@@ -167,7 +228,9 @@ class ExerciseDefinition(_Model):
     - ``start``: the pose that arms counting (held ``hold_s``); ``guard``: posture that must
       keep holding while armed (may fail for ``grace_s`` before the referee disarms).
     - ``phases``: phase 0 is the start/rest phase; a rep passes every later phase in order.
-      ``count_at = "return"`` counts on coming back to phase 0, ``"turn"`` on reaching the last.
+      ``count_at = "return"`` counts on coming back to phase 0, ``"turn"`` on reaching the last
+      required phase when the standards already hold, else on leaving it (judged then on its
+      extreme, not on the frame it was reached).
     - ``attempt``: any of these makes a movement an attempt (a no-rep if it misses a phase).
     - ``min_rep_s`` / ``max_rep_s``: bounds on the time spent away from phase 0 (up to the
       last phase for ``turn``); ``lost_s``: how long joints may vanish before disarming.
@@ -186,6 +249,7 @@ class ExerciseDefinition(_Model):
     attempt: list[Condition] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     rom: Rom | None = None
+    signal: Signal | None = None
     min_rep_s: float = Field(0.25, ge=0, le=30)
     max_rep_s: float = Field(20.0, gt=0, le=600)
     lost_s: float = Field(1.0, ge=0, le=30)
@@ -196,8 +260,14 @@ class ExerciseDefinition(_Model):
             for p in group:
                 _check_point(p)
         names = set(self.features)
-        used = [c.feature for c in self.start.when + self.guard.when + self.attempt]
-        used += [c.feature for ph in self.phases for c in ph.when]
+        if self.signal is not None:
+            if self.signal.feature not in names:
+                raise ValueError(f"signal.feature: unknown feature {self.signal.feature!r}")
+            if PROGRESS in names:
+                raise ValueError(f"{PROGRESS!r} is the calibrated signal: not a feature name")
+            names.add(PROGRESS)
+        used = [c.feature for c in self.start.conditions + self.guard.conditions + self.attempt]
+        used += [c.feature for ph in self.phases for opt in ph.options for c in opt]
         used += [r.feature for r in self.rules]
         used += [self.rom.feature] if self.rom else []
         for f in used:
@@ -205,6 +275,10 @@ class ExerciseDefinition(_Model):
                 raise ValueError(f"unknown feature {f!r}; defined: {', '.join(sorted(names))}")
         if self.kind == "reps" and len(self.phases) < 2:
             raise ValueError("a reps exercise needs at least two phases")
+        if self.phases and self.phases[0].optional:
+            raise ValueError("phase 0 is the rest phase: it cannot be optional")
+        if self.phases and all(ph.optional for ph in self.phases[1:]):
+            raise ValueError("a repetition needs at least one required phase after phase 0")
         if self.min_rep_s >= self.max_rep_s:
             raise ValueError("min_rep_s must be < max_rep_s")
         return self
@@ -213,7 +287,9 @@ class ExerciseDefinition(_Model):
     def alternating(self) -> bool:
         """True when phases use per-side (``side = "each"``) features: each side counts."""
         each = {n for n, f in self.features.items() if f.side == "each"}
-        return any(c.feature in each for ph in self.phases for c in ph.when)
+        if self.signal is not None and self.signal.feature in each:
+            each.add(PROGRESS)
+        return any(c.feature in each for ph in self.phases for opt in ph.options for c in opt)
 
 
 def _format(err: ValidationError, origin: str) -> str:

@@ -39,22 +39,47 @@ def _scale(spec: FeatureSpec, pose: Pose, floor: float, torso: float) -> float:
     return width if width >= spec.min_per * torso else math.nan
 
 
-def _measure(spec: FeatureSpec, pose: Pose, side: str, floor: float, torso: float) -> float:
+def angle3(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
+    """The angle ABC at ``b`` in degrees for points of any dimension (NaN when degenerate)."""
+    v1, v2 = a - b, c - b
+    n1, n2 = float(np.linalg.norm(v1)), float(np.linalg.norm(v2))
+    if not (n1 > 1e-9 and n2 > 1e-9):
+        return math.nan
+    cos = float(np.dot(v1, v2)) / (n1 * n2)
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+def _joint_angle(pose: Pose, kps: list[Keypoint], world: bool) -> float:
+    """A joint angle from the 3D world landmarks when asked and present, else the image."""
+    if world and pose.world is not None:
+        pts3 = [pose.world[k] for k in kps]
+        if all(bool(np.isfinite(p).all()) for p in pts3):
+            return angle3(pts3[0], pts3[1], pts3[2])
+    return angle(pose.point(kps[0]), pose.point(kps[1]), pose.point(kps[2]))
+
+
+def _measure(
+    spec: FeatureSpec, pose: Pose, side: str, floor: float, torso: float, world: bool = False
+) -> float:
     kps = [_resolve(p, side) for p in spec.points]
     if not all(pose.visible(k, floor) for k in kps):
-        return math.nan
+        if not spec.fallback:
+            return math.nan
+        kps = [_resolve(p, side) for p in spec.fallback]
+        if not all(pose.visible(k, floor) for k in kps):
+            return math.nan
     pts = [pose.point(k) for k in kps]
+    if spec.kind == "angle":  # angles and inclines need no length scale (nor a torso)
+        return _joint_angle(pose, kps, world or spec.space == "world")
+    if spec.kind == "incline":
+        return incline(pts[0], pts[1])
     scale = _scale(spec, pose, floor, torso)
     if not scale > 1e-6:
         return math.nan
-    if spec.kind == "angle":
-        return angle(pts[0], pts[1], pts[2])
     if spec.kind == "distance":
         return distance(pts[0], pts[1]) / scale
     if spec.kind == "height":
         return float(pts[0][1] - pts[1][1]) / scale
-    if spec.kind == "incline":
-        return incline(pts[0], pts[1])
     return _offset(pts[0], pts[1], pts[2]) / scale
 
 
@@ -70,8 +95,10 @@ def _offset(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
 
 
 def side_confidence(spec: FeatureSpec, pose: Pose, side: str) -> float:
-    kps = [_resolve(p, side) for p in spec.points]
-    return float(min(pose.conf[k] for k in kps))
+    best = float(min(pose.conf[_resolve(p, side)] for p in spec.points))
+    if spec.fallback:
+        best = max(best, float(min(pose.conf[_resolve(p, side)] for p in spec.fallback)))
+    return best
 
 
 # A "best"-side feature keeps the side it measures until the other side is clearly more
@@ -141,20 +168,22 @@ def measure(
     floor: float,
     chooser: SideChooser | None = None,
     t: float = 0.0,
+    world: bool = False,
 ) -> tuple[Features, dict[str, Features]]:
     """Shared features and per-side features (``side = "each"``; empty unless alternating).
 
     A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
     (the referee's), "best"-side features keep their side across frames (see SideChooser).
+    ``world``: joint angles from the pose's 3D world landmarks where it has them.
     """
     torso = torso_length(pose, floor)
     shared: Features = {}
     per_side: dict[str, Features] = {s: {} for s in SIDES}
     for name, spec in definition.features.items():
         if not spec.sided:
-            shared[name] = _measure(spec, pose, "left", floor, torso)
+            shared[name] = _measure(spec, pose, "left", floor, torso, world)
             continue
-        values = {s: _measure(spec, pose, s, floor, torso) for s in SIDES}
+        values = {s: _measure(spec, pose, s, floor, torso, world) for s in SIDES}
         if spec.side == "each":
             for s in SIDES:
                 per_side[s][name] = values[s]

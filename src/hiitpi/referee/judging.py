@@ -67,16 +67,32 @@ def missed_condition(conds: Sequence[Condition], attempt: Attempt) -> Condition:
     return max(conds, key=shortfall)
 
 
-def judge(definition: ExerciseDefinition, cycle: Cycle) -> Verdict | None:
-    """The verdict on a finished attempt; None when it was too short to be a movement at all."""
+def _broken_standard(definition: ExerciseDefinition, attempt: Attempt) -> Rule | None:
+    """The first no-rep standard the attempt broke, if any."""
+    for rule in definition.rules:
+        if rule.effect == "no_rep" and violates(rule, rule_value(rule, attempt)):
+            return rule
+    return None
+
+
+def judge(definition: ExerciseDefinition, cycle: Cycle, form: bool = True) -> Verdict | None:
+    """The verdict on a finished attempt; None when it was too short to be a movement at all.
+
+    The phases decide whether the movement was a whole repetition (relative to this
+    person's range); then the fixed standards (``rules``) judge it, on the attempt's extreme
+    values, unless ``form`` is False (the standards cannot be judged, e.g. from this view).
+    """
     attempt = cycle.attempt
     rom = range_of_motion(definition.rom, attempt)
-    if cycle.duration < definition.min_rep_s:
+    if cycle.duration + cycle.dt < definition.min_rep_s:
         if not cycle.complete:
             return None
         return Verdict(0.0, rom, *TOO_FAST)
     if cycle.missed is not None:
-        cond = missed_condition(cycle.missed.when, attempt)
+        broken = _broken_standard(definition, attempt) if form else None
+        if broken is not None:  # the standard says what was missing, in its own words
+            return Verdict(0.0, rom, broken.code, broken.message)
+        cond = missed_condition(cycle.missed.when, attempt)  # the main option names it
         code = cond.code or f"{cycle.missed.name}_not_reached"
         reason = cond.reason or f"Did not reach the {cycle.missed.name} position"
         return Verdict(0.0, rom, code, reason)
@@ -84,7 +100,7 @@ def judge(definition: ExerciseDefinition, cycle: Cycle) -> Verdict | None:
         return Verdict(0.0, rom, *TOO_SLOW)
     quality = min(1.0, rom)
     note: Rule | None = None
-    for rule in definition.rules:
+    for rule in definition.rules if form else ():
         if not violates(rule, rule_value(rule, attempt)):
             continue
         if rule.effect == "no_rep":

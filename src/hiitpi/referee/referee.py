@@ -8,19 +8,25 @@ and turns finished attempts into rep / no-rep events.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from hiitpi.config import RefereeConfig
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.pose import Pose
-from hiitpi.referee.definition import SIDES, ExerciseDefinition
+from hiitpi.referee.calibration import Calibrator
+from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
 from hiitpi.referee.features import Features, SideChooser, measure, required_visible
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
-from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails
+from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
 from hiitpi.referee.smoothing import PoseSmoother
 
 MSG_POSITION = "Get into the start position"
 MSG_LOST = "Cannot see you: step into the frame"
+# A cycle (rep or no-rep) is judged only if its extreme went at least this share of the
+# signal's min_range from the rest level it started at (the extreme is interpolated between
+# frames): jitter never counts, nor produces no-reps.
+MIN_RANGE_SHARE = 1.0
 
 
 class Referee:
@@ -33,6 +39,11 @@ class Referee:
         self._sides = SideChooser()
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
+        signal = definition.signal
+        self._calibrators = [Calibrator(signal) for _ in range(n)] if signal else []
+        self._world = self.config.angles == "world"
+        self.form_judged = True
+        self.form_reason: str | None = None
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -42,6 +53,8 @@ class Referee:
         self._sides.reset()
         for m in self._machines:
             m.reset()
+        for c in self._calibrators:
+            c.reset()
         self._events: list[RepEvent] = []
         self._armed = False
         self._start_since: float | None = None
@@ -72,6 +85,13 @@ class Referee:
             state, phase="idle", armed=False, pace=0.0, tempo_cv=0.0, message=MSG_POSITION
         )
 
+    def set_form_judging(self, judged: bool, reason: str | None = None) -> None:
+        """Whether the standards (depth, lockout, hip line) can be judged from now on, e.g.
+        from the camera's view; when not, attempts still count and each event and the state
+        say ``form_judged=False`` with ``reason`` ("form not judged from this angle")."""
+        self.form_judged = judged
+        self.form_reason = None if judged else reason
+
     @property
     def state(self) -> WorkoutState:
         return self._state
@@ -90,8 +110,8 @@ class Referee:
             return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
         self._seen_at = t
         smooth = self._smoother(pose, t)
-        shared, per_side = measure(self.definition, smooth, floor, self._sides, t)
-        inputs = self._inputs(shared, per_side)
+        shared, per_side = measure(self.definition, smooth, floor, self._sides, t, self._world)
+        inputs = self._inputs(shared, per_side, t)
         if not self._armed:
             self._try_arm(shared, inputs, t)
             return self._publish(t, new, None)
@@ -117,19 +137,29 @@ class Referee:
             self._smoother.reset()
             self._sides.reset()
 
-    def _inputs(self, shared: Features, per_side: dict[str, Features]) -> list[Features]:
-        """The features each phase machine sees: one per side for alternating exercises."""
+    def _inputs(self, shared: Features, per_side: dict[str, Features], t: float) -> list[Features]:
+        """The features each phase machine sees: one per side for alternating exercises,
+        with the calibrated ``progress`` of the signal (only while armed: it calibrates on
+        the set, not on getting into position)."""
         if self.definition.alternating:
-            return [{**shared, **per_side[s]} for s in SIDES]
-        return [shared]
+            inputs = [{**shared, **per_side[s]} for s in SIDES]
+        else:
+            inputs = [dict(shared)]
+        signal = self.definition.signal
+        if signal is not None:
+            for feats, cal in zip(inputs, self._calibrators, strict=True):
+                value = feats.get(signal.feature, math.nan)
+                feats[PROGRESS] = cal.update(value, t) if self._armed else math.nan
+        return inputs
 
     def _try_arm(self, shared: Features, inputs: list[Features], t: float) -> None:
         """Arm once the start pose has held for ``hold_s``; brief dropouts do not restart it."""
         start = self.definition.start
-        if any_fails(start.when, shared, False):
+        options = start.options
+        if all(any_fails(opt, shared, False) for opt in options):
             self._start_since = None
             return
-        if not all_hold(start.when, shared, False):
+        if not any(all_hold(opt, shared, False) for opt in options):
             return
         if self._start_since is None:
             self._start_since = t
@@ -137,16 +167,21 @@ class Referee:
             self._armed = True
             self._guard_fail_since = None
             self._hold_t = t
-            for m, feats in zip(self._machines, inputs, strict=True):
+            signal = self.definition.signal
+            for i, (m, feats) in enumerate(zip(self._machines, inputs, strict=True)):
+                if signal is not None:
+                    cal = self._calibrators[i]
+                    cal.restart()
+                    feats[PROGRESS] = cal.update(feats.get(signal.feature, math.nan), t)
                 m.reset(in_start=self._in_start(feats))
 
     def _in_start(self, shared: Features) -> bool:
         phases = self.definition.phases
         # A side not seen yet is assumed at rest, so its first movement can count.
-        return not phases or not any_fails(phases[0].when, shared, True)
+        return not phases or not phase_fails(phases[0], shared, True)
 
     def _guard_failed(self, shared: Features, t: float) -> bool:
-        if not any_fails(self.definition.guard.when, shared, True):
+        if not all(any_fails(opt, shared, True) for opt in self.definition.guard.options):
             self._guard_fail_since = None
             return False
         if self._guard_fail_since is None:
@@ -159,13 +194,22 @@ class Referee:
         self._hold_t = None
         for m in self._machines:
             m.reset()
+        for c in self._calibrators:
+            c.restart()
 
     # -- counting -----------------------------------------------------------------------------
 
     def _count(self, inputs: list[Features], t: float) -> list[RepEvent]:
         out: list[RepEvent] = []
-        for machine, feats in zip(self._machines, inputs, strict=True):
+        for i, (machine, feats) in enumerate(zip(self._machines, inputs, strict=True)):
             cycle = machine.step(feats, t)
+            if cycle is not None and self._calibrators:
+                cal = self._calibrators[i]
+                moved = cal.excursion(cycle.attempt.lows, cycle.attempt.highs)
+                if not cycle.complete:
+                    cal.reanchor()
+                if moved < MIN_RANGE_SHARE * cal.signal.min_range:
+                    continue  # jitter, not a movement: neither a rep nor an attempt
             if cycle is not None:
                 event = self._event(cycle)
                 if event is not None:
@@ -174,9 +218,13 @@ class Referee:
         return out
 
     def _event(self, cycle: Cycle) -> RepEvent | None:
-        verdict: Verdict | None = judge(self.definition, cycle)
+        verdict: Verdict | None = judge(self.definition, cycle, self.form_judged)
         if verdict is None:
             return None
+        if cycle.early:
+            if not verdict.counts:
+                return None  # judged again when it leaves the turning point
+            cycle.attempt.counted = True
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
         index = self._next_index(kind)
         return RepEvent(
@@ -189,6 +237,8 @@ class Referee:
             rom=round(verdict.rom, 3),
             reason_code=verdict.reason_code,
             reason=verdict.reason,
+            form_judged=self.form_judged,
+            form_reason=self.form_reason,
         )
 
     def _hold(self, shared: Features, t: float) -> list[RepEvent]:
@@ -267,6 +317,8 @@ class Referee:
             rep_times=rep_times,
             message=message,
             hold_s=round(hold_s, 2),
+            form_judged=self.form_judged,
+            form_reason=self.form_reason,
         )
         return self._state, new
 

@@ -1,7 +1,9 @@
 """Keypoint smoothing independent of the pose backend: One-Euro filter, EMA, or none.
 
 Coordinates are filtered in torso-independent units (fractions of the frame's larger side) so
-the same parameters suit any resolution. A keypoint that disappears restarts its filter.
+the same parameters suit any resolution; the 3D world landmarks (metres, a body is about
+1.7 m) are filtered the same way with their own state. A keypoint that disappears restarts
+its filter.
 """
 
 from __future__ import annotations
@@ -44,38 +46,19 @@ class PoseSmoother:
         self.reset()
 
     def reset(self) -> None:
-        self._x: FloatArray | None = None
-        self._dx: FloatArray | None = None
-        self._t: float | None = None
+        self._image = _Track()
+        self._world = _Track()
 
     def __call__(self, pose: Pose, t: float) -> Pose:
         if self.method == "none":
             return pose
         scale = float(max(pose.width, pose.height))
-        x = pose.xy / scale
-        fresh = ~np.isfinite(x).all(axis=1)
-        if self._x is None or self._t is None or self._dx is None or t <= self._t:
-            out = x.copy()
-            dx = np.zeros_like(x)
+        xy = self._filter(self._image, pose.xy / scale, t) * scale
+        world = pose.world
+        if world is not None:
+            world = self._filter(self._world, world, t)
         else:
-            dt = t - self._t
-            prev = self._x
-            restart = ~np.isfinite(prev).all(axis=1) | fresh
-            if self.method == "ema":
-                out = self.ema_alpha * x + (1.0 - self.ema_alpha) * prev
-                dx = np.zeros_like(x)
-            else:
-                raw_dx = (x - prev) / dt
-                dx = self._dx + _alpha(self.d_cutoff_hz, dt) * (raw_dx - self._dx)
-                speed = np.hypot(dx[:, 0], dx[:, 1])
-                cutoff = self.min_cutoff_hz + self.beta * speed
-                tau = 1.0 / (2.0 * math.pi * cutoff)
-                a = (1.0 / (1.0 + tau / dt))[:, None]
-                out = prev + a * (x - prev)
-            out[restart] = x[restart]
-            dx[restart] = 0.0
-        self._x, self._dx, self._t = out, dx, t
-        xy = out * scale
+            self._world = _Track()
         return Pose(
             xy,
             pose.conf.copy(),
@@ -83,5 +66,40 @@ class PoseSmoother:
             pose.width,
             pose.height,
             pose.num_model_keypoints,
-            pose.world,
+            world,
         )
+
+    def _filter(self, track: _Track, x: FloatArray, t: float) -> FloatArray:
+        """One step of the filter on rows of coordinates (any dimension)."""
+        fresh = ~np.isfinite(x).all(axis=1)
+        if track.x is None or track.t is None or track.dx is None or t <= track.t:
+            out = x.copy()
+            dx = np.zeros_like(x)
+        else:
+            dt = t - track.t
+            prev = track.x
+            restart = ~np.isfinite(prev).all(axis=1) | fresh
+            if self.method == "ema":
+                out = self.ema_alpha * x + (1.0 - self.ema_alpha) * prev
+                dx = np.zeros_like(x)
+            else:
+                raw_dx = (x - prev) / dt
+                dx = track.dx + _alpha(self.d_cutoff_hz, dt) * (raw_dx - track.dx)
+                speed = np.linalg.norm(dx, axis=1)
+                cutoff = self.min_cutoff_hz + self.beta * speed
+                tau = 1.0 / (2.0 * math.pi * cutoff)
+                a = (1.0 / (1.0 + tau / dt))[:, None]
+                out = prev + a * (x - prev)
+            out[restart] = x[restart]
+            dx[restart] = 0.0
+        track.x, track.dx, track.t = out, dx, t
+        return out
+
+
+class _Track:
+    """One filter's state: the last output, its derivative and time."""
+
+    def __init__(self) -> None:
+        self.x: FloatArray | None = None
+        self.dx: FloatArray | None = None
+        self.t: float | None = None

@@ -420,5 +420,7 @@ class HistoryStore:
 
 
 def _rep_row(session_id: int, event: RepEvent, recorded_at: datetime) -> Rep:
-    fields: dict[str, Any] = event.to_dict()
+    # Only the event fields the table has columns for (form_judged/form_reason are live-only).
+    columns = Rep.__table__.columns
+    fields: dict[str, Any] = {k: v for k, v in event.to_dict().items() if k in columns}
     return Rep(session_id=session_id, recorded_at=recorded_at, **fields)
