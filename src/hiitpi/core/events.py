@@ -19,7 +19,8 @@ class RepEvent:
     For ``kind == REP`` ``index`` is the 1-based rep number; for a no-rep it is the 1-based
     no-rep number and ``reason_code``/``reason`` say why it did not count.
     ``quality`` in [0, 1]; ``rom`` is the range of motion achieved relative to the target (1.0 =
-    exactly the target depth, >1 deeper).
+    exactly the target depth, >1 deeper). ``form_judged`` is False when the camera's view did
+    not let the form standards be applied (the attempt counted on its movement alone).
     """
 
     kind: EventKind
@@ -31,6 +32,7 @@ class RepEvent:
     rom: float
     reason_code: str | None = None
     reason: str | None = None
+    form_judged: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
