@@ -3,6 +3,8 @@ landmarks, smoothed over time without flicker."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,7 @@ def test_no_flicker_at_a_boundary() -> None:
         for i in range(300)
     ]
     views = [v for v in run(frames) if v is not None]
-    changes = sum(1 for a, b in zip(views, views[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(views) if a != b)
     assert changes == 0, views
 
 
@@ -81,7 +83,7 @@ def test_a_real_turn_changes_the_view_once_and_soon() -> None:
     views = run(frames)
     published = [v for v in views if v is not None]
     assert published[0] is View.FRONT and published[-1] is View.SIDE
-    assert sum(1 for a, b in zip(published, published[1:], strict=False) if a != b) == 1
+    assert sum(1 for a, b in itertools.pairwise(published) if a != b) == 1
     assert views.index(View.SIDE) / 30.0 < 4.0 + 1.6  # the turn at 4 s, held 1 s
 
 
