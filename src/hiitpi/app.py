@@ -89,7 +89,8 @@ class App:
     def start(self) -> None:
         """Start everything; on a failure, stop what was started and re-raise."""
         if self.exercise is not None:
-            load_exercise(self.exercise)  # an unknown id fails before anything opens
+            # an unknown id or a bad file fails before anything opens
+            load_exercise(self.exercise, self.settings.user_exercises_dir)
         check_port_free(self.settings.web.host, self.settings.web.port)  # before any set resumes
         try:
             self.store = open_live_store(self.settings, self.station)

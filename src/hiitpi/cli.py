@@ -120,11 +120,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
-    from hiitpi.referee import list_exercises
+    from hiitpi.referee import available_exercises
 
-    _settings(args)
-    for d in list_exercises():
-        print(f"{d.id:18s} {d.label}")
+    settings = _settings(args)
+    for entry in available_exercises(settings.user_exercises_dir):
+        note = f"  (user: {entry.path})" if entry.origin == "user" else ""
+        print(f"{entry.id:18s} {entry.label}{note}")
     return 0
 
 
@@ -167,13 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="camera index, video file, rtsp/http URL or 'picamera'")
     p.add_argument("--host", help="address to bind (default 0.0.0.0: the whole LAN)")
     p.add_argument("--port", type=int, help="port (default 8050)")
-    p.add_argument("--exercise", help="start counting this exercise right away")
+    p.add_argument(
+        "--exercise", help="start counting this exercise (an id or a .toml file) right away"
+    )
     _add_pose_args(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("analyze", parents=[common], help="count the reps in a video file")
     p.add_argument("video", help="video file")
-    p.add_argument("--exercise", "-e", required=True, help="exercise id (see `hiitpi exercises`)")
+    p.add_argument(
+        "--exercise",
+        "-e",
+        required=True,
+        help="exercise id (see `hiitpi exercises`) or a definition file (my_move.toml)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument("--annotated", type=Path, metavar="OUT.mp4", help="write an annotated video")
     p.add_argument("--track", type=Path, metavar="OUT.jsonl", help="write the pose track")
@@ -184,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", parents=[common], help="count the reps in a recorded pose track")
     p.add_argument("track", type=Path, help="pose track (.jsonl) from `analyze --track`")
-    p.add_argument("--exercise", "-e", required=True, help="exercise id")
+    p.add_argument(
+        "--exercise", "-e", required=True, help="exercise id or a definition file (.toml)"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_replay)
 
@@ -205,7 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pose_args(p)
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
+    p = sub.add_parser(
+        "exercises", parents=[common], help="list the exercise ids (built-in and the user's)"
+    )
     p.set_defaults(func=cmd_exercises)
 
     p = sub.add_parser("check-config", parents=[common], help="validate and print the config")

@@ -60,6 +60,9 @@ class WorkoutState:
     rep_times: tuple[float, ...] = field(default_factory=tuple)
     message: str = ""
     hold_s: float = 0.0  # seconds held with good form (timed holds such as plank)
+    view: str | None = None  # the camera's view: side, front, three_quarter, overhead
+    view_confidence: float = 0.0  # in [0, 1]
+    form_judged: bool = True  # False: this view lets reps count but not their form be judged
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

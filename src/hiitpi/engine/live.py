@@ -27,7 +27,7 @@ from hiitpi.core.pose import Pose
 from hiitpi.errors import ExerciseError, HiitPiError, StoreError
 from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
 from hiitpi.pose.base import PoseEstimator
-from hiitpi.referee import Referee, load_exercise
+from hiitpi.referee import RefereePipeline, load_exercise
 from hiitpi.render import annotate, encode_jpeg, standby
 from hiitpi.sources.base import VideoSource
 from hiitpi.sources.live import CaptureThread, LatestFrameSlot
@@ -122,11 +122,12 @@ class LiveEngine:
         self.recorder = recorder
         self.slot = LatestFrameSlot()
         self.capture = CaptureThread(source, self.slot)
-        self.referee: Referee | None = None
+        self.referee: RefereePipeline | None = None
         self.state: WorkoutState | None = None  # the last published workout (kept after stop)
         self.status = EngineStatus(source=source.id, backend=estimator.name, player=player)
         self.frames_rendered = 0
         self._initial_exercise = exercise
+        self._files: dict[str, str] = {}  # exercise id -> the user's file it was started from
         # the set's clock: the referee's times are seconds into the set, from its first frame
         # (a camera's own clock runs from when it was opened)
         self._set_t0: float | None = None
@@ -197,7 +198,12 @@ class LiveEngine:
 
         ``resume``: the set an interrupted engine left open goes on (history included).
         """
-        referee = Referee(load_exercise(exercise_id), self.settings.referee)
+        ref = self._files.get(exercise_id, exercise_id)
+        definition = load_exercise(ref, self.settings.user_exercises_dir)
+        if ref != definition.id:  # a file: a resumed set finds it again by its id
+            self._files[definition.id] = ref
+        exercise_id = definition.id
+        referee = RefereePipeline(definition, self.settings.referee)
         if self.referee is not None:
             self.stop_exercise()
         self.referee = referee

@@ -67,8 +67,11 @@ def missed_condition(conds: Sequence[Condition], attempt: Attempt) -> Condition:
     return max(conds, key=shortfall)
 
 
-def judge(definition: ExerciseDefinition, cycle: Cycle) -> Verdict | None:
-    """The verdict on a finished attempt; None when it was too short to be a movement at all."""
+def judge(definition: ExerciseDefinition, cycle: Cycle, form: bool = True) -> Verdict | None:
+    """The verdict on a finished attempt; None when it was too short to be a movement at all.
+
+    ``form=False`` (a camera view the form cannot be judged from): the form rules are skipped.
+    """
     attempt = cycle.attempt
     rom = range_of_motion(definition.rom, attempt)
     if cycle.duration < definition.min_rep_s:
@@ -84,7 +87,7 @@ def judge(definition: ExerciseDefinition, cycle: Cycle) -> Verdict | None:
         return Verdict(0.0, rom, *TOO_SLOW)
     quality = min(1.0, rom)
     note: Rule | None = None
-    for rule in definition.rules:
+    for rule in definition.rules if form else ():
         if not violates(rule, rule_value(rule, attempt)):
             continue
         if rule.effect == "no_rep":

@@ -33,6 +33,9 @@ class Referee:
         self._sides = SideChooser()
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
+        # False while the camera's view does not let the form standards be applied (set per
+        # frame by RefereePipeline): attempts are then judged on their movement alone
+        self.judge_form = True
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -71,6 +74,14 @@ class Referee:
         self._state = replace(
             state, phase="idle", armed=False, pace=0.0, tempo_cv=0.0, message=MSG_POSITION
         )
+
+    def new_person(self) -> None:
+        """Somebody else replaced the person being refereed (or the video cut to another
+        shot): the attempt in progress is dropped and counting re-arms from the start pose."""
+        self._disarm()
+        self._seen_at = None
+        self._smoother.reset()
+        self._sides.reset()
 
     @property
     def state(self) -> WorkoutState:
@@ -174,7 +185,7 @@ class Referee:
         return out
 
     def _event(self, cycle: Cycle) -> RepEvent | None:
-        verdict: Verdict | None = judge(self.definition, cycle)
+        verdict: Verdict | None = judge(self.definition, cycle, form=self.judge_form)
         if verdict is None:
             return None
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
@@ -189,13 +200,14 @@ class Referee:
             rom=round(verdict.rom, 3),
             reason_code=verdict.reason_code,
             reason=verdict.reason,
+            form_judged=self.judge_form,
         )
 
     def _hold(self, shared: Features, t: float) -> list[RepEvent]:
         """Timed holds: accumulate seconds with good form; a form break gives one no-rep."""
         dt = 0.0 if self._hold_t is None else max(0.0, min(t - self._hold_t, 0.5))
         self._hold_t = t
-        broken = violated_now(self.definition.rules, shared)
+        broken = violated_now(self.definition.rules, shared) if self.judge_form else []
         if not broken:
             self._hold_s += dt
             self._hold_bad_since = None

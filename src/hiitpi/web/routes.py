@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from hiitpi.config import Settings
 from hiitpi.errors import StoreError
 from hiitpi.live.base import Command, CommandKind, LiveSnapshot, LiveStore, validate_player
-from hiitpi.referee import list_exercises
+from hiitpi.referee import available_definitions
 from hiitpi.web.page import INDEX
 from hiitpi.web.stream import BOUNDARY, FrameHub, mjpeg
 
@@ -52,6 +52,9 @@ def _status(store: LiveStore) -> dict[str, Any]:
         "phase": None,
         "last_reason": None,
         "message": "",
+        "view": None,
+        "view_confidence": 0.0,
+        "form_judged": True,
     }
     if snap is None:
         return out
@@ -70,6 +73,9 @@ def _status(store: LiveStore) -> dict[str, Any]:
             last_reason=s.last_reason,
             message=s.message,
             hold_s=s.hold_s,
+            view=s.view,
+            view_confidence=s.view_confidence,
+            form_judged=s.form_judged,
         )
     return out
 
@@ -86,7 +92,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     """
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
-    exercises = list_exercises()
+    exercises = available_definitions(settings.user_exercises_dir)  # built-in, then the user's
     known = {ex.id for ex in exercises}
     stopping = threading.Event()
     hub = FrameHub(store, stopping)
