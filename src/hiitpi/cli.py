@@ -78,6 +78,14 @@ def _print_report(report: Any, as_json: bool) -> None:
     print(f"  no-reps  {data['no_reps']}")
     for nr in data["no_rep_reasons"]:
         print(f"    {nr['t']:7.2f} s  {nr['reason']}")
+    if data.get("view"):
+        share = ", ".join(f"{v} {s:.0%}" for v, s in data["view_share"].items())
+        print(f"  view     {data['view']} ({share})")
+    unjudged = sum(1 for r in data.get("rep_details", []) if not r["form_judged"])
+    if unjudged:
+        print(f"  {unjudged} rep(s) counted without judging form (not judged from this angle)")
+    if data.get("message", "").startswith("Turn the camera"):
+        print(f"  {data['message']}")
     times = ", ".join(f"{t:.1f}" for t in data["rep_times"])
     print(f"  rep times (s)  {times or '-'}")
     print(f"  pace     {data['pace']:.1f} reps / 30 s")
@@ -148,6 +156,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_views(args: argparse.Namespace) -> int:
+    from hiitpi.views_eval import run_views_command
+
+    return run_views_command(args, _settings(args))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from hiitpi.bench import run_bench_command
 
@@ -207,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
         add_eval_arguments(p)
         _add_pose_args(p)
         p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "views", parents=[common], help="the camera-view estimate against a manifest's 'view'"
+    )
+    from hiitpi.views_eval import add_views_arguments
+
+    add_views_arguments(p)
+    p.set_defaults(func=cmd_views)
 
     p = sub.add_parser("bench", parents=[common], help="performance: ceiling, offline, live")
     from hiitpi.bench import add_bench_arguments

@@ -72,6 +72,7 @@ class AnalysisReport:
                 for e, v in zip(self.events, self.event_views, strict=True)
                 if e.kind is EventKind.NO_REP
             ],
+            "message": self.final.message if self.final else "",
             "pace": round(self.final.pace, 2) if self.final else 0.0,
             "hold_s": round(self.final.hold_s, 2) if self.final else 0.0,
             "duration_s": round(self.duration_s, 3),
