@@ -109,3 +109,13 @@ def test_hysteresis_keeps_the_current_class_inside_the_margin() -> None:
     assert classify(45.0, 0.0, 0.0, False, View.SIDE) is View.THREE_QUARTER
     assert classify(27.0, 0.0, 0.0, False, View.FRONT) is View.FRONT
     assert classify(27.0, 0.0, 0.0, False, View.THREE_QUARTER) is View.THREE_QUARTER
+
+
+def test_front_and_overhead_do_not_trade_places_at_their_boundary() -> None:
+    # a lying body whose torso points about 0.6 along the camera's axis: head-on or from above
+    assert classify(10.0, 0.65, 0.0, True, View.OVERHEAD) is View.OVERHEAD
+    assert classify(10.0, 0.75, 0.0, True, View.OVERHEAD) is View.FRONT
+    assert classify(10.0, 0.55, 0.0, True, View.FRONT) is View.FRONT
+    assert classify(10.0, 0.45, 0.0, True, View.FRONT) is View.OVERHEAD
+    assert classify(10.0, 0.0, 52.0, False, View.OVERHEAD) is View.OVERHEAD
+    assert classify(10.0, 0.0, 52.0, False, None) is View.FRONT

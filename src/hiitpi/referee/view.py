@@ -143,11 +143,19 @@ def turn_class(turn: float, current: View | None = None) -> View:
 
 
 def classify(turn: float, toward: float, tilt: float, lying: bool, current: View | None) -> View:
-    """The view for smoothed measurements; facing the camera splits into front and overhead."""
+    """The view for smoothed measurements; facing the camera splits into front and overhead
+    (with hysteresis too: overhead stays overhead until the torso clearly points at the
+    camera or clearly stands up in the image, and the reverse)."""
     view = turn_class(turn, current)
-    if view is not View.FRONT or toward >= TOWARD_MIN:
+    if view is not View.FRONT:
         return view
-    return View.OVERHEAD if lying or tilt >= TILT_LYING_DEG else View.FRONT
+    stay = 0.0 if current not in (View.FRONT, View.OVERHEAD) else 1.0
+    sign = 1.0 if current is View.OVERHEAD else -1.0
+    head_on = toward >= TOWARD_MIN + sign * stay * 0.1
+    across = tilt >= TILT_LYING_DEG - sign * stay * 5.0
+    if head_on:
+        return View.FRONT
+    return View.OVERHEAD if lying or across else View.FRONT
 
 
 class ViewEstimator:
