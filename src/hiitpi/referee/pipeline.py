@@ -83,24 +83,17 @@ class RefereePipeline:
 
     def update(self, pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
         """Feed one frame's pose (None = nobody) at time ``t`` seconds."""
-        pose, switched = self.person.select([] if pose is None else [pose], t, self._armed())
-        self._on_switch(switched)
-        return self._referee_step(pose, t)
+        return self.update_many([] if pose is None else [pose], t)
 
     def update_many(self, candidates: list[Pose], t: float) -> tuple[WorkoutState, list[RepEvent]]:
         """Feed one frame's candidate poses (backends that find several people): the main
         person's is refereed."""
-        pose, switched = self.person.select(candidates, t, self._armed())
-        self._on_switch(switched)
-        return self._referee_step(pose, t)
-
-    def _armed(self) -> bool:
-        return self.referee.state.armed
-
-    def _on_switch(self, switched: bool) -> None:
-        if switched:
+        pose, switched = self.person.select(candidates, t, self.referee.state.armed)
+        if switched:  # somebody else, or another shot: start over, from their start pose
             self.referee.new_person()
+            self.views.reset()
             self._switched = True
+        return self._referee_step(pose, t)
 
     def _referee_step(self, pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
         reading = self.views.update(pose, t)
