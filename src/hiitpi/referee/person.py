@@ -41,29 +41,31 @@ class Body:
     scale: float
 
 
-def _seen(pose: Pose, kp: K) -> bool:
-    return pose.visible(kp, MIN_VISIBILITY)
-
-
-def _length(a: FloatArray, b: FloatArray) -> float:
-    return float(np.linalg.norm(a - b))
+_TORSO_IDX = np.array([int(k) for k in _TORSO])  # left/right shoulder, left/right hip
 
 
 def body_of(pose: Pose) -> Body | None:
     """A pose's centre and size; ``None`` when too little of the torso is seen to tell."""
-    torso = [k for k in _TORSO if _seen(pose, k)]
-    if len(torso) < 2:
+    xy = pose.xy[_TORSO_IDX]
+    seen = (pose.conf[_TORSO_IDX] >= MIN_VISIBILITY) & np.isfinite(xy).all(axis=1)
+    if int(seen.sum()) < 2:
         return None
-    centre = np.mean([pose.point(k) for k in torso], axis=0)
-    sizes = []
-    for sh, hip in ((K.LEFT_SHOULDER, K.LEFT_HIP), (K.RIGHT_SHOULDER, K.RIGHT_HIP)):
-        if _seen(pose, sh) and _seen(pose, hip):
-            sizes.append(_length(pose.point(sh), pose.point(hip)))
-    if _seen(pose, K.LEFT_SHOULDER) and _seen(pose, K.RIGHT_SHOULDER):
-        sizes.append(_length(pose.point(K.LEFT_SHOULDER), pose.point(K.RIGHT_SHOULDER)) * 1.3)
+    centre = xy[seen].mean(axis=0)
+    ls, rs, lh, rh = xy
+    sizes = [
+        float(np.hypot(*(sh - hip)))
+        for sh, hip, ok in ((ls, lh, seen[0] and seen[2]), (rs, rh, seen[1] and seen[3]))
+        if ok
+    ]
+    if seen[0] and seen[1]:
+        sizes.append(float(np.hypot(*(ls - rs))) * 1.3)
     if not sizes or max(sizes) < 1.0:
         return None
     return Body(centre, max(sizes))
+
+
+def _length(a: FloatArray, b: FloatArray) -> float:
+    return float(np.hypot(*(a - b)))
 
 
 def implausible(before: Body, after: Body, dt: float) -> str | None:
@@ -91,23 +93,23 @@ def main_person(candidates: Sequence[Pose], last: Pose | None = None) -> int | N
     With ``last`` (the main person's previous pose) the nearest candidate in position and size;
     without it the largest and most central. For backends that find several people.
     """
-    bodies = [body_of(p) for p in candidates]
-    usable = [i for i, b in enumerate(bodies) if b is not None]
+    anchor = body_of(last) if last is not None else None
+    return _pick([body_of(p) for p in candidates], anchor, candidates)
+
+
+def _pick(bodies: list[Body | None], anchor: Body | None, poses: Sequence[Pose]) -> int | None:
+    usable = [(i, b) for i, b in enumerate(bodies) if b is not None]
     if not usable:
         return None
-    anchor = body_of(last) if last is not None else None
     if anchor is None:
-        c = candidates[usable[0]]
-        return max(usable, key=lambda i: _prominence(bodies[i], c.width, c.height))  # type: ignore[arg-type]
+        w, h = poses[usable[0][0]].width, poses[usable[0][0]].height
+        return max(usable, key=lambda ib: _prominence(ib[1], w, h))[0]
 
-    def gap(i: int) -> float:
-        b = bodies[i]
-        assert b is not None and anchor is not None
-        return _length(b.centre, anchor.centre) / anchor.scale + abs(
-            math.log(b.scale / anchor.scale)
-        )
+    def gap(body: Body) -> float:
+        near = _length(body.centre, anchor.centre) / anchor.scale
+        return near + abs(math.log(body.scale / anchor.scale))
 
-    return min(usable, key=gap)
+    return min(usable, key=lambda ib: gap(ib[1]))[0]
 
 
 class PersonTracker:
@@ -118,7 +120,6 @@ class PersonTracker:
 
     def reset(self) -> None:
         self._last: Body | None = None
-        self._last_pose: Pose | None = None
         self._t: float | None = None
         self._suspect: tuple[Body, float, str] | None = None
         self.switches = 0
@@ -134,12 +135,12 @@ class PersonTracker:
         one-frame glitch of the model, ignored.
         """
         if self._t is not None and t - self._t > FORGET_S:
-            self._last, self._last_pose, self._suspect = None, None, None
-        index = main_person(candidates, self._last_pose if armed else None)
+            self._last, self._suspect = None, None
+        bodies = [body_of(p) for p in candidates]
+        index = _pick(bodies, self._last if armed else None, candidates)
         if index is None:
             return (candidates[0] if len(candidates) == 1 else None), False
-        pose = candidates[index]
-        body = body_of(pose)
+        pose, body = candidates[index], bodies[index]
         assert body is not None
         switched = False
         if self._last is not None and self._t is not None:
@@ -153,7 +154,7 @@ class PersonTracker:
                 self.switches += 1
                 self.reason = suspect[2]
         self._suspect = None
-        self._last, self._last_pose, self._t = body, pose, t
+        self._last, self._t = body, t
         return pose, switched
 
     def update(self, pose: Pose | None, t: float, armed: bool = True) -> bool:

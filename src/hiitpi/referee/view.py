@@ -60,6 +60,7 @@ FACING_HIP = 0.42
 MIN_VISIBILITY = 0.3  # mean visibility of shoulders and hips needed to measure a frame
 
 _TORSO = (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)
+_TORSO_IDX = np.array([int(k) for k in _TORSO])
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +88,18 @@ def _unit(v: FloatArray) -> FloatArray | None:
     return v / n if n > 1e-9 and bool(np.isfinite(v).all()) else None
 
 
-def _image_geometry(pose: Pose) -> tuple[float, float, float] | None:
-    """(shoulder width, hip width, torso length) in pixels, and the torso's tilt."""
-    ls, rs, lh, rh = (pose.point(k) for k in _TORSO)
-    if not all(bool(np.isfinite(p).all()) for p in (ls, rs, lh, rh)):
+def _image_geometry(xy: FloatArray) -> tuple[float, float, float] | None:
+    """Shoulder and hip widths per torso length and the torso's tilt, from the four torso
+    points (left/right shoulder, left/right hip) in pixels."""
+    if not bool(np.isfinite(xy).all()):
         return None
-    axis = (ls + rs) / 2.0 - (lh + rh) / 2.0
-    torso = float(np.hypot(*axis))
+    ls, rs, lh, rh = xy
+    axis = (ls + rs - lh - rh) / 2.0
+    torso = math.hypot(float(axis[0]), float(axis[1]))
     if torso < 1e-6:
         return None
-    shoulders = float(np.hypot(*(ls - rs))) / torso
-    hips = float(np.hypot(*(lh - rh))) / torso
+    shoulders = math.hypot(*(float(v) for v in ls - rs)) / torso
+    hips = math.hypot(*(float(v) for v in lh - rh)) / torso
     return shoulders, hips, math.degrees(math.atan2(abs(float(axis[0])), abs(float(axis[1]))))
 
 
@@ -105,23 +107,22 @@ def measure_view(pose: Pose | None) -> ViewGeometry | None:
     """The view geometry of one pose; ``None`` without a usable torso."""
     if pose is None:
         return None
-    visibility = float(np.mean([pose.conf[k] for k in _TORSO]))
-    image = _image_geometry(pose)
+    visibility = float(pose.conf[_TORSO_IDX].mean())
+    image = _image_geometry(pose.xy[_TORSO_IDX])
     if visibility < MIN_VISIBILITY or image is None:
         return None
     shoulders, hips, tilt = image
-    world = pose.world
-    if world is not None:
-        ls, rs, lh, rh = (world[k] for k in _TORSO)
-        lateral = _unit(ls - rs) if _unit(lh - rh) is None else _unit(ls - rs + lh - rh)
-        axis = _unit((ls + rs) / 2.0 - (lh + rh) / 2.0)
+    if pose.world is not None:
+        ls, rs, lh, rh = pose.world[_TORSO_IDX]
+        lateral = _unit(ls - rs + lh - rh)
+        axis = _unit(ls + rs - lh - rh)
         if lateral is not None and axis is not None:
             turn = math.degrees(math.asin(min(1.0, abs(float(lateral[2])))))
             return ViewGeometry(turn, abs(float(axis[2])), tilt, visibility, "world")
-    facing = np.nanmean([shoulders / FACING_SHOULDER, hips / FACING_HIP])
-    turn = math.degrees(math.acos(float(np.clip(facing, 0.0, 1.0))))
+    facing = (shoulders / FACING_SHOULDER + hips / FACING_HIP) / 2.0
+    turn = math.degrees(math.acos(min(max(facing, 0.0), 1.0)))
     # a torso much shorter than the shoulders are wide points at the camera
-    toward = float(np.clip((shoulders - 1.0) / 0.5, 0.0, 1.0))
+    toward = min(max((shoulders - 1.0) / 0.5, 0.0), 1.0)
     return ViewGeometry(turn, toward, tilt, visibility, "image")
 
 
