@@ -61,8 +61,8 @@ def main(manifest: Path) -> None:
         held.extend(s for f in test for s in scored[best][f])
     n = len(held)
     print(f"{len(sources)} sources, {n} clips/segments held out one source at a time")
-    exact = sum(s.exact for s in held) / n
-    print(f"  exact {exact:.3f}, neighbour {sum(s.adjacent for s in held) / n:.3f}")
+    held_exact = sum(s.exact for s in held) / n
+    print(f"  exact {held_exact:.3f}, neighbour {sum(s.adjacent for s in held) / n:.3f}")
     print("  boundaries chosen (front max, side min): ", dict(chosen))
     for pair in sorted(scored):
         every = [s for f in (c[1] for c in clips) for s in scored[pair][f]]
