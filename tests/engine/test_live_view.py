@@ -42,7 +42,7 @@ def test_the_live_state_carries_the_view_of_a_real_clip(
     assert snap.state.form_judged is True
 
 
-def test_a_user_exercise_starts_by_id_through_the_command_channel(
+def test_a_user_exercise_starts_by_id_through_the_command_channel_never_by_path(
     store: RedisLiveStore, small_clip: Path, tmp_path: Path
 ) -> None:
     (block,) = [
@@ -57,6 +57,9 @@ def test_a_user_exercise_starts_by_id_through_the_command_channel(
     engine.start()
     try:
         wait_for(store, lambda s: s.status.running and s.status.frames >= 3)
+        store.send_command(Command(CommandKind.START, exercise=str(tmp_path / "x.toml")))
+        snap = wait_for(store, lambda s: s.status.error is not None)
+        assert "commands name an exercise id" in (snap.status.error or "")
         store.send_command(Command(CommandKind.START, exercise="lateral_raise"))
         snap = wait_for(store, lambda s: s.status.active)
     finally:

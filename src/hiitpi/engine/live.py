@@ -28,6 +28,7 @@ from hiitpi.errors import ExerciseError, HiitPiError, StoreError
 from hiitpi.live.base import Command, CommandKind, EngineStatus, LiveStore, validate_player
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.referee import RefereePipeline, load_exercise
+from hiitpi.referee.catalog import is_path
 from hiitpi.render import annotate, encode_jpeg, standby
 from hiitpi.sources.base import VideoSource
 from hiitpi.sources.live import CaptureThread, LatestFrameSlot
@@ -231,6 +232,8 @@ class LiveEngine:
     def apply(self, command: Command) -> None:
         if command.kind is CommandKind.START and command.exercise is not None:
             try:
+                if is_path(command.exercise):  # a command never makes the engine read a file
+                    raise ExerciseError(f"start {command.exercise!r}: commands name an exercise id")
                 self.start_exercise(command.exercise)
             except ExerciseError as exc:
                 self.status = replace(self.status, error=str(exc))
