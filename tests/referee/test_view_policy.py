@@ -57,6 +57,7 @@ def test_from_a_view_form_cannot_be_judged_reps_count_unjudged() -> None:
     assert unjudged.state.reps == 2
     assert [e.kind for e in unjudged.events] == [EventKind.REP, EventKind.REP]
     assert not any(e.form_judged for e in unjudged.events)
+    assert {e.form_reason for e in unjudged.events} == {MSG_NOT_JUDGED}
     assert unjudged.state.form_judged is False
     assert MSG_NOT_JUDGED in unjudged.state.message
 

@@ -27,11 +27,18 @@ def test_status_carries_the_view_the_referee_published(
 
 def test_status_says_when_form_is_not_judged(client: FlaskClient, store: RedisLiveStore) -> None:
     state = WorkoutState(
-        "push_up", 3.0, reps=1, view="front", view_confidence=0.8, form_judged=False
+        "push_up",
+        3.0,
+        reps=1,
+        view="front",
+        view_confidence=0.8,
+        form_judged=False,
+        form_reason="form is not judged from this angle",
     )
     store.publish_state(state, EngineStatus(source="cam0", active=True, running=True))
     body = client.get("/api/status").get_json()
     assert (body["view"], body["form_judged"]) == ("front", False)
+    assert body["form_reason"] == "form is not judged from this angle"
 
 
 def test_status_before_any_engine_has_no_view(client: FlaskClient) -> None:

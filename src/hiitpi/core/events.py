@@ -19,8 +19,9 @@ class RepEvent:
     For ``kind == REP`` ``index`` is the 1-based rep number; for a no-rep it is the 1-based
     no-rep number and ``reason_code``/``reason`` say why it did not count.
     ``quality`` in [0, 1]; ``rom`` is the range of motion achieved relative to the target (1.0 =
-    exactly the target depth, >1 deeper). ``form_judged`` is False when the camera's view did
-    not let the form standards be applied (the attempt counted on its movement alone).
+    exactly the target depth, >1 deeper).
+    ``form_judged`` is False when the standards (depth, lockout, hip line) could not be judged
+    for this attempt (e.g. from the camera's angle); ``form_reason`` then says why.
     """
 
     kind: EventKind
@@ -33,6 +34,7 @@ class RepEvent:
     reason_code: str | None = None
     reason: str | None = None
     form_judged: bool = True
+    form_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -57,12 +59,13 @@ class WorkoutState:
     pace: float = 0.0  # reps per 30 s over a sliding window
     tempo_cv: float = 0.0  # coefficient of variation of rep durations (0 = perfectly steady)
     last_reason: str | None = None
+    view: str | None = None  # the camera's view: side, front, three_quarter, overhead
+    view_confidence: float = 0.0  # in [0, 1]
     rep_times: tuple[float, ...] = field(default_factory=tuple)
     message: str = ""
     hold_s: float = 0.0  # seconds held with good form (timed holds such as plank)
-    view: str | None = None  # the camera's view: side, front, three_quarter, overhead
-    view_confidence: float = 0.0  # in [0, 1]
-    form_judged: bool = True  # False: this view lets reps count but not their form be judged
+    form_judged: bool = True  # False: reps count but form is not judged (form_reason says why)
+    form_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -101,7 +101,7 @@ class RefereePipeline:
         sure = reading.view is not None and reading.confidence >= MIN_VIEW_CONFIDENCE
         countable = not sure or reading.view in views.count
         judged = not sure or reading.view in views.judge
-        self.referee.judge_form = judged
+        self.referee.set_form_judging(judged, MSG_NOT_JUDGED)
         state, events = self.referee.update(pose if countable else None, t)
         if state.armed:
             self._switched = False
@@ -117,6 +117,5 @@ class RefereePipeline:
             message=message,
             view=None if reading.view is None else reading.view.value,
             view_confidence=reading.confidence,
-            form_judged=judged,
         )
         return self._state, events

@@ -33,9 +33,8 @@ class Referee:
         self._sides = SideChooser()
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
-        # False while the camera's view does not let the form standards be applied (set per
-        # frame by RefereePipeline): attempts are then judged on their movement alone
-        self.judge_form = True
+        self.form_judged = True
+        self.form_reason: str | None = None
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -74,6 +73,13 @@ class Referee:
         self._state = replace(
             state, phase="idle", armed=False, pace=0.0, tempo_cv=0.0, message=MSG_POSITION
         )
+
+    def set_form_judging(self, judged: bool, reason: str | None = None) -> None:
+        """Whether the standards (depth, lockout, hip line) can be judged from now on, e.g.
+        from the camera's view; when not, attempts still count and each event and the state
+        say ``form_judged=False`` with ``reason`` ("form not judged from this angle")."""
+        self.form_judged = judged
+        self.form_reason = None if judged else reason
 
     def new_person(self) -> None:
         """Somebody else replaced the person being refereed (or the video cut to another
@@ -185,7 +191,7 @@ class Referee:
         return out
 
     def _event(self, cycle: Cycle) -> RepEvent | None:
-        verdict: Verdict | None = judge(self.definition, cycle, form=self.judge_form)
+        verdict: Verdict | None = judge(self.definition, cycle, self.form_judged)
         if verdict is None:
             return None
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
@@ -200,14 +206,15 @@ class Referee:
             rom=round(verdict.rom, 3),
             reason_code=verdict.reason_code,
             reason=verdict.reason,
-            form_judged=self.judge_form,
+            form_judged=self.form_judged,
+            form_reason=self.form_reason,
         )
 
     def _hold(self, shared: Features, t: float) -> list[RepEvent]:
         """Timed holds: accumulate seconds with good form; a form break gives one no-rep."""
         dt = 0.0 if self._hold_t is None else max(0.0, min(t - self._hold_t, 0.5))
         self._hold_t = t
-        broken = violated_now(self.definition.rules, shared) if self.judge_form else []
+        broken = violated_now(self.definition.rules, shared) if self.form_judged else []
         if not broken:
             self._hold_s += dt
             self._hold_bad_since = None
@@ -279,6 +286,8 @@ class Referee:
             rep_times=rep_times,
             message=message,
             hold_s=round(hold_s, 2),
+            form_judged=self.form_judged,
+            form_reason=self.form_reason,
         )
         return self._state, new
 

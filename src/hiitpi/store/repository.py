@@ -281,5 +281,6 @@ class HistoryStore:
 
 def _rep_row(session_id: int, event: RepEvent, recorded_at: datetime) -> Rep:
     fields: dict[str, Any] = event.to_dict()
-    fields.pop("form_judged")  # not a history column (yet): that needs a migration
+    for key in ("form_judged", "form_reason"):  # not history columns (yet): a migration
+        fields.pop(key, None)
     return Rep(session_id=session_id, recorded_at=recorded_at, **fields)

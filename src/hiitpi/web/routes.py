@@ -55,6 +55,7 @@ def _status(store: LiveStore) -> dict[str, Any]:
         "view": None,
         "view_confidence": 0.0,
         "form_judged": True,
+        "form_reason": None,
     }
     if snap is None:
         return out
@@ -76,6 +77,7 @@ def _status(store: LiveStore) -> dict[str, Any]:
             view=s.view,
             view_confidence=s.view_confidence,
             form_judged=s.form_judged,
+            form_reason=s.form_reason,
         )
     return out
 
