@@ -33,9 +33,8 @@ def test_the_report_gives_the_clip_view_and_each_reps(tmp_path: Path) -> None:
 
 
 def test_a_view_it_cannot_count_from_is_said_in_the_report(tmp_path: Path) -> None:
-    """A body facing the camera for push-ups (counted from the side and at three-quarters only).
-
-    Push-ups are done lying, so a body facing the camera reads as seen from above."""
+    """A body facing the camera for push-ups: they are done lying, so it reads as seen from
+    above, a view push-ups are not counted from."""
     frames = sk.sequence(lambda p: sk.jumping_jack(0.0), [(0.0, 0.0), (4.0, 0.0)])
     data = replay_track(write(tmp_path / "front.jsonl", frames), "push_up", Settings()).to_json()
     assert data["view"] == "overhead"

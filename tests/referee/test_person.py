@@ -102,3 +102,13 @@ def test_with_two_people_in_every_frame_only_the_main_one_is_counted() -> None:
         pipeline.update_many([pb, pa], t)
     assert pipeline.state.reps == 4
     assert pipeline.person.switches == 0
+
+
+def test_somebody_much_nearer_the_camera_in_the_same_place_is_a_switch() -> None:
+    a = sk.standing_side()
+    frames: sk.Frames = [(i / 30, a) for i in range(10)]
+    frames += [(i / 30, moved(a, scale=3.0)) for i in range(10, 20)]
+    assert switches(frames) == 1
+    zoom: sk.Frames = [(i / 30, a) for i in range(10)]
+    zoom += [(i / 30, moved(a, scale=2.2)) for i in range(10, 20)]  # an edited zoom cut
+    assert switches(zoom) == 0
