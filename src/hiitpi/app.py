@@ -25,7 +25,7 @@ from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
 from hiitpi.pose import PoseEstimator
 from hiitpi.pose.choice import live_estimator
 from hiitpi.pose.lores import LoresEstimator
-from hiitpi.referee import load_exercise
+from hiitpi.referee import available_exercises, load_exercise
 from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
 from hiitpi.web import create_app
@@ -91,8 +91,10 @@ class App:
 
     def start(self) -> None:
         """Start everything; on a failure, stop what was started and re-raise."""
+        # a bad file among the user's exercises, or an unknown id, fails before anything opens
+        available_exercises(self.settings.user_exercises_dir)
         if self.exercise is not None:
-            load_exercise(self.exercise)  # an unknown id fails before anything opens
+            load_exercise(self.exercise, self.settings.user_exercises_dir)
         check_port_free(self.settings.web.host, self.settings.web.port)  # before any set resumes
         try:
             self.store = open_live_store(self.settings, self.station)

@@ -83,6 +83,14 @@ def _print_report(report: Any, as_json: bool) -> None:
     print(f"  no-reps  {data['no_reps']}")
     for nr in data["no_rep_reasons"]:
         print(f"    {nr['t']:7.2f} s  {nr['reason']}")
+    if data.get("view"):
+        share = ", ".join(f"{v} {s:.0%}" for v, s in data["view_share"].items())
+        print(f"  view     {data['view']} ({share})")
+    unjudged = sum(1 for r in data.get("rep_details", []) if not r["form_judged"])
+    if unjudged:
+        print(f"  {unjudged} rep(s) counted without judging form (not judged from this angle)")
+    if data.get("message", "").startswith("Turn the camera"):
+        print(f"  {data['message']}")
     times = ", ".join(f"{t:.1f}" for t in data["rep_times"])
     print(f"  rep times (s)  {times or '-'}")
     print(f"  pace     {data['pace']:.1f} reps / 30 s")
@@ -125,11 +133,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
-    from hiitpi.referee import list_exercises
+    from hiitpi.referee import available_exercises
 
-    _settings(args)
-    for d in list_exercises():
-        print(f"{d.id:18s} {d.label}")
+    settings = _settings(args)
+    for entry in available_exercises(settings.user_exercises_dir):
+        note = f"  (user: {entry.path})" if entry.origin == "user" else ""
+        print(f"{entry.id:18s} {entry.label}{note}")
     return 0
 
 
@@ -210,6 +219,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_views(args: argparse.Namespace) -> int:
+    from hiitpi.views_eval import run_views_command
+
+    return run_views_command(args, _settings(args))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from hiitpi.bench import run_bench_command
 
@@ -230,13 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="camera index, video file, rtsp/http URL or 'picamera'")
     p.add_argument("--host", help="address to bind (default 0.0.0.0: the whole LAN)")
     p.add_argument("--port", type=int, help="port (default 8050)")
-    p.add_argument("--exercise", help="start counting this exercise right away")
+    p.add_argument(
+        "--exercise", help="start counting this exercise (an id or a .toml file) right away"
+    )
     _add_pose_args(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("analyze", parents=[common], help="count the reps in a video file")
     p.add_argument("video", help="video file")
-    p.add_argument("--exercise", "-e", required=True, help="exercise id (see `hiitpi exercises`)")
+    p.add_argument(
+        "--exercise",
+        "-e",
+        required=True,
+        help="exercise id (see `hiitpi exercises`) or a definition file (my_move.toml)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument("--annotated", type=Path, metavar="OUT.mp4", help="write an annotated video")
     p.add_argument("--track", type=Path, metavar="OUT.jsonl", help="write the pose track")
@@ -247,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", parents=[common], help="count the reps in a recorded pose track")
     p.add_argument("track", type=Path, help="pose track (.jsonl) from `analyze --track`")
-    p.add_argument("--exercise", "-e", required=True, help="exercise id")
+    p.add_argument(
+        "--exercise", "-e", required=True, help="exercise id or a definition file (.toml)"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_replay)
 
@@ -260,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
         add_eval_arguments(p)
         _add_pose_args(p)
         p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "views", parents=[common], help="the camera-view estimate against a manifest's 'view'"
+    )
+    from hiitpi.views_eval import add_views_arguments
+
+    add_views_arguments(p)
+    p.set_defaults(func=cmd_views)
 
     p = sub.add_parser("bench", parents=[common], help="performance: ceiling, offline, live")
     from hiitpi.bench import add_bench_arguments
@@ -283,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="one line when every file is OK")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("exercises", parents=[common], help="list the exercise ids")
+    p = sub.add_parser(
+        "exercises", parents=[common], help="list the exercise ids (built-in and the user's)"
+    )
     p.set_defaults(func=cmd_exercises)
 
     p = sub.add_parser("plans", parents=[common], help="list the workout plans")

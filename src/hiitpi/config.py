@@ -93,6 +93,9 @@ class Settings(_Section):
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hiitpi",
         description="generated pose tracks (keyed by video content + pose settings)",
     )
+    exercises_dir: Path | None = Field(
+        None, description="the user's own exercise definitions (*.toml); unset = data_dir/exercises"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="before")
@@ -106,6 +109,11 @@ class Settings(_Section):
                 pose["models_dir"] = Path(data["data_dir"]) / "models"
                 data = {**data, "pose": pose}
         return data
+
+    @property
+    def user_exercises_dir(self) -> Path:
+        """Where the user's exercise files are: ``exercises_dir``, else ``data_dir/exercises``."""
+        return (self.exercises_dir or self.data_dir / "exercises").expanduser()
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

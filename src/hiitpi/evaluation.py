@@ -31,8 +31,9 @@ from hiitpi.engine.poses import settings_key, track_for
 from hiitpi.engine.tracks import TrackFrame, cache_path
 from hiitpi.errors import ConfigError, SourceError
 from hiitpi.logs import setup_logging
-from hiitpi.referee import Referee, load_exercise
+from hiitpi.referee import RefereePipeline, load_exercise
 from hiitpi.referee.baselines import OriginalCounter, SingleAngleCounter
+from hiitpi.referee.catalog import is_path
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,10 @@ def read_manifest(path: Path) -> list[ClipSpec]:
             raise ConfigError(f"manifest {path}:{line}: reps/partial must be integers") from None
         if reps < 0 or partial < 0:
             raise ConfigError(f"manifest {path}:{line}: reps/partial must be >= 0")
-        specs.append(
-            ClipSpec(row["file"], row["exercise"], reps, partial, row.get("confidence") or "")
-        )
+        exercise = row["exercise"]
+        if is_path(exercise) and not Path(exercise).expanduser().is_absolute():
+            exercise = str(path.parent / exercise)  # a user's file, beside the manifest
+        specs.append(ClipSpec(row["file"], exercise, reps, partial, row.get("confidence") or ""))
     return specs
 
 
@@ -123,7 +125,7 @@ def count_clip(
 ) -> ClipResult:
     """Run the referee (and optionally the baselines) over one clip's track (at ``fps``)."""
     frames = subsample(frames, fps)
-    referee = Referee(load_exercise(spec.exercise), config)
+    referee = RefereePipeline(load_exercise(spec.exercise), config)
     original = OriginalCounter(spec.exercise)
     single = SingleAngleCounter(spec.exercise)
     for frame in frames:

@@ -59,6 +59,8 @@ class WorkoutState:
     pace: float = 0.0  # reps per 30 s over a sliding window
     tempo_cv: float = 0.0  # coefficient of variation of rep durations (0 = perfectly steady)
     last_reason: str | None = None
+    view: str | None = None  # the camera's view: side, front, three_quarter, overhead
+    view_confidence: float = 0.0  # in [0, 1]
     rep_times: tuple[float, ...] = field(default_factory=tuple)
     message: str = ""
     hold_s: float = 0.0  # seconds held with good form (timed holds such as plank)

@@ -41,7 +41,8 @@ from hiitpi.live.base import (
 )
 from hiitpi.plans import load_plan
 from hiitpi.pose.base import PoseEstimator
-from hiitpi.referee import Referee, load_exercise
+from hiitpi.referee import RefereePipeline, load_exercise
+from hiitpi.referee.catalog import is_path
 from hiitpi.render import annotate, encode_jpeg, standby
 from hiitpi.sources.base import VideoSource
 from hiitpi.sources.live import CaptureThread, LatestFrameSlot
@@ -93,7 +94,7 @@ class LiveEngine:
         self.recorder = recorder
         self.slot = LatestFrameSlot()
         self.capture = CaptureThread(source, self.slot)
-        self.referee: Referee | None = None
+        self.referee: RefereePipeline | None = None
         self.state: WorkoutState | None = None  # the last published workout (kept after stop)
         self.status = EngineStatus(
             source=source.id, backend=estimator.name, backend_reason=backend_reason, player=player
@@ -101,6 +102,7 @@ class LiveEngine:
         self.pace = PaceWatch(source.fps or 0.0, estimator.name)
         self.frames_rendered = 0
         self._initial_exercise = exercise
+        self._files: dict[str, str] = {}  # exercise id -> the user's file it was started from
         # the set's clock: the referee's times are seconds into the set, from its first frame
         # (a camera's own clock runs from when it was opened)
         self._set_t0: float | None = None
@@ -198,7 +200,12 @@ class LiveEngine:
         ``resume``: the set an interrupted engine left open goes on (history included).
         ``key``: the set is that block of the running plan.
         """
-        referee = Referee(load_exercise(exercise_id), self.settings.referee)
+        ref = self._files.get(exercise_id, exercise_id)
+        definition = load_exercise(ref, self.settings.user_exercises_dir)
+        if ref != definition.id:  # a file: a resumed set finds it again by its id
+            self._files[definition.id] = ref
+        exercise_id = definition.id
+        referee = RefereePipeline(definition, self.settings.referee)
         if self.referee is not None:
             self.stop_exercise()
         if key is None:  # a set on its own is a session of its own
@@ -307,6 +314,9 @@ class LiveEngine:
     def _apply(self, command: Command) -> None:
         kind = command.kind
         if kind is CommandKind.START:
+            if command.exercise is not None and is_path(command.exercise):
+                # a command never makes the engine read a file (user files load at start-up)
+                raise ExerciseError(f"start {command.exercise!r}: commands name an exercise id")
             if self.status.busy:
                 self.end_session()
             if command.player:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.engine.poses import cacheable, open_estimation, read_frames, settings_key
 from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
-from hiitpi.referee import Referee, load_exercise
+from hiitpi.referee import RefereePipeline, load_exercise
 
 Progress = Callable[[int, int], None]
 Pairs = Generator[tuple[Frame | None, TrackFrame], None, None]
@@ -33,6 +34,17 @@ class AnalysisReport:
     frames_without_pose: int = 0
     events: list[RepEvent] = field(default_factory=list)
     final: WorkoutState | None = None
+    event_views: list[str | None] = field(default_factory=list)  # the view at each event
+    view_frames: Counter[str] = field(default_factory=Counter)  # frames seen from each view
+    exercise_id: str = ""  # the definition's id (``exercise`` may be a file path)
+
+    def view_summary(self) -> dict[str, Any]:
+        """The clip's view (the one it was seen from longest) and each view's share of time."""
+        total = sum(self.view_frames.values())
+        if not total:
+            return {"view": None, "view_share": {}}
+        share = {v: round(n / total, 3) for v, n in self.view_frames.most_common()}
+        return {"view": next(iter(share)), "view_share": share}
 
     @property
     def reps(self) -> int:
@@ -45,15 +57,22 @@ class AnalysisReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "video": self.video,
-            "exercise": self.exercise,
+            "exercise": self.exercise_id or self.exercise,
             "reps": self.reps,
             "no_reps": self.no_reps,
             "rep_times": [round(e.t, 3) for e in self.events if e.kind is EventKind.REP],
+            **self.view_summary(),
+            "rep_details": [
+                {"t": round(e.t, 3), "view": v, "form_judged": e.form_judged}
+                for e, v in zip(self.events, self.event_views, strict=True)
+                if e.kind is EventKind.REP
+            ],
             "no_rep_reasons": [
-                {"t": round(e.t, 3), "code": e.reason_code, "reason": e.reason}
-                for e in self.events
+                {"t": round(e.t, 3), "code": e.reason_code, "reason": e.reason, "view": v}
+                for e, v in zip(self.events, self.event_views, strict=True)
                 if e.kind is EventKind.NO_REP
             ],
+            "message": self.final.message if self.final else "",
             "pace": round(self.final.pace, 2) if self.final else 0.0,
             "hold_s": round(self.final.hold_s, 2) if self.final else 0.0,
             "duration_s": round(self.duration_s, 3),
@@ -66,12 +85,17 @@ class AnalysisReport:
 
 
 def referee_over(
-    frames: Iterable[TrackFrame], report: AnalysisReport, referee: Referee
+    frames: Iterable[TrackFrame], report: AnalysisReport, referee: RefereePipeline
 ) -> Iterator[tuple[TrackFrame, WorkoutState]]:
-    """Feed track frames to the referee, filling ``report``; yields each frame with its state."""
+    """Feed track frames to the referee, filling ``report``; yields each frame with its state
+    (and the frame carrying the view the referee saw it from)."""
     for tf in frames:
         state, events = referee.update(tf.pose, tf.t)
         report.events.extend(events)
+        report.event_views.extend(state.view for _ in events)
+        if tf.pose is not None and state.view is not None:
+            report.view_frames[state.view] += 1
+            tf = replace(tf, view=state.view)
         report.frames += 1
         report.frames_without_pose += tf.pose is None
         report.duration_s = tf.t
@@ -145,8 +169,8 @@ def analyze_video(
     from hiitpi.render.annotate import annotate
     from hiitpi.render.video import BackgroundVideoWriter, VideoWriter
 
-    definition = load_exercise(exercise)  # an unknown id fails before any decoding
-    referee = Referee(definition, settings.referee)
+    definition = load_exercise(exercise, settings.user_exercises_dir)  # fails before decoding
+    referee = RefereePipeline(definition, settings.referee)
     video = str(video)
     t0 = time.perf_counter()
     ok = [False]  # every output is kept only once the whole video is through
@@ -156,7 +180,9 @@ def analyze_video(
         pairs, backend_name, cached, fps = _frames_and_poses(
             video, settings, use_cache, annotated is not None, progress, stack, lambda: ok[0]
         )
-        report = AnalysisReport(video, exercise, backend_name(), cached=cached)
+        report = AnalysisReport(
+            video, exercise, backend_name(), cached=cached, exercise_id=definition.id
+        )
         images: list[Frame | None] = []
 
         def track_frames() -> Iterator[TrackFrame]:
@@ -188,9 +214,9 @@ def analyze_video(
 
 def replay_track(track: str | Path, exercise: str, settings: Settings) -> AnalysisReport:
     """Count from a recorded pose track without running any model."""
-    definition = load_exercise(exercise)
-    referee = Referee(definition, settings.referee)
-    report = AnalysisReport(str(track), exercise, "track")
+    definition = load_exercise(exercise, settings.user_exercises_dir)
+    referee = RefereePipeline(definition, settings.referee)
+    report = AnalysisReport(str(track), exercise, "track", exercise_id=definition.id)
     t0 = time.perf_counter()
     for _ in referee_over(read_track(track), report, referee):
         pass

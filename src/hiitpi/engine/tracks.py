@@ -4,10 +4,12 @@ Line format (frame pixels)::
 
     {"t": 0.033, "frame": 1, "width": 848, "height": 478, "score": 0.93, "inference_ms": 17.2,
      "keypoints": {"left_shoulder": [x, y, visibility], ...},
-     "world": {"left_shoulder": [x, y, z], ...}}
+     "world": {"left_shoulder": [x, y, z], ...}, "view": "side"}
 
 ``"world"`` (metres, hip-centred; BlazePose's 3D world landmarks) is present only for backends
-that produce it and optional when reading. A frame where nobody was found has
+that produce it and optional when reading. ``"view"`` (the camera's view the referee estimated:
+side, front, three_quarter or overhead) is written by ``analyze --track`` once a view is known,
+and optional when reading. A frame where nobody was found has
 ``"keypoints": {}``.
 """
 
@@ -23,6 +25,9 @@ from typing import IO, Any
 
 from hiitpi.core.pose import Pose
 from hiitpi.errors import HiitPiError
+from hiitpi.referee.view import ALL_VIEWS
+
+VIEW_NAMES = tuple(v.value for v in ALL_VIEWS)
 
 TRACK_VERSION = 2
 
@@ -41,6 +46,7 @@ class TrackFrame:
     height: int
     pose: Pose | None
     inference_ms: float = 0.0
+    view: str | None = None
 
     def to_json(self) -> str:
         obj: dict[str, Any] = {
@@ -55,6 +61,8 @@ class TrackFrame:
         world = self.pose.world_to_track() if self.pose is not None else None
         if world:
             obj["world"] = world
+        if self.view is not None:
+            obj["view"] = self.view
         return json.dumps(obj, separators=(",", ":"))
 
     @classmethod
@@ -75,7 +83,16 @@ class TrackFrame:
             height,
             pose,
             float(obj.get("inference_ms", 0.0)),
+            _view(obj.get("view")),
         )
+
+
+def _view(value: object) -> str | None:
+    if value is None:
+        return None
+    if value not in VIEW_NAMES:
+        raise ValueError(f"view {value!r} is not one of {', '.join(VIEW_NAMES)}")
+    return str(value)
 
 
 def read_track(path: str | Path) -> Iterator[TrackFrame]:

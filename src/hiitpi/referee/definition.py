@@ -13,12 +13,13 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hiitpi.core.keypoints import Keypoint
 from hiitpi.errors import ExerciseError, validation_issues
+from hiitpi.referee.view import ALL_VIEWS, View
 
 SIDES = ("left", "right")
 FeatureKind = Literal["angle", "distance", "height", "incline", "offset"]
@@ -221,6 +222,40 @@ class Rom(_Model):
         return self
 
 
+class Views(_Model):
+    """The camera views an exercise counts from (default: all) and judges form from (default:
+    the ones it counts from).
+
+    From a view not in ``count`` the referee does not count and says how to turn the camera
+    (``hint``, or one made from ``count``); from a view in ``count`` but not in ``judge`` reps
+    count on their movement alone, with ``form_judged = False``. ``lying``: done on the floor,
+    so a body facing the camera means the camera is overhead.
+    """
+
+    count: list[View] = Field(default_factory=lambda: list(ALL_VIEWS), min_length=1)
+    judge: list[View] = Field(default_factory=lambda: list(ALL_VIEWS))
+    lying: bool = False
+    hint: str = Field("", max_length=120)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _judge_defaults_to_count(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "judge" not in data and "count" in data:
+            return {**data, "judge": data["count"]}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for name in ("count", "judge"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name}: a view is listed twice")
+        outside = [v.value for v in self.judge if v not in self.count]
+        if outside:
+            raise ValueError(f"judge: {', '.join(outside)} not in count (form needs a count)")
+        return self
+
+
 class ExerciseDefinition(_Model):
     """One exercise. Times are seconds, angles degrees, lengths torso lengths.
 
@@ -253,6 +288,7 @@ class ExerciseDefinition(_Model):
     min_rep_s: float = Field(0.25, ge=0, le=30)
     max_rep_s: float = Field(20.0, gt=0, le=600)
     lost_s: float = Field(1.0, ge=0, le=30)
+    views: Views = Views()
 
     @model_validator(mode="after")
     def _check(self) -> Self:

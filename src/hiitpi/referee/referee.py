@@ -92,6 +92,16 @@ class Referee:
         self.form_judged = judged
         self.form_reason = None if judged else reason
 
+    def new_person(self) -> None:
+        """Somebody else replaced the person being refereed (or the video cut to another
+        shot): the attempt in progress is dropped and counting re-arms from the start pose."""
+        self._disarm()
+        self._seen_at = None
+        self._smoother.reset()
+        self._sides.reset()
+        for c in self._calibrators:  # another person's range is not this one's
+            c.reset()
+
     @property
     def state(self) -> WorkoutState:
         return self._state
@@ -245,7 +255,7 @@ class Referee:
         """Timed holds: accumulate seconds with good form; a form break gives one no-rep."""
         dt = 0.0 if self._hold_t is None else max(0.0, min(t - self._hold_t, 0.5))
         self._hold_t = t
-        broken = violated_now(self.definition.rules, shared)
+        broken = violated_now(self.definition.rules, shared) if self.form_judged else []
         if not broken:
             self._hold_s += dt
             self._hold_bad_since = None

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from hiitpi.config import Settings
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveSnapshot, LiveStore
-from hiitpi.referee import list_exercises
+from hiitpi.referee import available_definitions, list_exercises
 from hiitpi.web.commands import parse_command, send_and_wait
 from hiitpi.web.page import INDEX
 from hiitpi.web.sessions import owner_token
@@ -90,6 +90,10 @@ def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
         "drift": None,
         "drift_pct": None,
         "role": "viewer",
+        "view": None,
+        "view_confidence": 0.0,
+        "form_judged": True,
+        "form_reason": None,
     }
     if snap is None:
         return out
@@ -114,6 +118,10 @@ def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
             last_reason=s.last_reason,
             _referee_message=s.message,
             hold_s=s.hold_s,
+            view=s.view,
+            view_confidence=s.view_confidence,
+            form_judged=s.form_judged,
+            form_reason=s.form_reason,
         )
     _session_view(out, age)
     return out
@@ -131,7 +139,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     """
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
-    exercises = list_exercises()
+    exercises = available_definitions(settings.user_exercises_dir)  # built-in, then the user's
     known = {ex.id for ex in exercises}
     stopping = threading.Event()
     hub = FrameHub(store, stopping)

@@ -14,6 +14,7 @@ import dash
 from flask import Flask, Response, abort, request
 
 from hiitpi.live.base import LiveStore
+from hiitpi.referee import available_definitions
 from hiitpi.web.dashboard import callbacks, pages
 from hiitpi.web.dashboard.context import Dashboard
 from hiitpi.web.dashboard.style import INDEX_STRING, STATIC_DIR
@@ -51,7 +52,12 @@ def mount_dashboard(
     server: Flask, store: LiveStore, history: HistoryStore | None, settings: Settings
 ) -> dash.Dash:
     """Mount the dashboard at ``/`` on ``server``; returns the Dash app."""
-    ctx = Dashboard(store=store, history=history, settings=settings)
+    ctx = Dashboard(
+        store=store,
+        history=history,
+        settings=settings,
+        exercises=available_definitions(settings.user_exercises_dir),  # built-in + the user's
+    )
     options: dict[str, Any] = {
         "server": server,
         "url_base_pathname": "/",
