@@ -28,3 +28,19 @@ def test_push_up_clip_reads_every_frame_with_media_time(clips_dir: Path) -> None
     assert all(b[1] > a[1] for a, b in itertools.pairwise(frames))
     assert frames[-1][1] == pytest.approx((len(frames) - 1) / source.fps)
     assert len({shape for _, _, shape in frames}) == 1
+
+
+@pytest.mark.shared
+def test_a_phone_video_with_rotation_metadata_is_read_upright(clips_dir: Path) -> None:
+    """burpee__alondra__1.mp4 is stored 640x352 with 90-degree rotation metadata: a player
+    shows it portrait, and so must the frames the pose model sees (a sideways body is not
+    standing)."""
+    source = OpenCVSource(str(clips_dir / "burpee__alondra__1.mp4"))
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame is not None
+    assert frame.image.shape[:2] == (640, 352)
+    assert (frame.width, frame.height) == (352, 640)

@@ -29,7 +29,8 @@ from hiitpi.referee.view import ALL_VIEWS
 
 VIEW_NAMES = tuple(v.value for v in ALL_VIEWS)
 
-TRACK_VERSION = 2
+# 2: optional "world" landmarks; 3: file frames follow the video's rotation metadata
+TRACK_VERSION = 3
 
 
 class TrackError(HiitPiError):

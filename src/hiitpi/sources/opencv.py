@@ -129,9 +129,16 @@ class OpenCVSource:
         # FFmpeg explicitly when built in, so every build decodes files the same way (CAP_ANY
         # may try GStreamer or the image-sequence backend, which reads '%d' as a pattern).
         path = str(self._path)
-        if _ffmpeg_available():
-            return cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-        return cv2.VideoCapture(path)
+        cap = (
+            cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+            if _ffmpeg_available()
+            else cv2.VideoCapture(path)
+        )
+        # Phone videos carry their rotation as metadata (a portrait clip stored landscape); a
+        # player shows them upright, and so must the pose model: a sideways person is not
+        # standing up. OpenCV leaves the frames as stored unless asked.
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        return cap
 
     def _open_file(self) -> None:
         path = self._path
