@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import json
 import logging
-import tomllib
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hiitpi.errors import ExerciseError, PlanError, validation_issues
+from hiitpi.datafiles import packaged, parse_model, read_file
+from hiitpi.errors import ExerciseError, PlanError
 from hiitpi.referee import load_exercise
 
 log = logging.getLogger(__name__)
@@ -115,45 +114,19 @@ def _toml_value(v: object) -> str:
     return json.dumps(str(v), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
-def _format(err: ValidationError, origin: str) -> str:
-    return "; ".join(f"{origin}: {key}: {msg}" for key, msg in validation_issues(err))
-
-
 def parse_plan(text: str, origin: str) -> Plan:
     """Parse and validate one plan; :class:`PlanError` names ``origin`` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{origin}: not valid TOML: {exc}") from None
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        raise PlanError(_format(exc, origin)) from None
-    stem = Path(origin).stem
-    if plan.id != stem:
-        raise PlanError(f"{origin}: id: {plan.id!r} must match the file name {stem!r}")
-    return plan
+    return parse_model(text, origin, Plan, PlanError)
 
 
 def load_plan_file(path: str | Path) -> Plan:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{p}: cannot be read: {exc}") from None
-    return parse_plan(text, str(p))
+    return read_file(path, parse_plan, PlanError)
 
 
 @cache
 def presets() -> dict[str, Plan]:
     """The shipped plans by id."""
-    out: dict[str, Plan] = {}
-    folder = resources.files("hiitpi.plans") / "presets"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            plan = parse_plan(entry.read_text(encoding="utf-8"), f"presets/{entry.name}")
-            out[plan.id] = plan
-    return out
+    return {plan.id: plan for plan in packaged("hiitpi.plans", "presets", parse_plan)}
 
 
 def _default_data_dir() -> Path:

@@ -9,16 +9,15 @@ Errors name the file and the key, e.g. ``push_up.toml: phases.1.when.0.below: ..
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hiitpi.core.keypoints import Keypoint
-from hiitpi.errors import ExerciseError, validation_issues
+from hiitpi.datafiles import packaged, parse_model, read_file
+from hiitpi.errors import ExerciseError
 from hiitpi.referee.view import ALL_VIEWS, View
 
 SIDES = ("left", "right")
@@ -328,44 +327,18 @@ class ExerciseDefinition(_Model):
         return any(c.feature in each for ph in self.phases for opt in ph.options for c in opt)
 
 
-def _format(err: ValidationError, origin: str) -> str:
-    return "; ".join(f"{origin}: {key}: {msg}" for key, msg in validation_issues(err))
-
-
 def parse_definition(text: str, origin: str) -> ExerciseDefinition:
     """Parse and validate one definition; :class:`ExerciseError` names ``origin`` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ExerciseError(f"{origin}: not valid TOML: {exc}") from None
-    try:
-        definition = ExerciseDefinition.model_validate(data)
-    except ValidationError as exc:
-        raise ExerciseError(_format(exc, origin)) from None
-    stem = Path(origin).stem
-    if definition.id != stem:
-        raise ExerciseError(f"{origin}: id: {definition.id!r} must match the file name {stem!r}")
-    return definition
+    return parse_model(text, origin, ExerciseDefinition, ExerciseError)
 
 
 def load_definition_file(path: str | Path) -> ExerciseDefinition:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExerciseError(f"{p}: cannot be read: {exc}") from None
-    return parse_definition(text, str(p))
+    return read_file(path, parse_definition, ExerciseError)
 
 
 @cache
 def _builtin() -> dict[str, ExerciseDefinition]:
-    out: dict[str, ExerciseDefinition] = {}
-    folder = resources.files("hiitpi.referee") / "exercises"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            d = parse_definition(entry.read_text(encoding="utf-8"), f"exercises/{entry.name}")
-            out[d.id] = d
-    return out
+    return {d.id: d for d in packaged("hiitpi.referee", "exercises", parse_definition)}
 
 
 def list_exercises() -> list[ExerciseDefinition]:
