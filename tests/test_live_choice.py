@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hiitpi.app import App
-from hiitpi.config import Settings, SourceConfig, WebConfig
+from hiitpi.config import PoseConfig, Settings, SourceConfig, WebConfig
 from hiitpi.pose.choice import MEMORY_FILE
 
 
@@ -29,9 +29,11 @@ def _status(port: int) -> dict[str, Any]:
     return body
 
 
-def _serve_once(clip: Path, data: Path, station: str) -> dict[str, Any]:
+def _serve_once(clip: Path, data: Path, station: str, models: Path) -> dict[str, Any]:
     settings = Settings(
         source=SourceConfig(uri=str(clip), loop=True),
+        # the machine's models folder; no backend named, so serve probes
+        pose=PoseConfig(models_dir=models),
         web=WebConfig(host="127.0.0.1", port=_free_port(), threads=4),
         data_dir=data,
     )
@@ -58,16 +60,16 @@ def _serve_once(clip: Path, data: Path, station: str) -> dict[str, Any]:
 @pytest.mark.model
 @pytest.mark.shared
 def test_serve_without_a_backend_probes_once_and_remembers(
-    shared_dir: Path, tmp_path: Path
+    shared_dir: Path, tmp_path: Path, blazepose_models: Path
 ) -> None:
     clip = shared_dir / "data" / "clips" / "squat__tomnotch__1.mp4"
     station = f"choice-{time.time_ns()}"
-    first = _serve_once(clip, tmp_path, station)
+    first = _serve_once(clip, tmp_path, station, blazepose_models)
     saved = json.loads((tmp_path / MEMORY_FILE).read_text())
-    assert first["backend"] == saved["label"]  # the names of mediapipe's candidates
+    assert first["backend"] == saved["label"]
     assert "ms/frame" in first["backend_reason"]  # what the probe measured
     assert first["falling_behind"] is False and first["warning"] is None
     assert saved["fingerprint"]["cpu_model"]
-    second = _serve_once(clip, tmp_path, station + "-2")
+    second = _serve_once(clip, tmp_path, station + "-2", blazepose_models)
     assert second["backend"] == first["backend"]
     assert f"(probed {saved['chosen_at']})" in second["backend_reason"]
