@@ -54,7 +54,7 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     clip = _clip(tmp_path / "tiny.mp4")
     out = tmp_path / "results"
     argv = ["bench", "--source", str(clip), "--exercise", "squat", "--duration", "3", "--json"]
-    argv += ["--backend", "mediapipe"]  # the generated clip has nobody in it for auto to probe
+    argv += ["--backend", "blazepose"]  # the generated clip has nobody in it for auto to probe
     assert main([*argv, "--out", str(out)]) == 0
 
     r = json.loads(capsys.readouterr().out)

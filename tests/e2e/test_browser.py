@@ -148,7 +148,7 @@ def test_a_push_up_set_from_login_to_history(browser: Any, server: Server, scree
 
     page.goto(server.url + "/status")
     table = page.locator(f"#{I.STATUS_TABLE}")
-    table.locator("td", has_text="blazepose").wait_for()
+    table.locator("td", has_text="blazepose").first.wait_for()
     assert table.locator("tr", has_text="Redis").locator("td").nth(1).inner_text() == "ok"
     assert table.locator("tr", has_text="Database").inner_text().split("\t")[-1].startswith("ok")
     page.wait_for_selector(f"#{I.LIVE_CHART} .scatterlayer .trace path.js-line")
