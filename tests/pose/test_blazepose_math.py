@@ -135,3 +135,32 @@ def test_one_euro_holds_still_values_and_follows_fast_moves_as_mediapipe_tunes_i
     moved = [f(np.array([100.0 + 10 * i]), 1 + i / 30, 1 / 200)[0] for i in range(1, 10)]
     assert moved[-1] > 100.0 + 10 * 9 - 25  # a fast move is followed within a few frames
     assert f(np.array([0.0]), 0.5, 1 / 200)[0] == 0.0  # a timestamp going back is not filtered
+
+
+def test_smoothing_scales_velocities_by_the_unexpanded_hip_to_scale_point_box():
+    """MediaPipe's pose_landmark_filtering divides landmark velocities by the size of the
+    AlignmentPointsRectsCalculator box of this frame's raw auxiliary landmarks, 2 x |scale
+    point - hip centre| (no x1.25 margin): that is what lets the next region keep up with a
+    moving person."""
+    from hiitpi.pose.backends.blazepose_filter import LandmarkSmoother, OneEuro, object_scale
+
+    def landmarks(dy: float) -> np.ndarray:
+        image = np.zeros((39, 3))
+        image[:, 1] = np.arange(39.0) + dy
+        image[33, :2] = (100.0, 300.0 + dy)  # hip centre
+        image[34, :2] = (100.0, 200.0 + dy)  # scale point, 100 px above
+        return image
+
+    assert object_scale(landmarks(0.0)[33:35, :2]) == pytest.approx(200.0)
+    smoother, aux, body = LandmarkSmoother(), OneEuro(0.01, 10.0, 1.0), OneEuro(0.05, 80.0, 1.0)
+    world = np.zeros((39, 3))
+    for i, dy in enumerate([0.0, 40.0, 80.0]):  # a person moving down 40 px a frame
+        out, _ = smoother(landmarks(dy), world, i / 30)
+        want_aux = aux(landmarks(dy)[33:35, :2], i / 30, 1 / 200)
+        want_body = body(landmarks(dy)[:33, :2], i / 30, 1 / 200)
+    np.testing.assert_allclose(out[33:35, :2], want_aux)
+    np.testing.assert_allclose(out[:33, :2], want_body)
+    lagging = OneEuro(0.01, 10.0, 1.0)  # scaled by the 1.25x region: follows later
+    for i, dy in enumerate([0.0, 40.0, 80.0]):
+        late = lagging(landmarks(dy)[33:35, :2], i / 30, 1 / 250)
+    assert out[33, 1] > late[0, 1] + 1.0

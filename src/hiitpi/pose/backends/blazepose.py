@@ -21,7 +21,9 @@ Per frame, as MediaPipe's ``pose_landmark_cpu`` graph does:
 
 4. Landmarks, visibilities, world landmarks and the auxiliary landmarks are smoothed in time
    as MediaPipe's ``smooth_landmarks=True`` does (:mod:`.blazepose_filter`): the referee's
-   thresholds were set on that output.
+   thresholds were set on that output. The next region is placed by the *smoothed*
+   auxiliary landmarks, so the filters' velocity scale (the person's size) decides how fast
+   the region follows a moving person.
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ class BlazePoseEstimator:
             self._roi, self._lost = None, roi
             self._smooth.reset()
             return None
-        image, world = self._smooth(image, world, frame.t, roi.side)
+        image, world = self._smooth(image, world, frame.t)
         self._roi, self._lost = roi_from_points(image[33, :2], image[34, :2]), None
         xy = np.empty((NUM_KEYPOINTS, 2))
         conf = np.empty(NUM_KEYPOINTS)

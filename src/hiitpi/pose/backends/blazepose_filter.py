@@ -5,10 +5,16 @@ were set on its output, so the LiteRT backend smooths the same way:
 
 - visibility: a low-pass filter, alpha 0.1 (``VisibilitySmoothingCalculator``);
 - image landmarks: a One-Euro filter in pixels (min cutoff 0.05, beta 80, derivative cutoff 1),
-  velocities scaled by the region's size (``LandmarksSmoothingCalculator`` with
-  ``OBJECT_SCALE_ROI``);
+  velocities divided by the person's size (``LandmarksSmoothingCalculator`` with
+  ``OBJECT_SCALE_ROI``). That size is :func:`object_scale`: MediaPipe's filtering graph takes it
+  from this frame's raw auxiliary landmarks through ``AlignmentPointsRectsCalculator`` alone,
+  i.e. 2 x |scale point - hip centre|, without the x1.25 margin of the landmark model's region;
 - world landmarks: One-Euro (0.1, 40, 1) without value scaling;
-- the auxiliary landmarks that place the next region: One-Euro (0.01, 10, 1).
+- the auxiliary landmarks that place the next region: One-Euro (0.01, 10, 1), same scale.
+
+Dividing by the x1.25 region instead makes every velocity 20% smaller, so the region follows a
+moving person later: on close-ups that is enough to lose the person (squat__jrplatin__2 lost 51
+frames that mediapipe 0.10.14 tracked).
 
 Every filter starts over when the person is lost, as MediaPipe's do on an empty frame.
 """
@@ -23,6 +29,7 @@ from numpy.typing import NDArray
 Floats = NDArray[np.float64]
 DEFAULT_FREQUENCY = 30.0
 VISIBILITY_ALPHA = 0.1
+MIN_OBJECT_SCALE = 1e-6  # pixels; guards the division when the two points coincide
 
 
 class OneEuro:
@@ -70,6 +77,13 @@ class OneEuro:
         return self._x
 
 
+def object_scale(aux: Floats) -> float:
+    """The person's size in pixels for the filters' velocity scaling, from the (2, 2) raw
+    auxiliary landmarks (hip centre, scale point): the side of MediaPipe's unexpanded
+    alignment rectangle, 2 x their distance (its width and height in pixels are equal)."""
+    return 2.0 * math.hypot(float(aux[1, 0] - aux[0, 0]), float(aux[1, 1] - aux[0, 1]))
+
+
 class LandmarkSmoother:
     """The four filters of MediaPipe's pose landmark filtering, applied per frame."""
 
@@ -85,12 +99,10 @@ class LandmarkSmoother:
         self._aux.reset()
         self._visibility = None
 
-    def __call__(
-        self, image: Floats, world: Floats, t: float, roi_side: float
-    ) -> tuple[Floats, Floats]:
-        """(39, 3) image landmarks (x, y in pixels, visibility) and (39, 3) world landmarks
-        -> the same, smoothed (landmarks 33 and 34 with the auxiliary filter)."""
-        scale = 1.0 / max(roi_side, 1e-6)
+    def __call__(self, image: Floats, world: Floats, t: float) -> tuple[Floats, Floats]:
+        """(39, 3) raw image landmarks (x, y in pixels, visibility) and (39, 3) world
+        landmarks -> the same, smoothed (landmarks 33 and 34 with the auxiliary filter)."""
+        scale = 1.0 / max(object_scale(image[33:35, :2]), MIN_OBJECT_SCALE)
         vis = image[:, 2]
         if self._visibility is not None:
             vis = VISIBILITY_ALPHA * vis + (1.0 - VISIBILITY_ALPHA) * self._visibility
