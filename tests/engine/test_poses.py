@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from tests.clips import write_test_clip
 
 from hiitpi.config import PoseConfig
+from hiitpi.core.frame import Frame
+from hiitpi.core.keypoints import NUM_KEYPOINTS
+from hiitpi.core.pose import Pose
 from hiitpi.engine import poses
 from hiitpi.engine.tracks import cache_path
 
@@ -45,3 +50,32 @@ def test_code_digest_follows_the_pose_sources(tmp_path: Path) -> None:
     assert poses.pose_code_digest.__wrapped__(tmp_path) == first
     (tmp_path / "backends" / "x.py").write_text("A = 2\n")
     assert poses.pose_code_digest.__wrapped__(tmp_path) != first
+
+
+class _UnroundedEstimator:
+    """Returns a pose with more decimals than a track line keeps (a real model's floats)."""
+
+    name = "unrounded"
+
+    def estimate(self, frame: Frame) -> Pose:
+        xy = np.full((NUM_KEYPOINTS, 2), 10.0) + frame.index * 0.123456789
+        return Pose(xy, np.full(NUM_KEYPOINTS, 0.876543219), 0.9, frame.width, frame.height)
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_computed_track_counts_the_same_as_its_cached_replay(tmp_path: Path) -> None:
+    """The first run of a video sees the poses exactly as the cache stores them, so a count
+    never changes between the run that computed a track and the runs that replay it."""
+    clip = write_test_clip(tmp_path / "clip.mp4", frames=6)
+    cfg = PoseConfig()
+    first = poses.track_for(clip, cfg, tmp_path / "cache", estimator=_UnroundedEstimator())
+    again = poses.track_for(clip, cfg, tmp_path / "cache")  # from the cache: no model runs
+    assert len(first) == len(again) == 6
+    for a, b in zip(first, again, strict=True):
+        assert a.pose is not None and b.pose is not None
+        assert (a.pose.xy == b.pose.xy).all() and (a.pose.conf == b.pose.conf).all()

@@ -151,9 +151,12 @@ def open_estimation(
 
     def pairs() -> Iterator[tuple[Frame, TrackFrame]]:
         for frame, tf in estimate_frames(frames, model):
+            line = tf.to_json()
             if writer is not None:
-                writer.write(tf)
-            yield frame, tf
+                writer.write_line(line)
+            # The poses as the cache stores them (rounded): the first run of a video and every
+            # later run from its cached track then count exactly the same.
+            yield frame, TrackFrame.from_json(line)
 
     return Estimation(pairs(), total, fps, lambda: name[0] or model.name)
 

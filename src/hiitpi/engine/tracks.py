@@ -133,8 +133,12 @@ class TrackWriter:
             raise TrackError(f"cannot write track {self.path}: {exc.strerror or exc}") from None
 
     def write(self, frame: TrackFrame) -> None:
+        self.write_line(frame.to_json())
+
+    def write_line(self, line: str) -> None:
+        """One frame already encoded by :meth:`TrackFrame.to_json`."""
         assert self._f is not None
-        self._f.write(frame.to_json())
+        self._f.write(line)
         self._f.write("\n")
 
     def close(self, ok: bool = True) -> None:
