@@ -66,6 +66,9 @@ class EngineStatus:
     message: str | None = None  # for a person: "the video ended", "camera disconnected"
     # the engine's answers to the latest commands: stream id -> [error or None, player named]
     answers: dict[str, list[str | None]] = field(default_factory=dict)
+    # each part the engine depends on, as the engine sees it: "camera", "database" (history and
+    # its journal backlog) and "live_store" (the engine's own link to Redis); see ``component``
+    health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
@@ -79,6 +82,15 @@ class EngineStatus:
     def from_dict(cls, d: dict[str, Any]) -> EngineStatus:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def component(
+    ok: bool | None, state: str, error: str | None = None, since: float | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One entry of ``EngineStatus.health``: ``ok`` None means unknown; ``state`` a word such as
+    "ok", "down", "waiting", "reconnecting"; ``error`` the last error; ``since`` the wall-clock
+    time (time.time()) the state began; ``extra`` e.g. ``backlog`` (entries not yet written)."""
+    return {"ok": ok, "state": state, "error": error, "since": since, **extra}
 
 
 @dataclass(frozen=True, slots=True)
