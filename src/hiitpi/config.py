@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hiitpi.core.names import DEFAULT_STATION, STATION_PATTERN
 from hiitpi.errors import ConfigError, validation_issues
 
 ENV_PREFIX = "HIITPI_"
@@ -82,8 +83,8 @@ class Settings(_Section):
     referee: RefereeConfig = RefereeConfig()
     web: WebConfig = WebConfig()
     station: str = Field(
-        "default",
-        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        DEFAULT_STATION,
+        pattern=STATION_PATTERN,
         description="this camera's name: stations sharing one Redis/database need distinct ones",
     )
     redis_url: str | None = Field(None, description="external Redis; unset = embedded server")

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.core.names import DEFAULT_STATION, player_or_guest
+from hiitpi.core.names import GUEST_PLAYER as GUEST_PLAYER  # re-exported: defined in names
 from hiitpi.errors import StoreError
-from hiitpi.live.base import validate_player
-from hiitpi.store import DEFAULT_STATION, HistoryStore, SessionStatus
+from hiitpi.store import HistoryStore, SessionStatus
 
 log = logging.getLogger(__name__)
 
-GUEST_PLAYER = "guest"  # who a set belongs to when nobody has logged in
 RETRY_S = 5.0
 
 
@@ -140,7 +140,7 @@ class SessionRecorder:
         as when an engine restarts in the middle of a set; otherwise the sessions this station
         left active are marked interrupted (their reps kept).
         """
-        player = validate_player(player) if player.strip() else GUEST_PLAYER
+        player = player_or_guest(player)
         with self._cond:
             if self._closing:
                 raise RuntimeError("SessionRecorder is closed")
@@ -199,7 +199,7 @@ class SessionRecorder:
     def begin_plan(self, player: str, plan_id: str, plan_name: str, plan_toml: str) -> None:
         """A plan session starts: the sets begun with a ``block`` until :meth:`end_plan` are
         its blocks. A plan session still running is ended first."""
-        player = validate_player(player) if player.strip() else GUEST_PLAYER
+        player = player_or_guest(player)
         with self._cond:
             self._end_plan(SessionStatus.DONE)
             self._plans.append(_PlanRun(player, plan_id, plan_name, plan_toml, self._clock()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hiitpi.core.names import DEFAULT_STATION
 from hiitpi.store.db import default_url, redact
 from hiitpi.store.models import SessionStatus
 from hiitpi.store.records import (
@@ -21,7 +22,7 @@ from hiitpi.store.records import (
     WeeklyTotal,
     good_share,
 )
-from hiitpi.store.repository import DEFAULT_STATION, HistoryStore
+from hiitpi.store.repository import HistoryStore
 
 if TYPE_CHECKING:
     from hiitpi.config import Settings

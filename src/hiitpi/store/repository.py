@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hiitpi.core.events import EventKind, RepEvent
-from hiitpi.live.base import validate_player
+from hiitpi.core.names import DEFAULT_STATION, history_player, normalize_player
 from hiitpi.store import db, queries
 from hiitpi.store.models import (
     Correction,
@@ -41,8 +41,6 @@ from hiitpi.store.records import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_STATION = "default"
 
 
 def _aware(when: datetime | None) -> datetime:
@@ -104,9 +102,10 @@ class HistoryStore:
     def get_or_create_player(self, name: str) -> PlayerInfo:
         """The player called ``name`` (stripped), created on first use.
 
-        ValueError unless 1-20 printable characters. The name is stored verbatim.
+        ValueError unless 1-20 printable characters (or the guest). Stored NFC-normalised
+        (:mod:`hiitpi.core.names`), so a name typed in either Unicode form is one player.
         """
-        name = validate_player(name)
+        name = history_player(name)
         for _ in range(3):  # two web workers may create the same new name at once
             try:
                 with self._tx("saving a player", conflicts=True) as s:
@@ -316,12 +315,12 @@ class HistoryStore:
     def player_plan_sessions(self, name: str) -> list[PlanSessionSummary]:
         """The player's plan sessions, newest first."""
         with self._tx("reading a player's plan sessions") as s:
-            return queries.player_plan_sessions(s, name)
+            return queries.player_plan_sessions(s, normalize_player(name))
 
     def recent_sets(self, name: str, limit: int = 50) -> list[SessionSummary]:
         """The player's non-empty sets, newest first."""
         with self._tx("reading a player's recent sets") as s:
-            return queries.recent_sets(s, name, limit)
+            return queries.recent_sets(s, normalize_player(name), limit)
 
     def mark_interrupted_sessions(
         self, station: str | None = None, *, keep_plan: int | None = None
@@ -367,6 +366,7 @@ class HistoryStore:
 
     def find_active_session(self, station: str, player: str, workout: str) -> int | None:
         """The newest ``active`` session of ``player`` at ``workout`` on ``station``, if any."""
+        player = normalize_player(player)
         with self._tx("finding an active session") as s:
             return s.scalar(
                 select(WorkoutSession.id)
@@ -394,7 +394,7 @@ class HistoryStore:
     def player_history(self, name: str) -> list[SessionSummary]:
         """The player's sessions, oldest first ([] for an unknown player)."""
         with self._tx("reading a player's history") as s:
-            return queries.player_history(s, name)
+            return queries.player_history(s, normalize_player(name))
 
     def leaderboard_week(self, now: datetime | None = None) -> list[WeeklyTotal]:
         """Good reps per player and workout over the 7 days up to ``now``."""
@@ -416,7 +416,7 @@ class HistoryStore:
     def export_csv(self, player: str) -> str:
         """The player's sessions and every rep and no-rep, as CSV text."""
         with self._tx("exporting a player's history") as s:
-            return queries.export_csv(s, player)
+            return queries.export_csv(s, normalize_player(player))
 
 
 def _rep_row(session_id: int, event: RepEvent, recorded_at: datetime) -> Rep:

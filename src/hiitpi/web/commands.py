@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore, validate_player
+from hiitpi.core.names import validate_player
+from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore
 
 ANSWER_WAIT_S = 3.0
 _POLL_S = 0.03

@@ -16,8 +16,9 @@ import dash
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
+from hiitpi.core.names import validate_player
 from hiitpi.errors import StoreError
-from hiitpi.live.base import Command, CommandKind, LiveSnapshot, validate_player
+from hiitpi.live.base import Command, CommandKind, LiveSnapshot
 from hiitpi.web.dashboard import figures, pages, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard

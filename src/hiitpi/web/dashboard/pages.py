@@ -12,7 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from hiitpi.live.base import PLAYER_MAX_LEN
+from hiitpi.core.names import PLAYER_MAX_LEN
 from hiitpi.web.dashboard import figures, live, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
