@@ -1,20 +1,27 @@
-"""The live store: engine -> web state, events, metrics, frames; web -> engine commands."""
+"""The live store: engine -> web state, events, metrics, frames; web -> engine commands.
+
+Protocols in :mod:`hiitpi.live.base`, the Redis implementation in ``redis_store``, an in-memory
+one with the same semantics in ``memory``, the typed encoding of both in ``codec``.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
+from hiitpi.core.names import DEFAULT_STATION, validate_player
 from hiitpi.live.base import (
-    DEFAULT_STATION,
     Command,
     CommandKind,
+    EngineSide,
     EngineStatus,
     LiveSnapshot,
     LiveStore,
     Metric,
-    validate_player,
+    WebSide,
+    WriteRefused,
 )
+from hiitpi.live.memory import MemoryLiveStore
 from hiitpi.live.redis_store import RedisLiveStore, connect
 
 if TYPE_CHECKING:
@@ -26,11 +33,15 @@ __all__ = [
     "DEFAULT_STATION",
     "Command",
     "CommandKind",
+    "EngineSide",
     "EngineStatus",
     "LiveSnapshot",
     "LiveStore",
+    "MemoryLiveStore",
     "Metric",
     "RedisLiveStore",
+    "WebSide",
+    "WriteRefused",
     "connect",
     "open_live_store",
     "validate_player",

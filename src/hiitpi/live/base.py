@@ -1,10 +1,17 @@
-"""The live-store protocol: how the engine (one writer) and the web (many readers) talk.
+"""The live-store protocols: how the engine (one writer) and the web (many readers) talk.
 
 The engine publishes a state snapshot every frame, appends rep events and metrics to capped
 streams, and - only while somebody watches - the latest JPEG. The web reads snapshots and
 streams without consuming them, waits for *new* frames, counts itself as a viewer, and sends
 commands (start an exercise or a plan, pause, resume, skip, stop, adjust a count, set player)
 that only the engine consumes.
+
+The seam is cut into small protocols (state, events, metrics, frames, commands, viewers), so
+each side names only what it uses: :class:`EngineSide` is what the engine's live link
+(``hiitpi.engine.link``) writes and reads, :class:`WebSide` what the web app reads and sends.
+:class:`LiveStore` is all of them, as :class:`~hiitpi.live.redis_store.RedisLiveStore` and
+:class:`~hiitpi.live.memory.MemoryLiveStore` implement them. Names (players, stations, the
+guest) are defined once, in :mod:`hiitpi.core.names`.
 """
 
 from __future__ import annotations
@@ -14,9 +21,16 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.core.names import DEFAULT_STATION as DEFAULT_STATION  # re-exported for callers
+from hiitpi.core.names import PLAYER_MAX_LEN as PLAYER_MAX_LEN
+from hiitpi.core.names import validate_player as validate_player
+from hiitpi.errors import StoreError
 
-DEFAULT_STATION = "default"
-PLAYER_MAX_LEN = 20
+
+class WriteRefused(StoreError):
+    """Redis answers but refuses writes: it cannot save to disk (MISCONF, e.g. a full disk),
+    is out of memory (OOM) or is a read-only replica. Not the same as Redis being down, and the
+    status must say which: the engine keeps counting either way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +182,8 @@ class Command:
         if self.kind is CommandKind.START and self.exercise and self.plan:
             raise ValueError("a start command takes an exercise id or a plan id, not both")
         if self.kind is CommandKind.SET_PLAYER or (self.kind is CommandKind.START and self.player):
-            validate_player(self.player or "")
+            # the engine and history see the normalised name (NFC, stripped), never a variant
+            object.__setattr__(self, "player", validate_player(self.player or ""))
         if self.kind is CommandKind.ADJUST and self.delta not in (1, -1):
             raise ValueError(f"delta must be 1 or -1, got {self.delta!r}")
 
@@ -193,41 +208,98 @@ class Command:
         )
 
 
-def validate_player(name: str) -> str:
-    """A player name is 1-20 printable characters; returns it stripped or raises ValueError."""
-    name = name.strip()
-    if not 1 <= len(name) <= PLAYER_MAX_LEN or not name.isprintable():
-        raise ValueError(f"player name must be 1-{PLAYER_MAX_LEN} printable characters")
-    return name
+@runtime_checkable
+class StateStore(Protocol):
+    """The latest snapshot: overwritten by the engine every frame, read by anyone."""
+
+    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None: ...
+    def get_state(self) -> LiveSnapshot | None: ...
 
 
 @runtime_checkable
-class LiveStore(Protocol):
-    """Live data of one station. Implementations must be safe to share between threads."""
+class EventStore(Protocol):
+    """Rep events, appended in order and read without being consumed (stream ids ascend)."""
 
-    station: str
-
-    # engine -> web
-    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None: ...
-    def get_state(self) -> LiveSnapshot | None: ...
     def append_event(self, event: RepEvent) -> str: ...
     def events(self, since_id: str = "0-0", count: int = 100) -> list[tuple[str, RepEvent]]: ...
     def recent_events(self, count: int = 10) -> list[tuple[str, RepEvent]]: ...
+
+
+@runtime_checkable
+class MetricStore(Protocol):
+    """Per-frame measurements for the live chart (capped: old ones fall off)."""
+
     def append_metric(self, t: float, inference_ms: float, pose_score: float) -> str: ...
     def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]: ...
+
+
+@runtime_checkable
+class FrameStore(Protocol):
+    """The latest JPEGs; each viewer waits for one newer than the one it last saw."""
+
     def put_frame(self, jpeg: bytes) -> str: ...
     def wait_frame(self, previous_id: str | None, timeout: float) -> tuple[str, bytes] | None: ...
 
-    # viewers: each MJPEG client refreshes its id; the engine renders only while count > 0
-    def touch_viewer(self, viewer_id: str, ttl: float = 5.0) -> None: ...
-    def drop_viewer(self, viewer_id: str) -> None: ...
-    def viewer_count(self) -> int: ...
 
-    # web -> engine
+@runtime_checkable
+class CommandStore(Protocol):
+    """Web -> engine requests: many senders, one reader that keeps its own position."""
+
     def send_command(self, command: Command) -> str: ...
     def read_commands(self, after_id: str) -> tuple[str, list[Command]]: ...
     def last_command_id(self) -> str: ...
 
+
+@runtime_checkable
+class ViewerStore(Protocol):
+    """Each MJPEG client refreshes its id; the engine renders only while the count is > 0."""
+
+    def touch_viewer(self, viewer_id: str, ttl: float = 5.0) -> None: ...
+    def drop_viewer(self, viewer_id: str) -> None: ...
+    def viewer_count(self) -> int: ...
+
+
+@runtime_checkable
+class StoreLifecycle(Protocol):
+    station: str
+
     def persist(self) -> bool: ...  # save to disk at the end of a set (embedded server)
     def ping(self) -> bool: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class EngineSide(StateStore, EventStore, MetricStore, FrameStore, Protocol):
+    """What the engine's live link uses: it writes state, events, metrics and frames, reads
+    commands from its own position, counts viewers, and saves at the end of a set."""
+
+    def read_commands(self, after_id: str) -> tuple[str, list[Command]]: ...
+    def last_command_id(self) -> str: ...
+    def viewer_count(self) -> int: ...
+    def persist(self) -> bool: ...
+
+
+@runtime_checkable
+class WebSide(StateStore, EventStore, MetricStore, FrameStore, ViewerStore, Protocol):
+    """What the web app uses: it reads everything, sends commands, and registers viewers."""
+
+    station: str
+
+    def send_command(self, command: Command) -> str: ...
+    def ping(self) -> bool: ...
+
+
+@runtime_checkable
+class LiveStore(
+    StateStore,
+    EventStore,
+    MetricStore,
+    FrameStore,
+    CommandStore,
+    ViewerStore,
+    StoreLifecycle,
+    Protocol,
+):
+    """Live data of one station: every part. Implementations must be safe to share between
+    threads, and raise :class:`~hiitpi.errors.StoreError` (never a Redis or JSON error) when
+    the store is unreachable or holds something malformed."""

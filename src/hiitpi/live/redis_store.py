@@ -14,9 +14,7 @@ Live data uses the URL's database (0 by default); :data:`SESSION_DB` is left for
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from dataclasses import replace
 from typing import Any
@@ -25,8 +23,10 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.core.names import validate_station
 from hiitpi.errors import StoreError
-from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric
+from hiitpi.live import codec
+from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric, WriteRefused
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,11 @@ METRICS_MAXLEN = 3000  # ~100 s at 30 fps
 COMMANDS_MAXLEN = 100
 FRAMES_KEPT = 2
 MAX_WAIT_S = 5.0  # longest single blocking read; below the socket timeout
-_STATION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# how a live Redis refuses a write (it is up: not "down"); redis-py strips the OOM and READONLY
+# prefixes into exception classes and leaves MISCONF in the text
+_OOM = "it is out of memory (maxmemory)"
+_READONLY = "it is a read-only replica"
+_MISCONF = "it cannot save to disk (is the disk full?)"
 
 
 def redact(url: str) -> str:
@@ -71,8 +75,7 @@ class RedisLiveStore:
     """:class:`hiitpi.live.base.LiveStore` on redis-py. Thread-safe (redis-py's pool is)."""
 
     def __init__(self, client: redis.Redis, station: str, *, url: str = "") -> None:
-        if not _STATION_RE.match(station):
-            raise ValueError(f"station id must match {_STATION_RE.pattern}, got {station!r}")
+        validate_station(station)
         self.client = client
         self.station = station
         self.url = redact(url)
@@ -92,21 +95,49 @@ class RedisLiveStore:
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except redis.ResponseError as exc:
+            raise self._error(what, exc) from None
         except (redis.RedisError, OSError) as exc:  # OSError: a connection closed under us
             raise StoreError(f"Redis at {self.url or '?'} failed ({what}): {exc}") from None
+
+    def _error(self, what: str, exc: redis.ResponseError) -> StoreError:
+        """A refusal to write (MISCONF, OOM, READONLY) named as such; other errors as they are."""
+        text = str(exc)
+        why = None
+        if isinstance(exc, redis.exceptions.OutOfMemoryError) or text.startswith("OOM"):
+            why = _OOM
+        elif isinstance(exc, redis.ReadOnlyError) or text.startswith("READONLY"):
+            why = _READONLY
+        elif text.startswith("MISCONF"):
+            why = _MISCONF
+        if why is not None:
+            return WriteRefused(f"Redis at {self.url or '?'} refuses writes: {why} ({text})")
+        return StoreError(f"Redis at {self.url or '?'} failed ({what}): {text}")
+
+    def check_writable(self) -> str | None:
+        """None when a write goes through; else why not, in words (down, or refusing writes).
+
+        For a health check that finds no fresh state: tells "Redis refuses writes (disk full)"
+        apart from "the engine is not publishing". Writes one short-lived key of this station.
+        """
+        try:
+            self._call("write check", self.client.set, self.key("write-check"), b"1", px=5000)
+        except StoreError as exc:
+            return str(exc)
+        return None
 
     # --- state -----------------------------------------------------------------------------
     def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
         snap = LiveSnapshot(state, status, time.time())
-        self._call("publish state", self.client.set, self.key("state"), json.dumps(snap.to_dict()))
+        self._call("publish state", self.client.set, self.key("state"), codec.encode_snapshot(snap))
 
     def get_state(self) -> LiveSnapshot | None:
         raw = self._call("get state", self.client.get, self.key("state"))
-        return None if raw is None else LiveSnapshot.from_dict(json.loads(raw))
+        return None if raw is None else codec.decode_snapshot(raw)
 
     # --- capped streams ----------------------------------------------------------------------
-    def _append(self, name: str, payload: dict[str, Any], maxlen: int) -> str:
-        data = {"json": json.dumps(payload)}
+    def _append(self, name: str, payload: bytes, maxlen: int) -> str:
+        data = {"json": payload}
         return _id(
             self._call(
                 f"append {name}",
@@ -118,31 +149,31 @@ class RedisLiveStore:
             )
         )
 
-    def _range(self, name: str, since_id: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    def _range(self, name: str, since_id: str, count: int) -> list[tuple[str, Any]]:
         rows = self._call(
             f"read {name}", self.client.xrange, self.key(name), f"({since_id}", "+", count
         )
-        return [(_id(i), json.loads(f[b"json"])) for i, f in rows]
+        return [(_id(i), codec.field(f, "json", name)) for i, f in rows]
 
-    def _recent(self, name: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    def _recent(self, name: str, count: int) -> list[tuple[str, Any]]:
         rows = self._call(f"read {name}", self.client.xrevrange, self.key(name), count=count)
-        return [(_id(i), json.loads(f[b"json"])) for i, f in reversed(rows)]
+        return [(_id(i), codec.field(f, "json", name)) for i, f in reversed(rows)]
 
     def append_event(self, event: RepEvent) -> str:
-        return self._append("events", event.to_dict(), EVENTS_MAXLEN)
+        return self._append("events", codec.encode_event(event), EVENTS_MAXLEN)
 
     def events(self, since_id: str = "0-0", count: int = 100) -> list[tuple[str, RepEvent]]:
-        return [(i, RepEvent.from_dict(d)) for i, d in self._range("events", since_id, count)]
+        return [(i, codec.decode_event(r)) for i, r in self._range("events", since_id, count)]
 
     def recent_events(self, count: int = 10) -> list[tuple[str, RepEvent]]:
-        return [(i, RepEvent.from_dict(d)) for i, d in self._recent("events", count)]
+        return [(i, codec.decode_event(r)) for i, r in self._recent("events", count)]
 
     def append_metric(self, t: float, inference_ms: float, pose_score: float) -> str:
-        payload = {"t": t, "inference_ms": inference_ms, "pose_score": pose_score}
+        payload = codec.encode_metric(Metric(t, inference_ms, pose_score))
         return self._append("metrics", payload, METRICS_MAXLEN)
 
     def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]:
-        return [(i, Metric(**d)) for i, d in self._range("metrics", since_id, count)]
+        return [(i, codec.decode_metric(r)) for i, r in self._range("metrics", since_id, count)]
 
     # --- frames ------------------------------------------------------------------------------
     def put_frame(self, jpeg: bytes) -> str:
@@ -169,9 +200,11 @@ class RedisLiveStore:
             newest = self._call("read frame", self.client.xrevrange, self.key("frames"), count=1)
             if newest:
                 frame_id, fields = newest[0]
-                return _id(frame_id), bytes(fields[b"jpeg"])
+                return _id(frame_id), bytes(codec.field(fields, "jpeg", "frame"))
         block_ms = max(1, int(min(timeout, MAX_WAIT_S) * 1000))
-        after = previous_id or "$"
+        # the stream was empty just now: any frame is new ("$" would miss one written between
+        # the two calls, and a writer on another thread often lands exactly there)
+        after = previous_id or "0-0"
         res = self._call(
             "wait frame", self.client.xread, {self.key("frames"): after}, block=block_ms
         )
@@ -179,7 +212,7 @@ class RedisLiveStore:
             return None
         entries = res[0][1]
         frame_id, fields = entries[-1]
-        return _id(frame_id), bytes(fields[b"jpeg"])
+        return _id(frame_id), bytes(codec.field(fields, "jpeg", "frame"))
 
     # --- viewers -----------------------------------------------------------------------------
     def touch_viewer(self, viewer_id: str, ttl: float = 5.0) -> None:
@@ -198,7 +231,7 @@ class RedisLiveStore:
 
     # --- commands ----------------------------------------------------------------------------
     def send_command(self, command: Command) -> str:
-        return self._append("commands", command.to_dict(), COMMANDS_MAXLEN)
+        return self._append("commands", codec.encode_command(command), COMMANDS_MAXLEN)
 
     def read_commands(self, after_id: str) -> tuple[str, list[Command]]:
         """Commands after ``after_id`` and the new position (malformed ones are skipped)."""
@@ -209,10 +242,10 @@ class RedisLiveStore:
         for raw_id, fields in res[0][1]:
             after_id = _id(raw_id)
             try:
-                command = Command.from_dict(json.loads(fields[b"json"]))
+                command = codec.decode_command(codec.field(fields, "json", "command"))
                 out.append(replace(command, id=after_id))  # the engine answers by this id
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("ignoring malformed command %s: %s", after_id, exc)
+            except StoreError as exc:  # one bad sender must not stop the station's commands
+                log.warning("ignoring command %s: %s", after_id, exc)
         return after_id, out
 
     def last_command_id(self) -> str:
@@ -231,7 +264,7 @@ class RedisLiveStore:
             self.client.bgsave()
         except redis.ResponseError as exc:  # "Background save already in progress"
             if "in progress" not in str(exc):
-                raise StoreError(f"Redis at {self.url or '?'} failed (save): {exc}") from None
+                raise self._error("save", exc) from None
         except (redis.RedisError, OSError) as exc:
             raise StoreError(f"Redis at {self.url or '?'} failed (save): {exc}") from None
         return True
