@@ -1,12 +1,12 @@
 """The live engine: one per camera and the ONLY writer of workout state.
 
 A capture thread fills a latest-frame slot (live video drops, never queues). The engine thread
-takes the newest frame, runs pose -> referee, and publishes to the live store every frame: the
-state snapshot (so reps already counted survive an engine crash: Redis holds them, and a
-restarted engine resumes from them), rep events and metrics. Only while somebody watches does it
-draw once and encode once per frame (a blurred greyscale standby picture while no exercise runs);
-all viewers share those bytes. Between frames it polls the store's command channel (start, stop,
-set player) without blocking.
+takes the newest frame, runs pose -> referee, and hands to the live link every frame: the
+state snapshot, rep events and metrics. Only while somebody watches does it draw once and encode
+once per frame (a blurred greyscale standby picture while no exercise runs); all viewers share
+those bytes. Between frames it takes the commands (start, stop, set player) the link has read.
+The link (:mod:`hiitpi.engine.link`) does every live-store call on a thread of its own, so
+this thread only touches memory and a Redis outage never stops the referee.
 """
 
 from __future__ import annotations
@@ -25,20 +25,15 @@ from numpy.typing import NDArray
 from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
+from hiitpi.core.names import validate_player
 from hiitpi.core.pose import Pose
+from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
 from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
 from hiitpi.engine.timing import FrameTiming, budget
 from hiitpi.errors import ExerciseError, HiitPiError, PlanError, StoreError
-from hiitpi.live.base import (
-    AdjustTarget,
-    Command,
-    CommandKind,
-    EngineStatus,
-    LiveStore,
-    validate_player,
-)
+from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineSide, EngineStatus
 from hiitpi.plans import load_plan
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.referee import RefereePipeline, load_exercise
@@ -49,7 +44,6 @@ from hiitpi.sources.live import CaptureThread, LatestFrameSlot
 
 log = logging.getLogger(__name__)
 
-VIEWER_CHECK_S = 0.2  # how often the viewer count is read from the store
 FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
@@ -79,7 +73,7 @@ class LiveEngine:
         self,
         source: VideoSource,
         estimator: PoseEstimator,
-        store: LiveStore,
+        store: EngineSide,
         settings: Settings,
         *,
         exercise: str | None = None,
@@ -89,7 +83,8 @@ class LiveEngine:
     ) -> None:
         self.source = source
         self.estimator = estimator
-        self.store = store
+        self.store = store  # read directly only by ``_restore``, before the link starts
+        self.link = LiveLink(store)  # every other live-store call, off this thread
         self.settings = settings
         self.recorder = recorder
         self.slot = LatestFrameSlot()
@@ -107,10 +102,8 @@ class LiveEngine:
         # (a camera's own clock runs from when it was opened)
         self._set_t0: float | None = None
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
-        self._pending: list[RepEvent] = []  # events not yet stored (Redis briefly away)
-        self._command_pos = "0-0"
+        self._pending: list[RepEvent] = []  # events of this frame, handed to the link next
         self._viewers = 0
-        self._viewers_checked = 0.0
         self._last_frame_at = 0.0
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
@@ -126,7 +119,7 @@ class LiveEngine:
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Resume or start the exercise, then start capture and the engine thread."""
-        self._command_pos = self.store.last_command_id()  # commands sent before now are stale
+        self.link.start()  # reads the command position: commands sent before now are stale
         self._restore()
         if self._initial_exercise is not None:
             self.start_exercise(self._initial_exercise)
@@ -145,10 +138,8 @@ class LiveEngine:
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.status = replace(self.status, running=False, fps=0.0)
-        try:
-            self._publish()
-        except StoreError as exc:
-            log.warning("final state not stored: %s", exc)
+        self._publish()
+        self.link.stop()  # writes what is queued, trying for a moment if Redis is away
 
     @property
     def alive(self) -> bool:
@@ -239,10 +230,7 @@ class LiveEngine:
         if self.referee is not None and self.recorder is not None:
             self.recorder.end(self.state)
         if self.referee is not None:
-            try:
-                self.store.persist()
-            except StoreError as exc:
-                log.warning("could not save the live store to disk: %s", exc)
+            self.link.save()  # after the next state (this set ended) is written
         self.referee = None
         self._set_key = None
         self.status = replace(self.status, active=False)
@@ -354,8 +342,7 @@ class LiveEngine:
             self.status = replace(self.status, correction=total)
 
     def _poll_commands(self) -> None:
-        self._command_pos, commands = self.store.read_commands(self._command_pos)
-        for command in commands:
+        for command in self.link.take_commands():
             log.info("command: %s", command)
             self.apply(command)
 
@@ -371,9 +358,8 @@ class LiveEngine:
                     self._idle()
                 else:
                     self._step(frame, (time.perf_counter() - waited) * 1000.0)
-            except StoreError as exc:
-                self._log_limited("store", "live store unavailable: %s", exc)
-                self._stop.wait(0.2)
+            except StoreError as exc:  # not from the link (memory only): never wait on it here
+                self._log_limited("store", "live store: %s", exc)
             except HiitPiError as exc:
                 self._log_limited("engine", "engine: %s", exc)
                 self.status = replace(self.status, error=str(exc))
@@ -438,7 +424,7 @@ class LiveEngine:
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
             # on the camera's clock: the live chart appends across sets, so its x must not
             # restart at 0 when a new set begins
-            self.store.append_metric(frame.t, ms, score)
+            self.link.add_metric(frame.t, ms, score)
         self._publish()
         counted_at = time.monotonic()
         publish_ms = (time.perf_counter() - t2) * 1000.0
@@ -482,15 +468,14 @@ class LiveEngine:
         self.status = session_fields(
             self.status, self.state, self.clock, self.plan_run, self._set_key, self.recorder
         )
-        self.store.publish_state(self.state, self.status)
-        while self._pending:
-            self.store.append_event(self._pending[0])
-            self._pending.pop(0)
+        health = {**self.status.health, "live_store": self.link.health()}
+        self.status = replace(self.status, health=health)
+        self.link.add_events(self._pending)  # before the state: a page that sees it finds them
+        self._pending = []
+        self.link.publish(self.state, self.status)
 
     def _watched(self, now: float) -> bool:
-        if now - self._viewers_checked >= VIEWER_CHECK_S:
-            self._viewers = self.store.viewer_count()
-            self._viewers_checked = now
+        self._viewers = self.link.viewers  # the link reads it every VIEWER_CHECK_S
         return self._viewers > 0
 
     def _drawer(self, pose: Pose | None) -> Callable[[NDArray[np.uint8]], NDArray[np.uint8]]:
@@ -502,7 +487,7 @@ class LiveEngine:
     def _put_view_frame(self, jpeg: bytes) -> None:
         """From the camera's encoder thread: stored only while somebody watches."""
         if self._viewers > 0:
-            self.store.put_frame(jpeg)
+            self.link.put_frame(jpeg)
             self.frames_rendered += 1
 
     def _render(self, frame: Frame, pose: Pose | None) -> tuple[float, float, float]:
@@ -515,7 +500,7 @@ class LiveEngine:
         t1 = time.perf_counter()
         jpeg = encode_jpeg(image, self.settings.web.jpeg_quality)
         t2 = time.perf_counter()
-        self.store.put_frame(jpeg)
+        self.link.put_frame(jpeg)
         self.frames_rendered += 1
         t3 = time.perf_counter()
         return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, (t3 - t2) * 1000.0
