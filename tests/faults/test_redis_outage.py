@@ -12,15 +12,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from tests.engine.conftest import ReplayEstimator
 
 from hiitpi.config import PoseConfig, Settings, load_config
 from hiitpi.core.events import EventKind
 from hiitpi.core.frame import Frame
+from hiitpi.engine.link import LiveLink
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.poses import track_for
 from hiitpi.errors import StoreError
-from hiitpi.live import LiveSnapshot, RedisLiveStore
+from hiitpi.live import EngineStatus, LiveSnapshot, RedisLiveStore, WriteRefused
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.sources.opencv import OpenCVSource
 
@@ -133,3 +135,31 @@ def test_a_redis_outage_mid_set_loses_no_rep(
     web.clear()
     web.close()
     engine_store.close()
+
+
+def test_a_redis_that_refuses_writes_is_named_as_such(redis_server: RedisServer) -> None:
+    """Finding 11 (engine side): a Redis that is up but refuses writes is not "down" and not
+    "the engine is not publishing": the store, the link's health and a write check say why."""
+    store = RedisLiveStore.from_url(redis_server.url, "t-link-refuse")
+    link = LiveLink(store)
+    link.start()
+    try:
+        assert store.check_writable() is None
+        store.client.config_set("maxmemory-policy", "noeviction")
+        store.client.config_set("maxmemory", 1)  # every write is now over the limit: OOM
+        with pytest.raises(WriteRefused, match="refuses writes: it is out of memory"):
+            store.publish_state(None, EngineStatus())
+        assert "refuses writes" in (store.check_writable() or "")
+        link.publish(None, EngineStatus())
+        deadline = time.monotonic() + 5
+        while link.health()["ok"] is not False and time.monotonic() < deadline:
+            time.sleep(0.02)
+        health = link.health()
+        assert health["state"] == "down" and health["refused"] is True, health
+        assert "out of memory" in health["error"]
+        store.client.config_set("maxmemory", 0)
+    finally:
+        link.stop(timeout=1.0)
+        store.close()
+    misconf = redis.ResponseError("MISCONF Redis is configured to save RDB snapshots, but ...")
+    assert "cannot save to disk (is the disk full?)" in str(store._error("publish", misconf))

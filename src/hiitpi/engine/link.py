@@ -75,7 +75,8 @@ class LiveLink:
         self._metrics: deque[Metric] = deque(maxlen=metrics_kept)
         self.metrics_dropped = 0
         self._frame: tuple[bytes, float] | None = None
-        self._save = False
+        self._save = False  # save once the state that came with the request is written
+        self._save_next = False  # requested: rides on the next state the engine publishes
         self._commands: deque[Command] = deque()
         self._position: str | None = None
         self._viewers = 0
@@ -104,6 +105,7 @@ class LiveLink:
     def stop(self, timeout: float = STOP_FLUSH_S) -> None:
         """Write what is queued (trying for up to ``timeout`` seconds), then end the thread."""
         with self._cond:
+            self._save, self._save_next = self._save or self._save_next, False
             self._stopping = True
             self._stop_by = time.monotonic() + timeout
             self._retry_at = 0.0  # one more try at once, whatever the backoff said
@@ -127,6 +129,8 @@ class LiveLink:
     def publish(self, state: WorkoutState | None, status: EngineStatus) -> None:
         with self._cond:
             self._snapshot = (state, status)
+            if self._save_next:
+                self._save, self._save_next = True, False
             self._cond.notify()
 
     def add_events(self, events: list[RepEvent]) -> None:
@@ -147,9 +151,10 @@ class LiveLink:
             self._cond.notify()
 
     def save(self) -> None:
-        """Ask the store to save to disk once the next state is written (a set ended)."""
+        """Ask the store to save to disk once the next state published is written (a set
+        ended: the snapshot on disk must be the one that says so, issue 13 finding 4)."""
         with self._cond:
-            self._save = True
+            self._save_next = True
 
     def take_commands(self) -> list[Command]:
         with self._cond:
@@ -246,16 +251,22 @@ class LiveLink:
         self._write_events()
         with self._cond:
             snap, self._snapshot = self._snapshot, None
+            save, self._save = self._save, False
         if snap is not None:
             try:
                 self._write_state(*snap)
             except StoreError:
                 with self._cond:  # keep it unless a newer one arrived meanwhile
                     self._snapshot = self._snapshot or snap
+                    self._save = self._save or save
                 raise
-        if self._save:
-            self._save = False
-            store.persist()
+        if save:
+            try:
+                store.persist()
+            except StoreError:
+                with self._cond:
+                    self._save = True
+                raise
         with self._cond:
             frame, self._frame = self._frame, None
         if frame is not None and time.monotonic() - frame[1] <= FRAME_MAX_AGE_S:
