@@ -23,8 +23,10 @@ from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.poses import track_for
 from hiitpi.errors import StoreError
 from hiitpi.live import EngineStatus, LiveSnapshot, RedisLiveStore, WriteRefused
+from hiitpi.live.codec import encode_snapshot
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.sources.opencv import OpenCVSource
+from hiitpi.web.routes import create_app
 
 from .conftest import RedisServer
 
@@ -157,6 +159,14 @@ def test_a_redis_that_refuses_writes_is_named_as_such(redis_server: RedisServer)
         health = link.health()
         assert health["state"] == "down" and health["refused"] is True, health
         assert "out of memory" in health["error"]
+        # the web's health check: the state went stale because writes are refused, and says so
+        stale = LiveSnapshot(None, EngineStatus(running=True), time.time() - 60)
+        store.client.config_set("maxmemory", 0)
+        store.client.set(store.key("state"), encode_snapshot(stale))
+        store.client.config_set("maxmemory", 1)
+        got = create_app(store, Settings()).test_client().get("/healthz")
+        assert got.status_code == 503
+        assert "refuses writes: it is out of memory" in got.get_json()["error"], got.get_json()
         store.client.config_set("maxmemory", 0)
     finally:
         link.stop(timeout=1.0)

@@ -194,6 +194,9 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
                 if age is None
                 else f"the engine is not publishing (last update {age:.0f} s ago)"
             )
+            check = getattr(store, "check_writable", None)  # Redis up but refusing writes?
+            if check is not None and (refusal := check()) is not None:
+                error = f"live store: {refusal}"
         elif s.get("source_ended"):
             source_ok = False
             error = s.get("error") or f"{s.get('source')} delivers no frames"
