@@ -18,7 +18,8 @@ import json
 import logging
 import re
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,6 +64,30 @@ def connect(url: str, *, connect_timeout: float = 2.0) -> redis.Redis:
     return client
 
 
+@cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _shallow(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in _names(type(obj))}
+
+
+def snapshot_json(snap: LiveSnapshot) -> str:
+    """``json.dumps(snap.to_dict())`` without ``dataclasses.asdict``'s recursive deep copy,
+    which cost ~0.17 ms of the engine's CPU a frame (Zen 3; the state is published every
+    frame). Every field is already a JSON type (tuples encode as lists), so a shallow dict of
+    each dataclass encodes to the same text; a test holds the two equal."""
+    state = snap.state
+    return json.dumps(
+        {
+            "state": None if state is None else _shallow(state),
+            "status": _shallow(snap.status),
+            "updated": snap.updated,
+        }
+    )
+
+
 def _id(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -98,7 +123,7 @@ class RedisLiveStore:
     # --- state -----------------------------------------------------------------------------
     def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
         snap = LiveSnapshot(state, status, time.time())
-        self._call("publish state", self.client.set, self.key("state"), json.dumps(snap.to_dict()))
+        self._call("publish state", self.client.set, self.key("state"), snapshot_json(snap))
 
     def get_state(self) -> LiveSnapshot | None:
         raw = self._call("get state", self.client.get, self.key("state"))
