@@ -18,7 +18,8 @@ import json
 import logging
 import re
 import time
-from dataclasses import fields, replace
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -66,7 +67,7 @@ def connect(url: str, *, connect_timeout: float = 2.0) -> redis.Redis:
 
 @cache
 def _names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+    return tuple(f.name for f in dataclass_fields(cls))
 
 
 def _shallow(obj: Any) -> dict[str, Any]:
