@@ -131,7 +131,7 @@ class OpenCVSource:
         path = str(self._path)
         # A paced file is a camera: each frame is decoded on the capture thread while the model
         # runs on the others, so FFmpeg's frame threads buy nothing but their hand-over (one
-        # thread: ~20 % less CPU a frame at 640x360, measured with process_time).
+        # thread: 10-20 % less CPU a frame at 640x360, paced or not; process_time, Zen 3).
         threads = getattr(cv2, "CAP_PROP_N_THREADS", None)
         params = [threads, 1] if self._paced and threads is not None else []
         cap = (
