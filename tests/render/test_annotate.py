@@ -14,6 +14,7 @@ from hiitpi.core.events import WorkoutState
 from hiitpi.core.keypoints import NUM_KEYPOINTS, SKELETON
 from hiitpi.core.pose import Pose
 from hiitpi.render import annotate, draw_hud, draw_skeleton, standby
+from hiitpi.render.annotate import hud_lines
 from hiitpi.render.text import put_text
 
 
@@ -38,14 +39,7 @@ def _state(**kw: object) -> WorkoutState:
 def _reference_hud(image: np.ndarray, state: WorkoutState) -> np.ndarray:
     h, w = image.shape[:2]
     scale = max(0.5, min(w, h) / 720)
-    lines = [
-        f"REPS {state.reps}   NO-REPS {state.no_reps}",
-        f"PACE {state.pace:.1f}/30s   {state.phase.upper()}",
-    ]
-    if state.last_reason:
-        lines.append(f"last no-rep: {state.last_reason}")
-    elif state.message:
-        lines.append(state.message)
+    lines = hud_lines(state)
     font = cv2.FONT_HERSHEY_SIMPLEX
     line_h = int(32 * scale)
     width = max(cv2.getTextSize(s, font, 0.8 * scale, 2)[0][0] for s in lines) + int(20 * scale)

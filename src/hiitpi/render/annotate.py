@@ -41,10 +41,8 @@ def draw_skeleton(image: Image, pose: Pose, floor: float = 0.5) -> Image:
     return image
 
 
-def draw_hud(image: Image, state: WorkoutState) -> Image:
-    """Reps, no-reps, pace and phase in a panel at the top-left (in place; returns image)."""
-    h, w = image.shape[:2]
-    scale = max(0.5, min(w, h) / 720)
+def hud_lines(state: WorkoutState) -> list[str]:
+    """The HUD's words: counts, then pace and phase, then the last no-rep's reason or a note."""
     lines = [
         f"REPS {state.reps}   NO-REPS {state.no_reps}",
         f"PACE {state.pace:.1f}/30s   {state.phase.upper()}",
@@ -53,6 +51,14 @@ def draw_hud(image: Image, state: WorkoutState) -> Image:
         lines.append(f"last no-rep: {state.last_reason}")
     elif state.message:
         lines.append(state.message)
+    return lines
+
+
+def draw_hud(image: Image, state: WorkoutState) -> Image:
+    """Reps, no-reps, pace and phase in a panel at the top-left (in place; returns image)."""
+    h, w = image.shape[:2]
+    scale = max(0.5, min(w, h) / 720)
+    lines = hud_lines(state)
     font = cv2.FONT_HERSHEY_SIMPLEX
     line_h = int(32 * scale)
     width = max(cv2.getTextSize(s, font, 0.8 * scale, 2)[0][0] for s in lines) + int(20 * scale)
