@@ -20,7 +20,6 @@ import re
 import time
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,13 +64,8 @@ def connect(url: str, *, connect_timeout: float = 2.0) -> redis.Redis:
     return client
 
 
-@cache
-def _names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclass_fields(cls))
-
-
 def _shallow(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in _names(type(obj))}
+    return {f.name: getattr(obj, f.name) for f in dataclass_fields(obj)}
 
 
 def snapshot_json(snap: LiveSnapshot) -> str:

@@ -93,7 +93,10 @@ def standby(image: Image, text: str = "STANDBY") -> Image:
     """The blurred greyscale stream shown while no workout runs."""
     small = cv2.resize(image, (max(1, image.shape[1] // 4), max(1, image.shape[0] // 4)))
     grey = cv2.cvtColor(cv2.GaussianBlur(small, (7, 7), 0), cv2.COLOR_BGR2GRAY)
-    out = cv2.cvtColor(cv2.resize(grey, (image.shape[1], image.shape[0])), cv2.COLOR_GRAY2BGR)
+    out: Image = np.asarray(
+        cv2.cvtColor(cv2.resize(grey, (image.shape[1], image.shape[0])), cv2.COLOR_GRAY2BGR),
+        np.uint8,
+    )
     scale = max(0.6, min(out.shape[:2]) / 480)
     size = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0]
     org = ((out.shape[1] - size[0]) // 2, (out.shape[0] + size[1]) // 2)

@@ -36,7 +36,7 @@ def _coverage(text: str, scale: float, thickness: int) -> tuple[Floats, Floats, 
     pad = thickness + 2  # room for the anti-aliased rim around each stroke
     ox, oy = pad, pad + th
     canvas = np.zeros((oy + base + pad, tw + 2 * pad), np.uint8)
-    cv2.putText(canvas, text, (ox, oy), FONT, scale, 255, thickness, cv2.LINE_AA)
+    cv2.putText(canvas, text, (ox, oy), FONT, scale, (255,), thickness, cv2.LINE_AA)
     alpha = canvas.astype(np.float32) / 255.0
     keep = (1.0 - alpha).astype(np.float32)
     white = np.full((*canvas.shape, 3), 255, np.uint8)
