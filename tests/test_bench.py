@@ -96,6 +96,9 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     allowed = r["ceiling_p90_ms"] + 1000.0 / 30.0 + 5.0
     assert live["latency_excess_ms"] == pytest.approx(live["latency_p90_ms"] - allowed, abs=0.1)
     assert live["cpu_ratio"] == live["cpu_vs_bare_model"] > 0
+    # its denominator: the bare model fed at the rate the app delivered (issue 11's definition)
+    assert r["bare_model_paced"]["fps"] == pytest.approx(live["delivered_fps"], abs=0.01)
+    assert live["cpu_vs_bare_back_to_back"] > 0
     assert many["cpu_ratio"] == pytest.approx(many["cpu_pct"] / live["cpu_pct"], abs=1e-3)
     assert set(r["targets"]) == {
         "offline_ratio >= 0.90", "live.fps_ratio >= 0.95", "live.latency_excess_ms <= 0",

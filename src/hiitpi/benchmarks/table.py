@@ -38,6 +38,12 @@ def render(r: dict[str, Any]) -> str:
             f"bare model CPU {b['cpu_ms_per_frame']:.1f} ms per frame ({b['wall_ms_per_frame']:.1f}"
             f" ms wall) over {b['frames']} frames in memory"
         )
+    if "bare_model_paced" in r:
+        b = r["bare_model_paced"]
+        lines.append(
+            f"  paced at {b['fps']:g} fps (the live run's rate) {b['cpu_ms_per_frame']:.1f} ms "
+            "per frame: the cpu ratio's denominator"
+        )
     if "ceiling_ms" in r:
         st = r["stage_pass"]["stages_ms"]["pose"]
         lines += [
@@ -88,6 +94,7 @@ def render(r: dict[str, Any]) -> str:
             ("viewer fps (min)", lambda v: f"{min(v['viewer_fps'], default=0):.2f}"),
             ("CPU % of all cores, whole app", lambda v: f"{v['cpu_pct']:.1f}"),
             ("  x the bare model's CPU", lambda v: _f(v, "cpu_vs_bare_model", 2)),
+            ("  x it back to back", lambda v: _f(v, "cpu_vs_bare_back_to_back", 2)),
             ("fps ratio (>= 0.95)", lambda v: _f(v, "fps_ratio", 3)),
             ("latency excess ms (<= 0)", lambda v: _f(v, "latency_excess_ms", 1)),
             ("cpu ratio (<= 1.15 / <= 1.05)", lambda v: _f(v, "cpu_ratio", 3)),

@@ -485,7 +485,8 @@ class LiveEngine:
         if self.referee is None:
             return standby
         state, floor = self.state, self.settings.referee.confidence_floor
-        return lambda image: annotate(image, pose, state, floor)
+        # the camera hands over its own buffer, which it copies into the encoder's
+        return lambda image: annotate(image, pose, state, floor, copy=False)
 
     def _put_view_frame(self, jpeg: bytes) -> None:
         """From the camera's encoder thread: stored only while somebody watches."""
@@ -496,8 +497,9 @@ class LiveEngine:
     def _render(self, frame: Frame, pose: Pose | None) -> tuple[float, float, float]:
         """Draw, encode and store the frame; returns those three durations in ms."""
         t0 = time.perf_counter()
-        if self.referee is not None:
-            image = annotate(frame.image, pose, self.state, self.settings.referee.confidence_floor)
+        if self.referee is not None:  # drawn on the frame itself: nothing reads it after this
+            floor = self.settings.referee.confidence_floor
+            image = annotate(frame.image, pose, self.state, floor, copy=False)
         else:
             image = standby(frame.image)
         t1 = time.perf_counter()
