@@ -21,7 +21,7 @@ from hiitpi.store.records import (
     WeeklyTotal,
     good_share,
 )
-from hiitpi.store.repository import DEFAULT_STATION, HistoryStore
+from hiitpi.store.repository import DEFAULT_STATION, HistoryStore, RepConflict
 
 if TYPE_CHECKING:
     from hiitpi.config import Settings
@@ -33,6 +33,7 @@ __all__ = [
     "HistoryStore",
     "PlanSessionSummary",
     "PlayerInfo",
+    "RepConflict",
     "RepRecord",
     "SessionStatus",
     "SessionSummary",
