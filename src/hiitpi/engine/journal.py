@@ -23,8 +23,10 @@ each is fsynced): it is dropped when the file is read back, and cut from the fil
 recorder empties the file (:meth:`Journal.compact`) once everything in it is stored and closed,
 so it stays a few kB.
 
-Cost: one ``write`` + ``fsync`` per frame that counted something (reps come about once a second);
-``hiitpi.engine.journal`` measured on this repository's CI disk in ``BENCHMARKS.md``.
+Cost: one ``write`` + ``fsync`` per frame that counted something (reps come about once a
+second), in the engine thread, since the count must be durable before it is published.
+:func:`measure_fsync` on the development VM (ext4 on virtio, 2 busy cores): median 6-7 ms, p99
+24-27 ms per append (300 appends): at most one late frame per rep, nothing on the others.
 """
 
 from __future__ import annotations
