@@ -29,7 +29,6 @@ from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
-from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
 from hiitpi.engine.timing import FrameTiming, budget
 from hiitpi.errors import ExerciseError, HiitPiError, PlanError, StoreError
@@ -198,8 +197,7 @@ class LiveEngine:
             state.reps,
             state.no_reps,
         )
-        player = "" if open_set.player == GUEST_PLAYER else open_set.player
-        self.status = replace(self.status, player=player, owner=open_set.owner)
+        self.status = replace(self.status, player=open_set.player, owner=open_set.owner)
         self.start_exercise(open_set.workout, resume=True)
         assert self.referee is not None
         self.referee.resume(state)

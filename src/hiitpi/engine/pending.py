@@ -214,7 +214,7 @@ class OpenSet:
     engine resumes from, or closes."""
 
     uuid: str
-    player: str
+    player: str  # as the engine names them: "" for the guest
     owner: str | None
     workout: str
     state: WorkoutState | None  # after its last counted event (None: nothing counted yet)

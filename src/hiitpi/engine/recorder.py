@@ -210,7 +210,8 @@ class SessionRecorder(QueueWriter):
             if s is None:
                 return None
             state, sid = s.state, s.session_id
-            found = OpenSet(s.uuid, s.player, s.owner, s.workout, state, s.plan is not None)
+            player = "" if s.player == GUEST_PLAYER else s.player  # as the engine names them
+            found = OpenSet(s.uuid, player, s.owner, s.workout, state, s.plan is not None)
         try:
             sid = sid if sid is not None else self.history.session_by_uuid(found.uuid)
             reps, no_reps = (0, 0) if sid is None else self.history.last_indices(sid)

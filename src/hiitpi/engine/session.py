@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hiitpi.core.events import RepEvent, WorkoutState
-from hiitpi.engine.pending import OpenSet
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
 from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineStatus
 from hiitpi.plans.drift import pace_drift
+
+if TYPE_CHECKING:  # the engine itself never imports the database layer
+    from hiitpi.engine.pending import OpenSet
 
 
 class SetRecorder(Protocol):

@@ -108,10 +108,11 @@ class QueueWriter:
         """Everything journaled is stored and closed: empty the journal."""
         if self.journal is None or self._sets or self._plans or self._loose:
             return
-        if self.journal_error is not None or self.journal.size == 0:
+        if self.journal_error is not None:
             return
         try:
-            self.journal.compact()
+            if self.journal.size:
+                self.journal.compact()
         except OSError as exc:
             log.warning("journal %s: cannot compact: %s", self.journal.path, exc)
 
