@@ -109,7 +109,13 @@ def test_done_is_durable_before_it_returns(history: HistoryStore, tmp_path: Path
     """A crash right after Done! never reopens the set, database up or down."""
     path = journal_path(tmp_path, "kitchen")
     flaky = Flaky(history)
-    first = SessionRecorder(flaky, station="kitchen", journal=Journal(path), retry_s=60)  # type: ignore[arg-type]
+    first = SessionRecorder(
+        flaky,  # type: ignore[arg-type]
+        station="kitchen",
+        journal=Journal(path),
+        retry_s=60,
+        end_wait_s=30,  # however slow the database: end() returns once it has the set
+    )
     first.begin("ann", "push_up")
     first.on_events([rep(1, 1.0)], _state(1))
     first.end(_state(1))
