@@ -18,6 +18,7 @@ from typing import Any, cast
 from flask import Flask
 
 from hiitpi.config import Settings
+from hiitpi.engine.journal import Journal
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.recorder import SessionRecorder
 from hiitpi.errors import ConfigError
@@ -99,7 +100,8 @@ class App:
         try:
             self.store = open_live_store(self.settings, self.station)
             self.history = open_history(self.settings)
-            self.recorder = SessionRecorder(self.history, station=self.station)
+            journal = Journal.for_station(self.settings.data_dir, self.station)  # replayed now
+            self.recorder = SessionRecorder(self.history, station=self.station, journal=journal)
             self.source = open_source(self.settings.source, paced=True)
             self.estimator, reason = self._estimator(self.source)
             self.engine = LiveEngine(
@@ -197,8 +199,7 @@ class App:
             self.source.close()
             self.source = None
         if self.recorder is not None:
-            if not self.recorder.flush():
-                log.error("history: not every rep could be saved: %s", self.recorder.last_error)
+            self.recorder.close()  # what the database did not take stays in the journal
             self.recorder = None
         if self.history is not None:
             self.history.close()  # a set still open stays active: the next start resumes it

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from hiitpi.config import PoseConfig, Settings, SourceConfig
-from hiitpi.core.events import EventKind, WorkoutState
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.engine.journal import Journal, journal_path
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.poses import track_for
 from hiitpi.engine.recorder import GUEST_PLAYER, SessionRecorder
@@ -131,19 +133,34 @@ def test_counts_push_ups_live_and_records_every_rep(
     assert len(timeline) == snap.state.reps + snap.state.no_reps
 
 
-def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip: Path) -> None:
-    # What a crashed engine left in Redis: a squat set in progress with 5 reps, 1 no-rep.
+def test_resumes_counts_after_an_engine_crash(
+    store: RedisLiveStore, small_clip: Path, tmp_path: Path
+) -> None:
+    # What a crashed engine left in its journal: a squat set in progress with 5 reps, 1 no-rep.
     before = WorkoutState("squat", 40.0, reps=5, no_reps=1, rep_times=(1.0, 2.0, 3.0, 4.0, 5.0))
-    store.publish_state(before, EngineStatus(player="Bo", active=True, running=True))
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    path = journal_path(tmp_path, store.station)
+    crashed = SessionRecorder(history, station=store.station, journal=Journal(path))
+    crashed.begin("Bo", "squat", owner="ana-browser")
+    events = [RepEvent(EventKind.REP, i, float(i), i - 0.5, 0.5, 0.9, 1.0) for i in range(1, 6)]
+    crashed.on_events(events, replace(before, reps=4, no_reps=0))
+    crashed.on_events([RepEvent(EventKind.NO_REP, 1, 6.0, 5.5, 0.5, 0.2, 0.5, "x", "y")], before)
+    assert crashed.journal is not None
+    crashed.journal.close()  # SIGKILL: no end
+    # ... while Redis's snapshot, saved earlier, still says 3 reps: it must not decide
+    older = replace(before, t=20.0, reps=3, no_reps=0, rep_times=(1.0, 2.0, 3.0))
+    store.publish_state(older, EngineStatus(player="Bo", active=True, running=True))
+    recorder = SessionRecorder(history, station=store.station, journal=Journal(path))
 
     settings = Settings(source=SourceConfig(uri=str(small_clip)))
     source = open_source(settings.source, paced=True)
     # No person in this clip, so the replay estimator finds nobody; the model is not under test.
-    engine = LiveEngine(source, ReplayEstimator({}), store, settings)
+    engine = LiveEngine(source, ReplayEstimator({}), store, settings, recorder=recorder)
     engine.start()
     try:
         snap = wait_for(store, lambda s: s.status.frames >= 3)
         assert snap.status.active and snap.status.player == "Bo"
+        assert snap.status.owner == "ana-browser"  # the browser that started it still owns it
         assert snap.state is not None and snap.state.exercise == "squat"
         assert (snap.state.reps, snap.state.no_reps) == (5, 1)
         assert snap.state.rep_times == before.rep_times
@@ -153,6 +170,12 @@ def test_resumes_counts_after_an_engine_crash(store: RedisLiveStore, small_clip:
         assert "ended" in (snap.status.error or "") and snap.status.running
         assert snap.status.source_ended  # so /healthz turns 503
         assert engine.alive
+        # one set in history, the journal's: the next rep would be 6 (indices never collide)
+        assert recorder.flush()
+        (stored,) = history.player_history("Bo")
+        assert (stored.reps, stored.no_reps, stored.status) == (5, 1, "done")
     finally:
         engine.stop()
         source.close()
+        recorder.close()
+        history.close()

@@ -6,6 +6,7 @@ frame index so the count is the referee's on real poses (the model is not under 
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from hiitpi.config import PoseConfig, Settings, SourceConfig
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
+from hiitpi.engine.journal import Journal, journal_path
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.plan_run import SessionClock
 from hiitpi.engine.poses import track_for
@@ -94,17 +96,24 @@ def test_a_plan_runs_countdown_work_rest_and_ends_a_block_on_its_target(
 def test_a_plan_interrupted_by_a_crash_ends_cleanly_with_its_sets_saved(
     store: RedisLiveStore, small_clip: Path, tmp_path: Path
 ) -> None:
-    # what a crashed engine left: a plan in its first block, that block's set open in history
+    # what a crashed engine left in its journal: a plan in its first block, one rep counted
     history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
-    ps = history.start_plan_session("Bo", "tabata-push_up", "Tabata", "", station=store.station)
-    sid = history.start_session("Bo", "push_up", station=store.station, plan_session_id=ps, block=0)
-    history.record_event(sid, rep(1, 2.0))
+    path = journal_path(tmp_path, store.station)
+    crashed = SessionRecorder(history, station=store.station, journal=Journal(path))
+    crashed.begin_plan("Bo", "tabata-push_up", "Tabata", "")
+    crashed.begin("Bo", "push_up", block=0, round=1)
+    crashed.on_events([rep(1, 2.0)], WorkoutState("push_up", 2.0, reps=1, rep_times=(2.0,)))
+    assert crashed.flush()
+    ps = crashed.plan_session_id
+    assert crashed.journal is not None
+    crashed.journal.close()  # the process dies: no end, no end_plan
+    # the live store's snapshot says the plan runs: it is not what decides
     status = EngineStatus(player="Bo", active=True, running=True, plan="tabata-push_up",
                           interval="work", block=0)  # fmt: skip
     store.publish_state(WorkoutState("push_up", 5.0, reps=1, rep_times=(2.0,)), status)
 
     settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True), data_dir=tmp_path)
-    recorder = SessionRecorder(history, station=store.station)
+    recorder = SessionRecorder(history, station=store.station, journal=Journal(path))
     source = open_source(settings.source, paced=True)
     engine = LiveEngine(source, ReplayEstimator({}), store, settings, recorder=recorder)
     engine.start()
@@ -113,6 +122,7 @@ def test_a_plan_interrupted_by_a_crash_ends_cleanly_with_its_sets_saved(
         assert not snap.status.busy and snap.status.plan is None
         assert "interrupted" in (snap.status.message or "")
         assert recorder.flush(), recorder.last_error
+        assert ps is not None
         got = history.plan_session(ps)
         assert got is not None and got.status == "interrupted" and got.reps == 1
         assert got.blocks[0].set.status == "interrupted"
@@ -121,26 +131,31 @@ def test_a_plan_interrupted_by_a_crash_ends_cleanly_with_its_sets_saved(
         source.close()
         recorder.close()
         history.close()
+    assert path.stat().st_size == 0  # all stored and closed: the journal is compacted
 
 
 class WatchedStore(RedisLiveStore):
-    """The real Redis store, noting for each rep event it is given whether history has it."""
+    """The real Redis store, noting for each rep event it is given whether the journal (on
+    disk, read by another file handle) has it already."""
 
-    history: HistoryStore
+    journal: Path
     durable: list[bool]
 
     def append_event(self, event: RepEvent) -> str:
-        sid = self.history.find_active_session(self.station, GUEST_PLAYER, "push_up")
-        stored = sid is not None and any(
-            r.index == event.index and r.kind is event.kind
-            for r in self.history.session_timeline(sid)
+        with open(self.journal, encoding="utf-8") as f:
+            records = [json.loads(line) for line in f]
+        stored = any(
+            e["index"] == event.index and e["kind"] == event.kind.value
+            for r in records
+            if r["type"] == "events"
+            for e in r["events"]
         )
         self.durable.append(stored)
         return super().append_event(event)
 
 
 @pytest.mark.shared
-def test_a_counted_rep_is_committed_before_screens_hear_of_it(
+def test_a_counted_rep_is_journaled_before_screens_hear_of_it(
     external_store: RedisLiveStore, clips_dir: Path, tmp_path: Path
 ) -> None:
     clip = clips_dir / "push_up__venkat__1.mp4"
@@ -148,8 +163,8 @@ def test_a_counted_rep_is_committed_before_screens_hear_of_it(
     poses = {tf.frame: tf.pose for tf in track}
     store = WatchedStore(external_store.client, external_store.station)
     history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
-    store.history, store.durable = history, []
-    recorder = SessionRecorder(history, station=store.station)  # the background writer
+    store.journal, store.durable = journal_path(tmp_path, store.station), []
+    recorder = SessionRecorder(history, station=store.station, journal=Journal(store.journal))
     settings = Settings(source=SourceConfig(uri=str(clip)))
     source = open_source(settings.source, paced=True)
     engine = LiveEngine(

@@ -2,7 +2,9 @@
 
 A capture thread fills a latest-frame slot (live video drops, never queues). The engine thread
 takes the newest frame, runs pose -> referee, and hands to the live link every frame: the
-state snapshot, rep events and metrics. Only while somebody watches does it draw once and encode
+state snapshot, rep events and metrics; each counted rep goes to the recorder first, whose
+journal makes it durable before any screen hears of it (a restarted engine resumes from that
+journal, never from the Redis snapshot). Only while somebody watches does it draw once and encode
 once per frame (a blurred greyscale standby picture while no exercise runs); all viewers share
 those bytes. Between frames it takes the commands (start, stop, set player) the link has read.
 The link (:mod:`hiitpi.engine.link`) does every live-store call on a thread of its own, so
@@ -48,7 +50,6 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
-DURABLE_WAIT_S = 0.5  # longest a counted rep waits for its commit before screens hear of it
 ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
 
 
@@ -146,41 +147,54 @@ class LiveEngine:
         return self._thread.is_alive()
 
     def _restore(self) -> None:
-        """Carry on a set that an engine crash interrupted: its counts are in the store."""
-        snap = self.store.get_state()
-        if snap is None:
-            return
-        self.status = replace(self.status, player=self.status.player or snap.status.player)
-        if snap.status.plan is not None and snap.status.busy:
+        """Carry on the set a crash left open, as the recorder's journal knows it.
+
+        Never from the live store's snapshot: Redis saves now and then, so after a power cut its
+        snapshot can be older than the reps already counted (resuming from it would reuse their
+        indices), or show a set Done! already closed. The snapshot only says who was logged in
+        and what the screen last showed when no set is open.
+        """
+        snap = None
+        try:
+            snap = self.store.get_state()
+        except StoreError as exc:
+            log.warning("live store unavailable at start-up: %s", exc)
+        if snap is not None:
+            self.status = replace(self.status, player=self.status.player or snap.status.player)
+        open_set = None if self.recorder is None else self.recorder.open_set()
+        if self.recorder is not None and self.recorder.plan_open:
             log.warning(
-                "plan %s was interrupted by an engine stop: its sets so far are saved; "
-                "it does not resume (start it again)",
-                snap.status.plan,
+                "a plan was interrupted by an engine stop: its sets so far are saved; "
+                "it does not resume (start it again)"
             )
+            self.recorder.end(interrupted=True)
+            self.recorder.end_plan(interrupted=True)
             self.status = replace(
-                self.status,
-                owner=snap.status.owner,
-                message="the workout was interrupted: its sets so far are saved",
+                self.status, message="the workout was interrupted: its sets so far are saved"
             )
-            if self.recorder is not None:
-                self.recorder.interrupt_leftovers()
             return
-        if snap.status.active and snap.state is not None and self._initial_exercise is None:
-            log.warning(
-                "resuming %s at %d reps / %d no-reps: the set was still open when the engine "
-                "last stopped (Done! ends a set)",
-                snap.state.exercise,
-                snap.state.reps,
-                snap.state.no_reps,
-            )
-            self.start_exercise(snap.state.exercise, resume=True)
-            self.status = replace(self.status, owner=snap.status.owner)
-            assert self.referee is not None
-            self.referee.resume(snap.state)
-            self._set_offset = snap.state.t
-            self.state = self.referee.state
-        else:
-            self.state = snap.state
+        if open_set is None:
+            if snap is not None and not snap.status.busy:
+                self.state = snap.state  # the last set's final count, still on show
+            return
+        assert self.recorder is not None
+        if self._initial_exercise is not None:  # told to start another: the open one is closed
+            self.recorder.end(interrupted=True)
+            return
+        state = open_set.state or WorkoutState(exercise=open_set.workout, t=0.0)
+        log.warning(
+            "resuming %s at %d reps / %d no-reps: the set was still open when the engine "
+            "last stopped (Done! ends a set)",
+            open_set.workout,
+            state.reps,
+            state.no_reps,
+        )
+        self.status = replace(self.status, player=open_set.player, owner=open_set.owner)
+        self.start_exercise(open_set.workout, resume=True)
+        assert self.referee is not None
+        self.referee.resume(state)
+        self._set_offset = state.t
+        self.state = self.referee.state
 
     # --- commands ----------------------------------------------------------------------------
     def start_exercise(
@@ -219,6 +233,7 @@ class LiveEngine:
                 block=None if key is None else key.block,
                 round=None if key is None else key.round,
                 target=None if key is None else key.target,
+                owner=s.owner,
             )
         log.info("started %s for %r", exercise_id, self.status.player)
 
@@ -227,13 +242,14 @@ class LiveEngine:
         if self.referee is not None and self.plan_run is not None and self._set_key is not None:
             assert self.state is not None
             self.plan_run.record_reps(self._set_key, self.state.rep_times)
-        if self.referee is not None and self.recorder is not None:
-            self.recorder.end(self.state)
-        if self.referee is not None:
-            self.link.save()  # after the next state (this set ended) is written
+        ended = self.referee is not None
+        if ended and self.recorder is not None:
+            self.recorder.end(self.state)  # durable (journaled) before anyone is told
         self.referee = None
         self._set_key = None
         self.status = replace(self.status, active=False)
+        if ended:
+            self.link.save()  # once the next state (this set ended) is written
 
     def start_plan(self, plan_id: str) -> None:
         """Run plan ``plan_id`` from now: countdown, then its blocks, each one a set."""
@@ -405,10 +421,8 @@ class LiveEngine:
             ms = (t1 - t0) * 1000.0
             self.state, events = self.referee.update(pose, set_t)
             self._pending.extend(events)
-            if self.recorder is not None:
-                self.recorder.on_events(events)
-                if events:  # durable first: screens hear of a rep once it is committed
-                    self.recorder.wait_stored(DURABLE_WAIT_S)
+            if self.recorder is not None:  # journaled (fsynced) before screens hear of a rep
+                self.recorder.on_events(events, self.state)
             referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
         self.status = replace(

@@ -10,18 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
 from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineStatus
 from hiitpi.plans.drift import pace_drift
 
+if TYPE_CHECKING:  # the engine itself never imports the database layer
+    from hiitpi.engine.pending import OpenSet
+
 
 class SetRecorder(Protocol):
     """Where finished and running sets go (``hiitpi.engine.recorder.SessionRecorder``).
 
-    Must not raise on a storage outage: the engine calls it from its frame loop.
+    Must not raise on a storage outage: the engine calls it from its frame loop. Durable on
+    return: what ``on_events`` and ``end`` were given survives any crash (the journal), so the
+    engine tells screens only afterwards. ``open_set`` is the set a crash left open (what a
+    restarted engine resumes, never a live-store snapshot); ``health`` the "database" entry of
+    ``EngineStatus.health``.
     """
 
     def begin(
@@ -35,15 +42,25 @@ class SetRecorder(Protocol):
         block: int | None = None,
         round: int | None = None,
         target: int | None = None,
+        owner: str | None = None,
     ) -> int | None: ...
 
-    def on_events(self, events: Sequence[RepEvent]) -> None: ...
+    def on_events(self, events: Sequence[RepEvent], state: WorkoutState | None = None) -> None: ...
 
-    def end(self, state: WorkoutState | None = None) -> int | None: ...
+    def end(
+        self, state: WorkoutState | None = None, *, interrupted: bool = False
+    ) -> int | None: ...
+
+    def open_set(self) -> OpenSet | None: ...
+
+    @property
+    def plan_open(self) -> bool: ...
+
+    def health(self) -> dict[str, Any]: ...
 
     def begin_plan(self, player: str, plan_id: str, plan_name: str, plan_toml: str) -> None: ...
 
-    def end_plan(self) -> None: ...
+    def end_plan(self, *, interrupted: bool = False) -> None: ...
 
     def correct(self, delta: int, *, last: bool = False) -> bool: ...
 
@@ -128,6 +145,8 @@ def session_fields(
     """The status with the session's clock, plan, drift and stored ids brought up to date
     (``paused`` only while a session runs)."""
     st = _session_fields(status, state, clock, run, set_key, recorder)
+    if recorder is not None:  # the history database and its journal backlog
+        st = replace(st, health={**st.health, "database": recorder.health()})
     return replace(st, paused=st.paused and st.busy)
 
 

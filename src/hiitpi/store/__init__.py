@@ -22,7 +22,7 @@ from hiitpi.store.records import (
     WeeklyTotal,
     good_share,
 )
-from hiitpi.store.repository import HistoryStore
+from hiitpi.store.repository import HistoryStore, RepConflict
 
 if TYPE_CHECKING:
     from hiitpi.config import Settings
@@ -34,6 +34,7 @@ __all__ = [
     "HistoryStore",
     "PlanSessionSummary",
     "PlayerInfo",
+    "RepConflict",
     "RepRecord",
     "SessionStatus",
     "SessionSummary",

@@ -102,6 +102,7 @@ class PlanSession(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE.value)
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)  # journal key
 
 
 class WorkoutSession(Base):
@@ -136,6 +137,7 @@ class WorkoutSession(Base):
     target: Mapped[int | None] = mapped_column(Integer)
     # the sum of the +1/-1 fixes in ``corrections``; ``reps`` stays the referee's own count
     correction: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)  # journal key
 
     player: Mapped[Player] = relationship(back_populates="sessions")
     events: Mapped[list[Rep]] = relationship(back_populates="session")
@@ -153,6 +155,7 @@ class Correction(Base):
     )
     delta: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)  # journal key
 
 
 class Rep(Base):

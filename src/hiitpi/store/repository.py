@@ -5,6 +5,11 @@ Every method is one short transaction on its own connection (a ``sessionmaker``)
 is committed the moment the referee reports it, together with the session's running totals, so a
 crash of the engine or the web loses nothing already counted; a set left ``active`` by a crash is
 closed later by :meth:`HistoryStore.mark_interrupted_sessions`, keeping its reps.
+
+Sets, plan sessions and fixes may carry the uuid the station's journal gave them: writing one
+again (a journal replayed after an outage or a crash) finds the row already there instead of
+adding a second. A rep replayed twice is ignored; a *different* rep under an index already
+stored is a :class:`RepConflict` (two writers numbering one set: a bug, never silent).
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ from hiitpi.store.records import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class RepConflict(ValueError):
+    """A rep or no-rep whose index the set already holds with different values: two counts of
+    one set disagree, which means a bug (replays of the same event are not conflicts)."""
 
 
 def _aware(when: datetime | None) -> datetime:
@@ -138,11 +148,15 @@ class HistoryStore:
         block: int | None = None,
         round: int | None = None,
         target: int | None = None,
+        uuid: str | None = None,
     ) -> int:
         """Open an ``active`` session for ``player`` (created if new); returns its id.
 
         ``plan_session_id``, ``block``, ``round``, ``target``: the set is that block of a plan.
+        ``uuid``: the journal's name for the set; a session with it already is returned as is.
         """
+        if uuid is not None and (known := self.session_by_uuid(uuid)) is not None:
+            return known
         name = self.get_or_create_player(player).name
         with self._tx("starting a session") as s:
             player_id = s.scalar(select(Player.id).where(Player.name == name))
@@ -151,6 +165,7 @@ class HistoryStore:
                 block=block,
                 round=round,
                 target=target,
+                uuid=uuid,
                 correction=0,
                 player_id=player_id,
                 workout=workout,
@@ -171,9 +186,9 @@ class HistoryStore:
     ) -> bool:
         """Commit one rep or no-rep and bump the session's totals, in one short transaction.
 
-        Idempotent: an event already stored (same session, kind and index) is ignored and False
-        returned, so a retry after an uncertain failure never counts twice. KeyError for an
-        unknown session.
+        Idempotent: an event already stored (same session, kind, index and times) is ignored and
+        False returned, so a retry or a journal replay never counts twice. Another event under
+        a stored index raises :class:`RepConflict`. KeyError for an unknown session.
         """
         kind = EventKind(event.kind)
         column = WorkoutSession.reps if kind is EventKind.REP else WorkoutSession.no_reps
@@ -189,9 +204,29 @@ class HistoryStore:
                 s.add(_rep_row(session_id, event, _aware(recorded_at)))
                 s.flush()
         except IntegrityError:
-            log.debug("session %d already has %s %d", session_id, kind.value, event.index)
+            self._check_duplicate(session_id, event)
             return False
         return True
+
+    def _check_duplicate(self, session_id: int, event: RepEvent) -> None:
+        """The stored event under ``event``'s index is ``event`` itself, else RepConflict."""
+        with self._tx("checking a stored rep") as s:
+            row = s.scalar(
+                select(Rep).where(
+                    Rep.session_id == session_id,
+                    Rep.kind == EventKind(event.kind).value,
+                    Rep.index == event.index,
+                )
+            )
+            if row is None:  # not a unique violation on the rep: the session went away
+                raise KeyError(f"no session {session_id}")
+            same = abs(row.t - event.t) < 1e-6 and abs(row.t_start - event.t_start) < 1e-6
+        if not same:
+            raise RepConflict(
+                f"session {session_id} already has {event.kind} {event.index} at t={row.t:.3f}, "
+                f"another one at t={event.t:.3f} was refused"
+            )
+        log.debug("session %d already has %s %d", session_id, event.kind, event.index)
 
     def finish_session(
         self,
@@ -234,12 +269,18 @@ class HistoryStore:
             return int(getattr(result, "rowcount", 0)) == 1
 
     def add_correction(
-        self, session_id: int, delta: int, *, at: datetime | None = None
+        self,
+        session_id: int,
+        delta: int,
+        *,
+        at: datetime | None = None,
+        uuid: str | None = None,
     ) -> SessionSummary:
         """Record a person's +1 or -1 on the session's count, beside the referee's.
 
         ValueError for another delta or one that would take the count below 0; KeyError for an
-        unknown session.
+        unknown session. ``uuid``: the journal's name for the fix (stored once however often
+        it is replayed).
         """
         if delta not in (1, -1):
             raise ValueError(f"a correction is +1 or -1, got {delta!r}")
@@ -247,10 +288,12 @@ class HistoryStore:
             row = s.get(WorkoutSession, session_id, with_for_update=True)
             if row is None:
                 raise KeyError(f"no session {session_id}")
+            if uuid is not None and s.scalar(select(Correction.id).where(Correction.uuid == uuid)):
+                return queries.summary(row, row.player.name)
             if row.reps + row.correction + delta < 0:
                 raise ValueError("the corrected count cannot go below 0")
             row.correction += delta
-            s.add(Correction(session_id=session_id, delta=delta, created_at=_aware(at)))
+            s.add(Correction(session_id=session_id, delta=delta, created_at=_aware(at), uuid=uuid))
             s.flush()
             return queries.summary(row, row.player.name)
 
@@ -264,8 +307,14 @@ class HistoryStore:
         *,
         station: str = DEFAULT_STATION,
         started_at: datetime | None = None,
+        uuid: str | None = None,
     ) -> int:
-        """Open an ``active`` plan session; its blocks are sets started with its id."""
+        """Open an ``active`` plan session; its blocks are sets started with its id.
+
+        ``uuid``: the journal's name for the run; a plan session with it already is returned.
+        """
+        if uuid is not None and (known := self.plan_session_by_uuid(uuid)) is not None:
+            return known
         name = self.get_or_create_player(player).name
         with self._tx("starting a plan session") as s:
             player_id = s.scalar(select(Player.id).where(Player.name == name))
@@ -277,6 +326,7 @@ class HistoryStore:
                 station=station,
                 started_at=_aware(started_at),
                 status=SessionStatus.ACTIVE.value,
+                uuid=uuid,
             )
             s.add(row)
             s.flush()
@@ -380,6 +430,29 @@ class HistoryStore:
                 .order_by(WorkoutSession.started_at.desc(), WorkoutSession.id.desc())
                 .limit(1)
             )
+
+    def session_by_uuid(self, uuid: str) -> int | None:
+        """The id of the set the journal named ``uuid``, if it is stored."""
+        with self._tx("finding a set by its uuid") as s:
+            found = s.scalar(select(WorkoutSession.id).where(WorkoutSession.uuid == uuid))
+            return None if found is None else int(found)
+
+    def plan_session_by_uuid(self, uuid: str) -> int | None:
+        """The id of the plan session the journal named ``uuid``, if it is stored."""
+        with self._tx("finding a plan session by its uuid") as s:
+            found = s.scalar(select(PlanSession.id).where(PlanSession.uuid == uuid))
+            return None if found is None else int(found)
+
+    def last_indices(self, session_id: int) -> tuple[int, int]:
+        """The highest stored rep and no-rep index of the set (0, 0 when it has none)."""
+        with self._tx("reading a set's last indices") as s:
+            rows = s.execute(
+                select(Rep.kind, func.max(Rep.index))
+                .where(Rep.session_id == session_id)
+                .group_by(Rep.kind)
+            ).all()
+        last = {str(kind): int(index) for kind, index in rows}
+        return last.get(EventKind.REP.value, 0), last.get(EventKind.NO_REP.value, 0)
 
     # --- reads for the pages -------------------------------------------------------------------
     def get_session(self, session_id: int) -> SessionSummary | None:

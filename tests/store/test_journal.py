@@ -1,0 +1,184 @@
+"""The station's journal: what a crash leaves, replayed into history exactly once.
+
+Each test records through a SessionRecorder with a real journal file, "crashes" (closes the
+journal without ending anything, or keeps the database away), then opens a second recorder on
+the same file, as the next start of the app does.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from hiitpi.core.events import WorkoutState
+from hiitpi.engine.journal import Journal, journal_path
+from hiitpi.engine.recorder import SessionRecorder
+from hiitpi.errors import ConfigError
+from hiitpi.store import HistoryStore, RepConflict
+
+from .conftest import no_rep, rep
+from .test_recorder import Flaky
+
+
+def _state(reps: int, no_reps: int = 0) -> WorkoutState:
+    return WorkoutState("push_up", float(reps), reps=reps, no_reps=no_reps)
+
+
+def _crash(r: SessionRecorder) -> None:
+    """What SIGKILL leaves: the journal as written, nothing ended, nothing flushed."""
+    assert r.journal is not None
+    r.journal.close()
+
+
+def _indices(history: HistoryStore, sid: int) -> list[tuple[str, int]]:
+    return [(x.kind.value, x.index) for x in history.session_timeline(sid)]
+
+
+def test_reps_queued_while_the_database_is_down_survive_a_crash(
+    history: HistoryStore, tmp_path: Path
+) -> None:
+    path = journal_path(tmp_path, "kitchen")
+    flaky = Flaky(history)
+    first = SessionRecorder(flaky, station="kitchen", journal=Journal(path), retry_s=60)  # type: ignore[arg-type]
+    first.begin("ann", "push_up")
+    first.on_events([rep(1, 1.0), rep(2, 2.0)], _state(2))
+    assert first.flush()
+    flaky.down = True  # the database goes away; two more reps, a no-rep and a fix
+    first.on_events([rep(3, 3.0)], _state(3))
+    first.on_events([no_rep(1, 3.5), rep(4, 4.0)], _state(4, 1))
+    assert first.correct(1)
+    assert not first.flush(timeout=1)
+    assert first.health()["ok"] is False and first.health()["backlog"] >= 3
+    _crash(first)  # SIGKILL while the database is down: the memory queue is gone
+
+    second = SessionRecorder(history, station="kitchen", journal=Journal(path))
+    try:
+        assert second.flush()
+        open_set = second.open_set()
+        assert open_set is not None and open_set.state == _state(4, 1)
+        (s,) = history.player_history("ann")
+        assert (s.reps, s.no_reps, s.correction, s.status) == (4, 1, 1, "active")
+        assert _indices(history, s.id) == [
+            ("rep", 1), ("rep", 2), ("rep", 3), ("no_rep", 1), ("rep", 4)
+        ]  # fmt: skip
+        # the engine resumes it: the same set, the next rep is 5
+        second.begin("ann", "push_up", resume=True)
+        second.on_events([rep(5, 5.0)], _state(5, 1))
+        second.end(_state(5, 1))
+        assert second.flush()
+        (s,) = history.player_history("ann")
+        assert (s.reps, s.correction, s.status) == (5, 1, "done")
+        assert second.health() == {
+            "ok": True, "state": "ok", "error": None, "since": second.health()["since"],
+            "backlog": 0,
+        }  # fmt: skip
+    finally:
+        second.close()
+    assert path.stat().st_size == 0  # everything stored and closed: compacted
+
+
+def test_a_replay_stores_nothing_twice(history: HistoryStore, tmp_path: Path) -> None:
+    path = journal_path(tmp_path, "kitchen")
+    first = SessionRecorder(history, station="kitchen", journal=Journal(path))
+    first.begin_plan("ann", "p", "Plan", "")
+    first.begin("ann", "push_up", block=0, round=1)
+    first.on_events([rep(1, 1.0), rep(2, 2.0)], _state(2))
+    first.correct(-1)
+    first.end(_state(2))
+    first.end_plan()
+    first.begin("ann", "squat")
+    first.on_events([rep(1, 1.0)], WorkoutState("squat", 1.0, reps=1))
+    assert first.flush()
+    _crash(first)  # stored, but the squat set is open: nothing was compacted
+    assert path.stat().st_size > 0
+    for _ in range(2):  # two restarts, each replaying the whole journal
+        again = SessionRecorder(history, station="kitchen", journal=Journal(path))
+        assert again.flush()
+        _crash(again)
+    sets = sorted(history.player_history("ann"), key=lambda s: s.workout)
+    assert [(s.workout, s.reps, s.correction) for s in sets] == [
+        ("push_up", 2, -1),
+        ("squat", 1, 0),
+    ]
+    assert len(history.player_plan_sessions("ann")) == 1
+
+
+def test_done_is_durable_before_it_returns(history: HistoryStore, tmp_path: Path) -> None:
+    """A crash right after Done! never reopens the set, database up or down."""
+    path = journal_path(tmp_path, "kitchen")
+    flaky = Flaky(history)
+    first = SessionRecorder(
+        flaky,  # type: ignore[arg-type]
+        station="kitchen",
+        journal=Journal(path),
+        retry_s=60,
+        end_wait_s=30,  # however slow the database: end() returns once it has the set
+    )
+    first.begin("ann", "push_up")
+    first.on_events([rep(1, 1.0)], _state(1))
+    first.end(_state(1))
+    (s,) = history.player_history("ann")
+    assert s.status == "done"  # the database was up: stored when end() returned
+    first.begin("ann", "push_up")
+    first.on_events([rep(1, 1.0)], _state(1))
+    flaky.down = True
+    first.end(_state(1))
+    _crash(first)
+    second = SessionRecorder(history, station="kitchen", journal=Journal(path))
+    try:
+        assert second.open_set() is None  # not reopened
+        assert second.flush()
+        assert [x.status for x in history.player_history("ann")] == ["done", "done"]
+    finally:
+        second.close()
+
+
+def test_a_torn_last_line_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    j = Journal(path)
+    j.append({"type": "plan_end", "plan": "x"}, {"type": "plan_end", "plan": "y"})
+    j.close()
+    with open(path, "ab") as f:
+        f.write(b'{"type": "events", "se')  # the power went mid-write
+    j = Journal(path)
+    try:
+        assert [r["plan"] for r in j.records()] == ["x", "y"]
+        j.append({"type": "plan_end", "plan": "z"})
+        assert [r["plan"] for r in j.records()] == ["x", "y", "z"]
+    finally:
+        j.close()
+
+
+def test_one_process_per_journal(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl")
+    try:
+        with pytest.raises(ConfigError, match="another hiitpi"):
+            Journal(tmp_path / "j.jsonl")
+    finally:
+        j.close()
+    Journal(tmp_path / "j.jsonl").close()  # free again
+
+
+def test_a_different_rep_under_a_stored_index_is_a_loud_conflict(
+    history: HistoryStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = history.start_session("ann", "push_up", uuid="u-1")
+    assert history.record_event(sid, rep(1, 1.0))
+    assert not history.record_event(sid, rep(1, 1.0))  # the same rep again: a replay
+    with pytest.raises(RepConflict):
+        history.record_event(sid, rep(1, 9.0))
+    assert history.start_session("ann", "push_up", uuid="u-1") == sid
+    r = SessionRecorder(history, background=False, journal=Journal(tmp_path / "j.jsonl"))
+    try:
+        r.begin("ann", "squat")
+        r.on_events([rep(1, 1.0)])
+        assert r.session_id is not None
+        r._sets[-1].events.append(rep(1, 7.0))  # a bug numbering one set twice
+        with caplog.at_level(logging.ERROR):
+            r.flush()
+        assert "already has rep 1" in caplog.text
+        assert "conflicted" in (r.health()["error"] or "")
+    finally:
+        r.close()
