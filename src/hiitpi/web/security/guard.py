@@ -144,6 +144,7 @@ class Guard:
             self.throttle.succeeded(client)
             return True, 0.0
         self.throttle.failed(client)
+        log.warning("wrong station PIN from %s", client)  # the owner can see a guessing run
         return False, 0.0
 
     def too_many(self, wait: float) -> Response:

@@ -88,7 +88,7 @@ p{margin:.4em 0}
     <label for="current">Current PIN</label>
     <input id="current" name="current" type="password" autocomplete="current-password"
       maxlength="{{ max_len }}" required>
-    <label for="pin">New PIN (empty to remove the PIN)</label>
+    <label for="pin">New PIN (not needed to remove it)</label>
     <input id="pin" name="pin" type="password" autocomplete="new-password"
       maxlength="{{ max_len }}">
     <label for="pin2">The new PIN again</label>
@@ -170,13 +170,15 @@ def register(app: Flask, guard: Guard) -> None:
                 return page(f"Too many wrong PINs: try again in {int(wait) + 1} s.", code=429)
             if not ok:
                 return page("The current PIN is wrong.", code=401)
-            if action == "clear" or (action == "change" and not new):
+            if action == "clear":
                 try:
                     creds.clear_pin()
                 except ValueError as exc:
                     return page(str(exc), code=400)
                 session.pop("auth", None)
                 return page("The PIN is removed: this station is open.", kind="ok")
+            if action != "change":
+                return page("Change or remove the PIN?", code=400)
         elif action != "set":
             return page("There is no PIN to change.", code=400)
         if new != again:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 FREE_TRIES = 5
 BASE_WAIT_S = 1.0
 MAX_WAIT_S = 300.0
-GLOBAL_FAILURES = 100
-GLOBAL_WINDOW_S = 900.0
+GLOBAL_FAILURES = 30  # an hour: 10,000 four-digit PINs take 2 weeks of non-stop guessing
+GLOBAL_WINDOW_S = 3600.0
 MAX_CLIENTS = 4096  # addresses remembered (the oldest are forgotten first)
 
 
