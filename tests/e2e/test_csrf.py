@@ -22,7 +22,7 @@ import pytest
 from hiitpi.web.dashboard import ids as I
 
 from . import helpers as H
-from .conftest import CHROMIUM_ARGS, DESKTOP, Server, _missing
+from .conftest import DESKTOP, Server, launch_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.model, pytest.mark.shared]
 
@@ -46,22 +46,7 @@ ATTACK = """<!doctype html><html><body><h1>Cute cat pictures</h1>
 @pytest.fixture(scope="module")
 def evil_browser() -> Iterator[Any]:
     """Chromium where ``evil.example`` resolves to this machine (a rebinding attacker's DNS)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright package is not installed (pip install -e '.[dev]')")
-    import shutil
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).is_file():
-        _missing("Debian's chromium is not installed (apt-get install chromium; make dev does)")
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL_HOST} 127.0.0.1"]
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=args, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launch_chromium(f"--host-resolver-rules=MAP {EVIL_HOST} 127.0.0.1")
 
 
 @pytest.fixture
