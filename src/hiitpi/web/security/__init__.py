@@ -47,8 +47,12 @@ def credentials_for(settings: Settings) -> Credentials:
 
 
 def install(app: Flask, settings: Settings) -> Guard:
+    import secrets
+
     from hiitpi.web.security import login
 
+    if app.secret_key is None:  # a store without Redis: Flask's signed-cookie sessions, so a
+        app.secret_key = secrets.token_bytes(32)  # login works (valid until a restart)
     hosts = HostAllowList(settings.web.allowed_hosts, bind_host=settings.web.host)
     found = Guard(credentials_for(settings), hosts, pin_to_view=settings.web.pin_to_view)
     found.install(app)
