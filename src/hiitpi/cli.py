@@ -1,4 +1,4 @@
-"""``hiitpi`` command line: serve, analyze, replay, eval, bench, models, exercises, plans,
+"""``hiitpi`` command line: serve, analyze, replay, eval, bench, models, exercises, plans, pin,
 check-config."""
 
 from __future__ import annotations
@@ -231,6 +231,45 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench_command(args, _settings(args))
 
 
+def _read_pin(prompt: str, from_stdin: bool) -> str:
+    """A PIN from standard input (one line: scripts) or typed twice without echo."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass(prompt)
+    if getpass.getpass("The same again: ") != first:
+        raise ConfigError("the two PINs differ")
+    return first
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    """The station PIN (stored as a scrypt hash in data_dir) and the scripts' API token."""
+    from hiitpi.web.security import credentials_for, hash_pin
+
+    settings = _settings(args)
+    creds = credentials_for(settings)
+    try:
+        if args.action == "set":
+            creds.set_pin(_read_pin("New station PIN: ", args.stdin))
+            print(f"PIN set ({creds.pin_path}): changes on the web now need it")
+        elif args.action == "clear":
+            removed = creds.clear_pin()
+            print("PIN removed: the station is open to its network" if removed else "no PIN set")
+        elif args.action == "hash":
+            print(hash_pin(_read_pin("PIN to hash: ", args.stdin)))
+        elif args.action == "token":
+            print(creds.ensure_api_token(new=args.new))
+        else:
+            where = "web.pin_hash in the config" if creds.configured_hash else creds.pin_path
+            print(f"PIN: {'set (' + str(where) + ')' if creds.has_pin() else 'not set'}")
+            print(f"viewing needs the PIN: {'yes' if settings.web.pin_to_view else 'no'}")
+            print(f"API token: {creds.token_path if creds.api_token() else 'none yet'}")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hiitpi", description="HIIT PI: an electronic referee for home workouts."
@@ -323,6 +362,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plans", parents=[common], help="list the workout plans")
     p.add_argument("--blocks", dest="verbose_plans", action="store_true", help="show every block")
     p.set_defaults(func=cmd_plans)
+
+    p = sub.add_parser(
+        "pin", parents=[common], help="the station PIN for the web app, and the API token"
+    )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("status", "set", "clear", "hash", "token"),
+        default="status",
+        help="set/clear the PIN; hash: print a hash for web.pin_hash; token: print the API "
+        "token scripts send as 'Authorization: Bearer <token>' (made on first use)",
+    )
+    p.add_argument("--stdin", action="store_true", help="read the PIN from standard input")
+    p.add_argument("--new", action="store_true", help="token: make a new one (the old stops)")
+    p.set_defaults(func=cmd_pin)
 
     p = sub.add_parser("check-config", parents=[common], help="validate and print the config")
     p.set_defaults(func=cmd_check_config)

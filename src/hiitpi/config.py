@@ -75,6 +75,23 @@ class WebConfig(_Section):
     port: int = Field(8050, ge=1, le=65535)
     threads: int = Field(32, ge=4, le=512)
     jpeg_quality: int = Field(80, ge=10, le=100)
+    pin_hash: str | None = Field(
+        None,
+        pattern=r"^scrypt:\d+:\d+:\d+\$[^$\s]+\$[0-9a-f]+$",
+        description="the station PIN's hash (`hiitpi pin hash`); unset = the PIN file that "
+        "`hiitpi pin set` or the first-run page writes in data_dir, if any",
+    )
+    pin_to_view: bool = Field(
+        False, description="with a PIN set, viewing needs it too (not only changes)"
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="names the station answers to besides its own (e.g. a reverse proxy's); "
+        "'.home.lan' = that domain and its subdomains, '*' = any (no DNS-rebinding check)",
+    )
+    max_sessions: int = Field(
+        100, ge=1, le=100_000, description="browser sessions kept (the least recently used go)"
+    )
 
 
 class Settings(_Section):

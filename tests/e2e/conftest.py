@@ -181,8 +181,8 @@ def server(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     assert proc.returncode == 0, srv.log_tail()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def launch_chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium under Playwright (skips, or fails under CI, when either is missing)."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).is_file():
         _missing("Debian's chromium is not installed (apt-get install chromium; make dev does)")
@@ -191,11 +191,17 @@ def browser() -> Iterator[Any]:
     except ImportError:
         _missing("the playwright package is not installed (pip install -e '.[dev]')")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        args = [*CHROMIUM_ARGS, *extra_args]
+        b = pw.chromium.launch(executable_path=chromium, args=args, headless=True)
         try:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch_chromium()
 
 
 def needs_plans(server: Server) -> None:

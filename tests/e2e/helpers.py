@@ -25,6 +25,12 @@ def new_page(browser: Any, viewport: dict[str, int], dialogs: list[str]) -> tupl
     return context, page
 
 
+def csrf(page: Any) -> dict[str, str]:
+    """The header the station's own pages send with a change: its CSRF cookie's token."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_csrf_token")
+    return {"X-CSRFToken": token}
+
+
 def login(page: Any, server: Server, name: str) -> None:
     page.goto(server.url + "/")
     page.fill(f"#{I.PLAYER_INPUT}", name)

@@ -171,7 +171,9 @@ def test_unknown_urls_and_workouts_are_404(browser: Any, server: Server) -> None
         page.wait_for_url("**/leaderboard")
         assert page.goto(server.url + "/workout/push_up").status == 200
         r = page.request.post(
-            server.url + "/api/command", data={"action": "start", "exercise": "no_such_workout"}
+            server.url + "/api/command",
+            data={"action": "start", "exercise": "no_such_workout"},
+            headers=H.csrf(page),
         )
         assert r.status == 404 and "unknown exercise" in r.json()["error"]
     finally:

@@ -50,7 +50,9 @@ def _wait_api(server: Server, pred: Any, timeout_s: float = 30.0) -> dict[str, A
 
 
 def _stop_all(server: Server, page: Any) -> None:
-    page.request.post(server.url + "/api/command", data={"action": "stop", "confirm": True})
+    page.request.post(
+        server.url + "/api/command", data={"action": "stop", "confirm": True}, headers=H.csrf(page)
+    )
     _wait_api(server, lambda s: not s["active"] and s["interval"] in (None, "done"))
 
 

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,18 @@ def _get_json(port: int, path: str) -> tuple[int, dict]:
 
 
 def _post_json(port: int, body: dict) -> int:
+    """A command from a new browser: its first page view gives it the CSRF cookie."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    conn.request("POST", "/api/command", json.dumps(body), {"Content-Type": "application/json"})
+    conn.request("GET", "/healthz")
+    first = conn.getresponse()
+    first.read()
+    token = SimpleCookie(first.headers["Set-Cookie"])["_csrf_token"].value
+    headers = {
+        "Content-Type": "application/json",
+        "Cookie": f"_csrf_token={token}",
+        "X-CSRFToken": token,
+    }
+    conn.request("POST", "/api/command", json.dumps(body), headers)
     status = conn.getresponse().status
     conn.close()
     return status

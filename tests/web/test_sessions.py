@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
+from flask.testing import FlaskClient
 
-from hiitpi.config import Settings
+from hiitpi.config import Settings, WebConfig
 from hiitpi.live.redis_store import SESSION_DB
 from hiitpi.web import create_app
+from hiitpi.web.security import Credentials
+from hiitpi.web.security.credentials import PIN_FILE
 
 
 def test_player_is_remembered_server_side_in_the_session_database(store, tmp_path):
@@ -56,4 +60,64 @@ def test_commands_sent_inside_a_request_carry_the_browsers_owner_token(store, tm
     _, cmds = store.read_commands(pos)
     assert [c.owner for c in cmds] == [token, None] and len(token) == 32
     assert stamped.station == store.station  # the rest is the store's
+    app.extensions["hiitpi_frames"].close()
+
+
+# -- when sessions are created (issue 13, finding 10) ---------------------------------------
+
+
+@pytest.fixture
+def sessions_db(store):
+    kwargs = store.client.connection_pool.connection_kwargs
+    db = redis.Redis(host=kwargs["host"], port=kwargs["port"], db=SESSION_DB)
+    yield db
+    for key in db.scan_iter(match=f"hiitpi:{store.station}:session*"):
+        db.delete(key)
+    db.close()
+
+
+def session_keys(db, store) -> int:
+    return sum(1 for _ in db.scan_iter(match=f"hiitpi:{store.station}:session:*", count=1000))
+
+
+def test_cookie_less_api_calls_and_views_create_no_session(store, tmp_path, sessions_db):
+    app = create_app(store, Settings(data_dir=tmp_path))
+    token = Credentials(tmp_path).ensure_api_token()
+    script = FlaskClient(app, use_cookies=False)  # curl: no cookies kept
+    for i in range(50):
+        body = {"action": "set_player", "player": f"p{i}"}
+        r = script.post("/api/command", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 202
+        assert "session=" not in r.headers.get("Set-Cookie", "")
+        script.get("/api/status")
+        script.get("/plain")
+    assert session_keys(sessions_db, store) == 0
+    app.extensions["hiitpi_frames"].close()
+
+
+def test_sessions_are_bounded_the_least_recently_used_go(store, tmp_path, sessions_db):
+    app = create_app(store, Settings(data_dir=tmp_path, web=WebConfig(max_sessions=5)))
+    browsers = [app.test_client() for _ in range(8)]
+    for i, b in enumerate(browsers):
+        r = b.post("/api/command", json={"action": "set_player", "player": f"b{i}"})
+        assert r.status_code == 202
+    assert session_keys(sessions_db, store) == 5
+    assert sessions_db.zcard(f"hiitpi:{store.station}:sessions") == 5
+    assert "b7" in browsers[7].get("/plain").get_data(as_text=True)  # the newest kept theirs
+    assert "b0" not in browsers[0].get("/plain").get_data(as_text=True)
+    app.extensions["hiitpi_frames"].close()
+
+
+def test_with_a_pin_only_a_login_creates_a_session(store, tmp_path, sessions_db):
+    from werkzeug.security import generate_password_hash
+
+    (tmp_path / PIN_FILE).write_text(generate_password_hash("2468", method="scrypt:1024:8:1"))
+    app = create_app(store, Settings(data_dir=tmp_path))
+    b = app.test_client()
+    assert b.post("/api/command", json={"action": "stop"}).status_code == 401
+    assert session_keys(sessions_db, store) == 0
+    assert b.post("/login", data={"pin": "2468"}).status_code == 303
+    assert session_keys(sessions_db, store) == 1
+    assert b.post("/api/command", json={"action": "stop"}).status_code == 202
+    assert session_keys(sessions_db, store) == 1
     app.extensions["hiitpi_frames"].close()

@@ -39,11 +39,13 @@ INDEX = """<!doctype html>
       <span id="error"></span></dd>
   </dl>
   <form method="post" action="{{ url_for('command') }}" data-action="set_player">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
     <input type="hidden" name="action" value="set_player">
     <input name="player" maxlength="20" placeholder="player name" value="{{ player }}" required>
     <button>Set player</button>
   </form>
   <form method="post" action="{{ url_for('command') }}" data-action="start">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
     <input type="hidden" name="action" value="start">
     <select name="exercise">
     {% for ex in exercises %}<option value="{{ ex.id }}">{{ ex.label }}</option>{% endfor %}
@@ -51,6 +53,7 @@ INDEX = """<!doctype html>
     <button>Start</button>
   </form>
   <form method="post" action="{{ url_for('command') }}" data-action="stop">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
     <input type="hidden" name="action" value="stop">
     <button>Stop</button>
   </form>

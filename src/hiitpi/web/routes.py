@@ -27,6 +27,7 @@ from hiitpi.config import Settings
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveSnapshot, LiveStore
 from hiitpi.referee import available_definitions, list_exercises
+from hiitpi.web import security
 from hiitpi.web.commands import parse_command, send_and_wait
 from hiitpi.web.page import INDEX
 from hiitpi.web.sessions import owner_token
@@ -150,7 +151,10 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         from hiitpi.web.sessions import RedisSessionInterface, session_client
 
         station = str(getattr(store, "station", "default"))
-        app.session_interface = RedisSessionInterface(session_client(client), station)
+        app.session_interface = RedisSessionInterface(
+            session_client(client), station, settings.web.max_sessions
+        )
+    security.install(app, settings)  # Host allow-list, CSRF and the PIN, before every request
 
     def plain() -> str:
         snap = store.get_state()

@@ -4,6 +4,12 @@ The browser holds only a random session id (a 128-bit token in an HttpOnly cooki
 lives in Redis database :data:`hiitpi.live.redis_store.SESSION_DB` under the station's prefix,
 so several stations sharing one Redis keep separate sessions. A Redis failure degrades to a
 session that is not saved (the page still works) instead of an error page.
+
+A session is created only when the security guard allows it (:meth:`Guard.may_create_session`:
+a login, or with no PIN set a browser's change that passed the CSRF check), never for a
+script's cookie-less call, and at most :data:`MAX_SESSIONS` per station exist: an index (a
+sorted set by last use) drops the least recently used beyond that, so no flood of requests
+can fill Redis with session keys.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import redis
@@ -23,6 +30,7 @@ from hiitpi.live.redis_store import SESSION_DB
 log = logging.getLogger(__name__)
 
 SESSION_TTL_S = 30 * 24 * 3600  # a device remembers its player for a month
+MAX_SESSIONS = 100  # per station: a household's phones, tablets and TVs, many times over
 _SID_LEN = 32  # hex characters of a session id
 
 
@@ -35,6 +43,15 @@ class RedisSession(CallbackDict[str, Any], SessionMixin):
         self.sid = sid
         self.new = new
         self.modified = False
+        self.replaces: str | None = None  # the id a login replaced (deleted on save)
+
+    def regenerate(self) -> None:
+        """A fresh id for the same data (on login: an id known before it grants nothing)."""
+        if not self.new:
+            self.replaces = self.sid
+        self.sid = secrets.token_hex(_SID_LEN // 2)
+        self.new = True
+        self.modified = True
 
 
 def session_client(client: redis.Redis) -> redis.Redis:
@@ -44,10 +61,39 @@ def session_client(client: redis.Redis) -> redis.Redis:
     return redis.Redis(connection_pool=redis.ConnectionPool(pool.connection_class, **kwargs))
 
 
+def _may_create(app: Flask) -> bool:
+    from hiitpi.web.security import guard
+
+    found = guard(app)
+    return found is not None and found.may_create_session()
+
+
 class RedisSessionInterface(SessionInterface):
-    def __init__(self, client: redis.Redis, station: str) -> None:
+    def __init__(self, client: redis.Redis, station: str, max_sessions: int = MAX_SESSIONS) -> None:
         self.client = client
         self.prefix = f"hiitpi:{station}:session:"
+        self.index = f"hiitpi:{station}:sessions"  # sorted set: session id -> last use
+        self.max_sessions = max_sessions
+
+    def _store(self, session: RedisSession, data: str) -> None:
+        """Write the session, note its use in the index and drop the least recently used."""
+        now = time.time()
+        pipe = self.client.pipeline()
+        pipe.set(self.prefix + session.sid, data, ex=SESSION_TTL_S)
+        pipe.zadd(self.index, {session.sid: now})
+        if session.replaces:
+            pipe.delete(self.prefix + session.replaces)
+            pipe.zrem(self.index, session.replaces)
+        pipe.zremrangebyscore(self.index, "-inf", now - SESSION_TTL_S)  # expired by their TTL
+        pipe.expire(self.index, SESSION_TTL_S)
+        pipe.execute()
+        if session.new:
+            excess = int(self.client.zcard(self.index)) - self.max_sessions
+            if excess > 0:
+                for item in self.client.zpopmin(self.index, excess):
+                    sid = item[0]  # (member, score)
+                    name = sid.decode() if isinstance(sid, bytes) else str(sid)
+                    self.client.delete(self.prefix + name)
 
     def _valid(self, sid: str | None) -> bool:
         return (
@@ -79,12 +125,14 @@ class RedisSessionInterface(SessionInterface):
             if not session:
                 if session.modified:
                     self.client.delete(self.prefix + session.sid)
+                    self.client.zrem(self.index, session.sid)
                     response.delete_cookie(name, domain=domain, path=path)
                 return
             if not self.should_set_cookie(app, session):
                 return
-            data = json.dumps(dict(session))
-            self.client.set(self.prefix + session.sid, data, ex=SESSION_TTL_S)
+            if session.new and not _may_create(app):
+                return  # a view or a script's call: nothing stored, no cookie
+            self._store(session, json.dumps(dict(session)))
         except (redis.RedisError, OSError) as exc:
             log.warning("session not saved: %s", exc)
             return
@@ -117,7 +165,9 @@ class OwnerStampedStore:
     """The live store as a browser's request sees it: its commands carry the browser's owner
     token (from its Flask session), so a page that sends commands itself (the dashboard's
     callbacks) is held to the one-owner rule like ``POST /api/command``. Outside a request
-    (the engine, scripts) commands pass unchanged. Everything else is the wrapped store's."""
+    (the engine, scripts) commands pass unchanged. Everything else is the wrapped store's.
+    Inside a request a command also needs the guard's ``authorized()`` (the PIN), whatever
+    callback sends it."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
@@ -131,6 +181,14 @@ class OwnerStampedStore:
         from flask import has_request_context
         from flask import session as flask_session
 
-        if command.owner is None and has_request_context():
-            command = replace(command, owner=owner_token(flask_session))
+        if has_request_context():
+            from werkzeug.exceptions import Unauthorized
+
+            from hiitpi.web.security import guard
+
+            found = guard()
+            if found is None or not found.authorized():  # a backstop: the guard checks first
+                raise Unauthorized("this station is locked: log in with its PIN")
+            if command.owner is None:
+                command = replace(command, owner=owner_token(flask_session))
         return str(self._store.send_command(command))

@@ -16,8 +16,10 @@ from flask import Flask, Response, abort, request
 from hiitpi.live.base import LiveStore
 from hiitpi.referee import available_definitions
 from hiitpi.web.dashboard import callbacks, pages
+from hiitpi.web.dashboard.access import READ_ONLY_OUTPUTS
 from hiitpi.web.dashboard.context import Dashboard
 from hiitpi.web.dashboard.style import INDEX_STRING, STATIC_DIR
+from hiitpi.web.security import READ_ONLY_KEY
 
 if TYPE_CHECKING:
     from hiitpi.config import Settings
@@ -88,4 +90,5 @@ def mount_dashboard(
         abort(404)  # not the dashboard's catch-all: unknown API paths stay JSON 404s
 
     server.extensions["hiitpi_dashboard"] = app
+    server.extensions[READ_ONLY_KEY] = READ_ONLY_OUTPUTS  # what a locked browser may still run
     return app

@@ -84,6 +84,8 @@ LIVE_INTERVAL: Final = "live-interval"
 LIVE_CURSOR: Final = "live-cursor"  # the metrics stream id the chart has reached
 LIVE_CHART: Final = "live-chart"
 
+LOCK_NOTICE: Final = "lock-notice"  # Welcome and Plans: unlock with the PIN, or set one
+
 RANDOM_WORKOUT: Final = "random"  # the exercise list's "Random" choice (picked in the page)
 
 ALL: Final = tuple(

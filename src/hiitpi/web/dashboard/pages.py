@@ -13,7 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from hiitpi.core.names import PLAYER_MAX_LEN
-from hiitpi.web.dashboard import figures, live, plans_ui
+from hiitpi.web.dashboard import access, figures, live, plans_ui
 from hiitpi.web.dashboard import ids as I
 from hiitpi.web.dashboard.context import Dashboard
 
@@ -73,6 +73,7 @@ def table(
 def welcome(players: Sequence[str]) -> html.Div:
     return html.Div(
         [
+            access.lock_notice("/"),
             html.H1("Who is working out?"),
             html.Div(
                 [
@@ -120,6 +121,7 @@ def plans_page(ctx: Dashboard) -> html.Div:
     return html.Div(
         [
             html.H1("Plans"),
+            access.lock_notice(PLANS),
             plans_ui.editor(ctx),
             table(PLAN_COLUMNS, rows) if rows else html.P("No plans available."),
             dcc.Link("Back to the workout", href="/workout", className="button"),

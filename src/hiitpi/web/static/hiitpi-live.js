@@ -231,11 +231,25 @@
     if (el) { el.hidden = true; }
   }
 
+  // the station's CSRF token: the cookie another site can neither read nor set, sent back
+  // in a header (as Dash's renderer does for its callbacks)
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)_csrf_token=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
   function send(body) {
     return fetch("/api/command", {
-      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body), credentials: "same-origin"
-    }).then(function (r) { return r.json().catch(function () { return { ok: false, error: "HTTP " + r.status }; }); })
+    }).then(function (r) {
+      if (r.status === 401) {  // a station PIN is set: unlock, then come back here
+        location.href = "/login?next=" + encodeURIComponent(location.pathname);
+      }
+      return r.json().catch(function () { return { ok: false, error: "HTTP " + r.status }; });
+    })
       .then(function (j) {
         if (j.ok === false && j.error === "busy" && !body.confirm) {
           var q = j.owner ? j.owner + " is working out. End " + j.owner + "'s session?"
