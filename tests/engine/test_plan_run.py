@@ -68,7 +68,9 @@ def test_a_plan_runs_countdown_work_rest_and_ends_a_block_on_its_target(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             snap = store.get_state()
-            assert snap is not None
+            if snap is None:  # the link writes the first state from its own thread
+                time.sleep(0.02)
+                continue
             key = (snap.status.interval, snap.status.block)
             if not seen or seen[-1] != key:
                 seen.append(key)
