@@ -70,13 +70,13 @@ def _kill_and_wait_restart(server: EmbeddedRedis, timeout: float = 5.0) -> tuple
     import signal
     import time
 
-    old = server.pid
+    old, restarts = server.pid, server.restarts
     assert old is not None
     os.kill(old, signal.SIGKILL)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         new = server.pid
-        if new is not None and new != old and server._alive():
+        if server.restarts > restarts and new is not None and new != old:
             return old, new
         time.sleep(0.02)
     raise AssertionError(f"redis-server {old} was not restarted within {timeout} s")
