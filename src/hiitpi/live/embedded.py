@@ -76,13 +76,18 @@ def redis_executable() -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, exited but not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux)
+    return state not in ("Z", "X")
 
 
 def _is_redis(pid: int) -> bool:
@@ -156,7 +161,10 @@ class EmbeddedRedis:
         )
         self._watchdog.start()
         log.info(
-            "embedded Redis started on %s (pid %s, data %s)", self.socket_path, self.pid, self.db_path
+            "embedded Redis started on %s (pid %s, data %s)",
+            self.socket_path,
+            self.pid,
+            self.db_path,
         )
         return self.url
 
@@ -251,7 +259,9 @@ class EmbeddedRedis:
                     start_new_session=True,
                 )
         except OSError as exc:
-            raise StoreError(f"cannot start the embedded Redis in {self.directory}: {exc}") from None
+            raise StoreError(
+                f"cannot start the embedded Redis in {self.directory}: {exc}"
+            ) from None
         with self._proc_lock:
             self._proc = proc
         deadline = time.monotonic() + READY_TIMEOUT_S
