@@ -26,6 +26,7 @@ from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
+from hiitpi.engine.camera import GONE, WAITING, CameraWatch, camera_gone_message
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
 from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
@@ -94,6 +95,7 @@ class LiveEngine:
         self.recorder = recorder
         self.slot = LatestFrameSlot()
         self.capture = CaptureThread(source, self.slot)
+        self.camera = CameraWatch(source)  # a live camera's comings and goings
         self.referee: RefereePipeline | None = None
         self.state: WorkoutState | None = None  # the last published workout (kept after stop)
         self.status = EngineStatus(
@@ -382,18 +384,72 @@ class LiveEngine:
                     log.exception("engine step failed")
 
     def _idle(self) -> None:
-        """No new frame: say why (source ended or failed) and keep the status fresh."""
+        """No new frame: say why (source ended or failed, camera away) and keep the status
+        fresh."""
         if self.capture.ended:
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
             if self.status.busy:  # the running set ends with the source, in words
                 self.end_session(ended_message(self.source.id, error is not None))
                 log.info("session ended: %s", self.status.message)
-            self.status = replace(self.status, error=message, fps=0.0, source_ended=True)
+            health = {**self.status.health, "camera": self.camera.ended(message)}
+            self.status = replace(
+                self.status, error=message, fps=0.0, source_ended=True, health=health
+            )
             self._stop.wait(0.25)
+        else:
+            self._watch_camera()
         self._publish()
 
+    def _watch_camera(self) -> None:
+        """A live camera that stopped delivering is being reconnected: say so ("waiting for
+        camera"); a running set pauses after ``source.reconnect_pause_s`` and is closed after
+        ``source.reconnect_end_s``; when frames are back the status is clean again and a set
+        this paused goes on."""
+        watch = self.camera
+        seen = watch.check()
+        health = {**self.status.health, "camera": seen.health}
+        if not seen.waiting:
+            if seen.changed:
+                resume = watch.paused_set and self.clock is not None and self.clock.paused
+                if resume:
+                    assert self.clock is not None
+                    self.clock.resume()
+                watch.paused_set = False
+                s = self.status
+                self.status = replace(
+                    s,
+                    error=None if s.error and s.error.startswith(WAITING) else s.error,
+                    message=None if s.message == WAITING else s.message,
+                    source_ended=False,
+                )
+            self.status = replace(self.status, health=health)
+            return
+        error = f"{WAITING} {self.source.id}: {seen.health['error']}"
+        closed = self.status.message is not None and self.status.message.startswith(GONE)
+        message = self.status.message if closed else WAITING  # the set's end says more
+        self.status = replace(
+            self.status, error=error, message=message, fps=0.0, source_ended=True, health=health
+        )
+        if not self.status.busy:
+            return
+        if seen.down_s >= self.settings.source.reconnect_end_s:
+            log.warning("the camera is gone for %.0f s: closing the set", seen.down_s)
+            watch.paused_set = False
+            self.end_session(camera_gone_message(seen.down_s))
+        elif (
+            seen.down_s >= self.settings.source.reconnect_pause_s
+            and self.clock is not None
+            and not self.clock.paused
+            and not watch.paused_set
+        ):
+            log.warning("the camera is gone for %.0f s: pausing the set", seen.down_s)
+            self.clock.pause()
+            watch.paused_set = True
+
     def _step(self, frame: Frame, wait_ms: float = 0.0) -> None:
+        if not self.camera.ok:  # frames again after a camera loss (or the very first)
+            self._watch_camera()
         now = time.monotonic()
         if self._last_frame_at:
             fps = 1.0 / max(now - self._last_frame_at, 1e-6)
