@@ -4,6 +4,7 @@ connection is cut, as when the phone's Wi-Fi drops) and starts again on the same
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -59,7 +60,7 @@ class MjpegServer:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with server._lock:
                     server._clients.add(self.connection)
                 try:
@@ -104,10 +105,8 @@ class MjpegServer:
             self._httpd = None
         with self._lock:
             for conn in list(self._clients):
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
