@@ -103,7 +103,7 @@ class ReconnectingSource:
             frame, error = self._read_once()
             if frame is not None:
                 return self._delivered(frame)
-            self._lose(error or SourceError(f"{self.id} stopped delivering frames"))
+            self._lose(error or SourceError("no frame (the stream ended or the device went away)"))
         return None
 
     def cancel(self) -> None:
