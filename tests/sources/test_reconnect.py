@@ -17,6 +17,7 @@ from hiitpi.errors import SourceError
 from hiitpi.sources import open_source
 from hiitpi.sources.reconnect import ReconnectingSource
 
+from .fake_picamera2 import FakePicamera2
 from .mjpeg_server import MjpegServer, clip_jpegs, free_port
 
 FAST = {"open_timeout_s": 2.0, "reconnect_backoff_s": 0.3}
@@ -121,5 +122,35 @@ def test_an_unreadable_file_is_still_one_clear_error(tmp_path: Path) -> None:
     source = open_source(SourceConfig(uri=str(clip)), live=True)
     try:
         assert not isinstance(source, ReconnectingSource)  # a file ends; it is not waited for
+    finally:
+        source.close()
+
+
+def test_a_pi_camera_that_fails_is_reopened_with_its_lores_stream(
+    fake_picamera2: type[FakePicamera2],
+) -> None:
+    """Against the picamera2 TEST DOUBLE: a capture that fails (a loose ribbon cable) and a
+    camera missing at start are waited for; the lores stream asked for stays configured."""
+    fake_picamera2.cameras, cameras = [], fake_picamera2.cameras
+    source = open_source(SourceConfig(uri="picamera", **FAST), live=True)  # no camera yet
+    try:
+        assert isinstance(source, ReconnectingSource) and not source.connected
+        assert source.use_lores((256, 192)) is not None  # the wrapped source's, kept for open
+        fake_picamera2.cameras = cameras
+        first = source.read()
+        assert first is not None and first.lores is not None  # type: ignore[attr-defined]
+        fake_picamera2.capture_error = RuntimeError("Camera frontend has timed out!")
+        got: list[object] = []
+        reader = threading.Thread(target=lambda: got.append(source.read()), daemon=True)
+        reader.start()
+        _wait(lambda: source.health()["state"] == "waiting", 3, "waiting")
+        assert "timed out" in source.health()["error"]
+        fake_picamera2.capture_error = None
+        reader.join(5)
+        frame = got[0]
+        assert frame is not None and frame.index == 1  # type: ignore[attr-defined]
+        assert frame.lores is not None  # type: ignore[attr-defined]
+        assert source.reconnects == 1 and len(fake_picamera2.instances) == 2
+        assert fake_picamera2.instances[0].closed  # the failed camera was released
     finally:
         source.close()
