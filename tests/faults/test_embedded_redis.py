@@ -25,6 +25,7 @@ from engine.conftest import ReplayEstimator
 from hiitpi.app import App
 from hiitpi.config import PoseConfig, Settings, SourceConfig, WebConfig
 from hiitpi.engine.poses import track_for
+from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.live.embedded import EmbeddedRedis
 from hiitpi.live.redis_store import RedisLiveStore
 
@@ -104,8 +105,13 @@ def test_killed_embedded_redis_is_restarted_and_the_set_goes_on(
         # commands work again: the web sends, the engine answers
         code, body = _request(port, "POST", "/api/command", {"action": "stop", "confirm": True})
         assert code == 200, body
-        _wait(lambda: not status()["active"], 5, "the set to stop")
+        done = _wait(lambda: not (s := status())["active"] and s, 5, "the set to stop")
         redis_pid = _redis_pid(app)
+        # the database holds the set closed, with every rep the referee counted
+        assert app.recorder is not None and app.recorder.flush()
+        assert app.history is not None
+        (stored,) = app.history.player_history(GUEST_PLAYER)
+        assert stored.ended_at is not None and stored.reps == done["reps"], stored
     finally:
         t0 = time.monotonic()
         app.stop()
