@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 from conftest import MODELS_DIR
 from engine.clips import write_clip
 from engine.conftest import ReplayEstimator
+from faults.polling import wait_until
 from hiitpi.app import App
 from hiitpi.config import Settings, SourceConfig, WebConfig
 from sources.mjpeg_server import MjpegServer, clip_jpegs, free_port
@@ -59,20 +60,6 @@ def _status(port: int) -> dict[str, Any]:
     return _get(port, "/api/status")[1]
 
 
-def _wait(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-
-
 def _camera(s: dict[str, Any]) -> str | None:
     return (s.get("health") or {}).get("camera", {}).get("state")
 
@@ -98,38 +85,42 @@ def test_a_set_goes_on_across_a_short_camera_loss_pauses_in_a_long_one_and_ends_
     app.start()
     try:
         port = app.port
-        first = _wait(lambda: (s := _status(port))["frames"] > 10 and s, 10, "frames")
+        first = wait_until(lambda: (s := _status(port))["frames"] > 10 and s, 10, "frames")
         assert first["active"] and _camera(first) == "ok"
         assert _get(port, "/healthz")[0] == 200
 
         # a short loss: "waiting for camera", then the same set goes on
         camera.stop()
-        gone = _wait(lambda: _camera(s := _status(port)) == "waiting" and s, 6, "waiting")
+        gone = wait_until(lambda: _camera(s := _status(port)) == "waiting" and s, 6, "waiting")
         assert gone["message"] == "waiting for camera" and gone["active"], gone
         assert gone["health"]["camera"]["ok"] is False and gone["error"]
         assert _get(port, "/healthz")[0] == 503
         camera.start()
-        back = _wait(lambda: _camera(s := _status(port)) == "ok" and s, 10, "camera back")
+        back = wait_until(lambda: _camera(s := _status(port)) == "ok" and s, 10, "camera back")
         frames = back["frames"]
-        back = _wait(lambda: (s := _status(port))["frames"] > frames + 10 and s, 10, "frames")
+        back = wait_until(lambda: (s := _status(port))["frames"] > frames + 10 and s, 10, "frames")
         assert back["active"] and not back["paused"] and back["session_id"] == first["session_id"]
         assert back["message"] != "waiting for camera" and back["error"] is None, back
-        _wait(lambda: _get(port, "/healthz")[0] == 200, 3, "/healthz 200 again")
+        wait_until(lambda: _get(port, "/healthz")[0] == 200, 3, "/healthz 200 again")
 
         # a long loss (> reconnect_pause_s): the set pauses, and goes on when the camera is back
         camera.stop()
-        paused = _wait(lambda: (s := _status(port))["paused"] and s, 8, "the set to pause")
+        paused = wait_until(lambda: (s := _status(port))["paused"] and s, 8, "the set to pause")
         assert paused["active"] and paused["message"] == "waiting for camera"
         camera.start()
-        back = _wait(lambda: _camera(s := _status(port)) == "ok" and not s["paused"] and s, 10, "")
+        back = wait_until(
+            lambda: _camera(s := _status(port)) == "ok" and not s["paused"] and s, 10, ""
+        )
         assert back["active"] and back["session_id"] == first["session_id"]
 
         # longer than reconnect_end_s: the set is closed, and says why
         camera.stop()
-        ended = _wait(lambda: not (s := _status(port))["active"] and s, 12, "the set to close")
+        ended = wait_until(lambda: not (s := _status(port))["active"] and s, 12, "the set to close")
         assert ended["message"].startswith("the camera was gone for"), ended
         camera.start()
-        _wait(lambda: _get(port, "/healthz")[0] == 200, 10, "/healthz 200 once the camera is back")
+        wait_until(
+            lambda: _get(port, "/healthz")[0] == 200, 10, "/healthz 200 once the camera is back"
+        )
         assert _camera(_status(port)) == "ok"
     finally:
         t0 = time.monotonic()
@@ -163,14 +154,14 @@ def test_serve_with_the_camera_down_at_start_keeps_running_and_picks_it_up(
         text=True,
     )
     try:
-        waiting = _wait(
+        waiting = wait_until(
             lambda: _camera(s := _status(port)) == "waiting" and s, 60, "the station to wait"
         )
         assert waiting["message"] == "waiting for camera" and proc.poll() is None
         assert _get(port, "/healthz")[0] == 503
         camera.start()
-        _wait(lambda: _get(port, "/healthz")[0] == 200, 15, "/healthz 200 with the camera")
-        up = _wait(lambda: (s := _status(port))["frames"] > 5 and s, 10, "frames")
+        wait_until(lambda: _get(port, "/healthz")[0] == 200, 15, "/healthz 200 with the camera")
+        up = wait_until(lambda: (s := _status(port))["frames"] > 5 and s, 10, "frames")
         assert _camera(up) == "ok" and up["error"] is None
     finally:
         camera.stop()

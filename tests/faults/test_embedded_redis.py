@@ -15,13 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.conftest import ReplayEstimator
+from faults.polling import wait_until
 from hiitpi.app import App
 from hiitpi.config import PoseConfig, Settings, SourceConfig, WebConfig
 from hiitpi.engine.poses import track_for
@@ -50,20 +50,6 @@ def _request(port: int, method: str, path: str, body: dict[str, Any] | None = No
         conn.close()
 
 
-def _wait(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-        except (OSError, http.client.HTTPException) as exc:
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-
-
 def _redis_pid(app: App) -> int:
     assert app.store is not None
     return int(app.store.client.info("server")["process_id"])
@@ -88,12 +74,12 @@ def test_killed_embedded_redis_is_restarted_and_the_set_goes_on(
     try:
         port = app.port
         status = lambda: _request(port, "GET", "/api/status")[1]  # noqa: E731
-        before = _wait(lambda: (s := status())["reps"] >= 2 and s, 30, "2 reps")
+        before = wait_until(lambda: (s := status())["reps"] >= 2 and s, 30, "2 reps")
         old_pid = _redis_pid(app)
         os.kill(old_pid, signal.SIGKILL)
         killed_at = time.monotonic()
         # the server comes back, the web answers from it, and the reps go on being counted
-        after = _wait(
+        after = wait_until(
             lambda: (s := status())["redis"]["ok"] and s["reps"] > before["reps"] + 1 and s,
             15,
             "counting after the restart",
@@ -105,7 +91,7 @@ def test_killed_embedded_redis_is_restarted_and_the_set_goes_on(
         # commands work again: the web sends, the engine answers
         code, body = _request(port, "POST", "/api/command", {"action": "stop", "confirm": True})
         assert code == 200, body
-        done = _wait(lambda: not (s := status())["active"] and s, 5, "the set to stop")
+        done = wait_until(lambda: not (s := status())["active"] and s, 5, "the set to stop")
         redis_pid = _redis_pid(app)
         # the database holds the set closed, with every rep the referee counted
         assert app.recorder is not None and app.recorder.flush()
@@ -190,12 +176,12 @@ def test_a_daemonised_server_of_an_older_version_is_stopped_and_replaced(tmp_pat
         "--dbfilename", "live.rdb", "--logfile", str(tmp_path / "old.log"),
     ]  # fmt: skip
     subprocess.run([redis_executable(), *old_args], check=True)
-    _wait(lambda: pidfile.exists() and pidfile.read_text().strip(), 5, "the old server")
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 5, "the old server")
     old = int(pidfile.read_text())
     server = EmbeddedRedis(directory)
     server.start()
     try:
-        _wait(lambda: not _alive(old), 5, "the old server to stop")
+        wait_until(lambda: not _alive(old), 5, "the old server to stop")
         assert server.pid is not None and server.pid != old
     finally:
         server.stop()
