@@ -17,7 +17,7 @@ from hiitpi.errors import SourceError
 from hiitpi.sources import open_source
 from hiitpi.sources.reconnect import ReconnectingSource
 
-from .fake_picamera2 import FakePicamera2
+from .fake_picamera2 import FakePicamera2, HardwareMJPEGEncoder
 from .mjpeg_server import MjpegServer, clip_jpegs, free_port
 
 FAST = {"open_timeout_s": 2.0, "reconnect_backoff_s": 0.3}
@@ -152,5 +152,35 @@ def test_a_pi_camera_that_fails_is_reopened_with_its_lores_stream(
         assert frame.lores is not None  # type: ignore[attr-defined]
         assert source.reconnects == 1 and len(fake_picamera2.instances) == 2
         assert fake_picamera2.instances[0].closed  # the failed camera was released
+    finally:
+        source.close()
+
+
+def test_a_pi_cameras_hardware_view_follows_it_when_it_is_reopened(
+    fake_picamera2: type[FakePicamera2],
+) -> None:
+    """Against the picamera2 TEST DOUBLE (a Pi 4: hardware JPEG): the view's encoder is
+    started again on the new camera object."""
+    source = open_source(SourceConfig(uri="picamera", **FAST), live=True)
+    try:
+        view = source.hardware_view()
+        assert view is not None
+        jpegs: list[bytes] = []
+        view.start(jpegs.append, 80)
+        assert source.read() is not None
+        first = fake_picamera2.instances[0]
+        assert isinstance(first.encoder, HardwareMJPEGEncoder)
+        fake_picamera2.capture_error = RuntimeError("Camera frontend has timed out!")
+        got: list[object] = []
+        reader = threading.Thread(target=lambda: got.append(source.read()), daemon=True)
+        reader.start()
+        _wait(lambda: source.health()["state"] == "waiting", 3, "waiting")
+        fake_picamera2.capture_error = None
+        reader.join(5)
+        assert got and got[0] is not None
+        second = fake_picamera2.instances[1]
+        assert isinstance(second.encoder, HardwareMJPEGEncoder) and first.encoder is None
+        view.stop()
+        assert second.encoder is None
     finally:
         source.close()

@@ -26,7 +26,7 @@ from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
-from hiitpi.engine.camera import GONE, WAITING, CameraWatch, camera_gone_message
+from hiitpi.engine.camera import CameraAct, CameraWatch, camera_gone_message
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
 from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
@@ -405,47 +405,17 @@ class LiveEngine:
         """A live camera that stopped delivering is being reconnected: say so ("waiting for
         camera"); a running set pauses after ``source.reconnect_pause_s`` and is closed after
         ``source.reconnect_end_s``; when frames are back the status is clean again and a set
-        this paused goes on."""
-        watch = self.camera
-        seen = watch.check()
-        health = {**self.status.health, "camera": seen.health}
-        if not seen.waiting:
-            if seen.changed:
-                resume = watch.paused_set and self.clock is not None and self.clock.paused
-                if resume:
-                    assert self.clock is not None
-                    self.clock.resume()
-                watch.paused_set = False
-                s = self.status
-                self.status = replace(
-                    s,
-                    error=None if s.error and s.error.startswith(WAITING) else s.error,
-                    message=None if s.message == WAITING else s.message,
-                    source_ended=False,
-                )
-            self.status = replace(self.status, health=health)
-            return
-        error = f"{WAITING} {self.source.id}: {seen.health['error']}"
-        closed = self.status.message is not None and self.status.message.startswith(GONE)
-        message = self.status.message if closed else WAITING  # the set's end says more
-        self.status = replace(
-            self.status, error=error, message=message, fps=0.0, source_ended=True, health=health
-        )
-        if not self.status.busy:
-            return
-        if seen.down_s >= self.settings.source.reconnect_end_s:
-            log.warning("the camera is gone for %.0f s: closing the set", seen.down_s)
-            watch.paused_set = False
-            self.end_session(camera_gone_message(seen.down_s))
-        elif (
-            seen.down_s >= self.settings.source.reconnect_pause_s
-            and self.clock is not None
-            and not self.clock.paused
-            and not watch.paused_set
-        ):
-            log.warning("the camera is gone for %.0f s: pausing the set", seen.down_s)
+        this paused goes on (``hiitpi.engine.camera``)."""
+        paused = self.clock is not None and self.clock.paused
+        self.status, act = self.camera.react(self.status, self.settings.source, paused)
+        if act is CameraAct.RESUME and self.clock is not None:
+            self.clock.resume()
+        elif act is CameraAct.PAUSE and self.clock is not None:
+            log.warning("the camera is gone for %.0f s: pausing the set", self.camera.down_s)
             self.clock.pause()
-            watch.paused_set = True
+        elif act is CameraAct.END:
+            log.warning("the camera is gone for %.0f s: closing the set", self.camera.down_s)
+            self.end_session(camera_gone_message(self.camera.down_s))
 
     def _step(self, frame: Frame, wait_ms: float = 0.0) -> None:
         if not self.camera.ok:  # frames again after a camera loss (or the very first)

@@ -70,6 +70,7 @@ class ReconnectingSource:
         self._logged_at = 0.0
         self._t0 = time.monotonic()
         self._index = 0
+        self._view: _FollowingView | None = None
 
     def __getattr__(self, name: str) -> Any:
         # only called for names this object lacks; "source" itself must exist first
@@ -119,6 +120,19 @@ class ReconnectingSource:
                 self._close_after_read = True
                 return
         self._close_source()
+
+    def hardware_view(self) -> Any:
+        """The wrapped camera's hardware MJPEG view (a Pi 4's), following the camera across
+        reopenings; None where there is none, or while the camera is down at start (the engine
+        then encodes the view in software)."""
+        make = getattr(self.source, "hardware_view", None)
+        if make is None or not self._open:
+            return None
+        view = make()
+        if view is None:
+            return None
+        self._view = _FollowingView(self, view)
+        return self._view
 
     # --- what the engine reads -----------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -190,6 +204,8 @@ class ReconnectingSource:
         self._open = True
         if self.source.fps:
             self.fps = float(self.source.fps)
+        if self._view is not None:
+            self._view.rebind()  # the new camera object gets the view's encoder
 
     def _lose(self, error: SourceError) -> None:
         """The open source stopped delivering: close it and schedule the next attempt."""
@@ -229,3 +245,55 @@ class ReconnectingSource:
             self.source.close()
         except Exception as exc:  # cleanup of a dead camera must not stop the reconnecting
             log.warning("closing %s failed: %s", self.id, exc)
+
+
+class _FollowingView:
+    """A camera's hardware view (``hiitpi.sources.picamera_view.CameraView``) that is started
+    again on the new camera object each time the camera is reopened."""
+
+    def __init__(self, owner: ReconnectingSource, view: Any) -> None:
+        self._owner = owner
+        self._view = view
+        self._put: Any = None
+        self._quality = 80
+        self._draw: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Any:
+        """The view on the camera object open now."""
+        return self._view
+
+    def start(self, put: Any, quality: int = 80) -> None:
+        with self._lock:
+            self._put, self._quality = put, quality
+            self._view.start(put, quality)
+
+    def show(self, draw: Any) -> None:
+        with self._lock:
+            self._draw = draw
+            self._view.show(draw)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._put = None
+            _quietly_stop(self._view)
+
+    def rebind(self) -> None:
+        """From the capture thread, after the camera was reopened."""
+        make = getattr(self._owner.source, "hardware_view", None)
+        view = make() if make is not None else None
+        with self._lock:
+            if view is None or self._put is None:
+                return
+            _quietly_stop(self._view)  # its camera is closed
+            view.start(self._put, self._quality)
+            view.show(self._draw)
+            self._view = view
+
+
+def _quietly_stop(view: Any) -> None:
+    try:
+        view.stop()
+    except Exception as exc:  # the view of a camera already gone
+        log.warning("stopping the camera view failed: %s", exc)
