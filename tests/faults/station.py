@@ -23,6 +23,7 @@ from typing import Any
 import redis
 
 from hiitpi.store import HistoryStore
+from hiitpi.web.security.credentials import Credentials
 
 CLIP = "push_up__sp__1.mp4"  # 7 quick push-ups in 9.5 s; looped, a rep every ~1.3 s
 MOVENET = "movenet_single_pose_lightning_ptq.tflite"
@@ -84,7 +85,10 @@ class Station:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             data = json.dumps({**body, "confirm": True})
-            conn.request("POST", "/api/command", data, {"Content-Type": "application/json"})
+            # a script on the station: the API token (hiitpi pin token), not a browser's cookie
+            token = Credentials(self.data_dir).ensure_api_token()
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+            conn.request("POST", "/api/command", data, headers)
             resp = conn.getresponse()
             answer = dict(json.loads(resp.read()))
             assert resp.status == 200, answer

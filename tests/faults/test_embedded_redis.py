@@ -28,6 +28,7 @@ from hiitpi.engine.poses import track_for
 from hiitpi.engine.recorder import GUEST_PLAYER
 from hiitpi.live.embedded import EmbeddedRedis
 from hiitpi.live.redis_store import RedisLiveStore
+from hiitpi.web.security.credentials import Credentials
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = "push_up__calimiro__1.mp4"
@@ -39,10 +40,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _request(port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _request(
+    port: int, method: str, path: str, body: dict[str, Any] | None = None, token: str = ""
+) -> Any:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:  # a script on the station: the API token (hiitpi pin token)
+            headers["Authorization"] = f"Bearer {token}"
         conn.request(method, path, None if body is None else json.dumps(body), headers)
         resp = conn.getresponse()
         return resp.status, json.loads(resp.read() or b"null")
@@ -89,7 +94,13 @@ def test_killed_embedded_redis_is_restarted_and_the_set_goes_on(
         assert _redis_pid(app) != old_pid
         assert back_s < 10, back_s
         # commands work again: the web sends, the engine answers
-        code, body = _request(port, "POST", "/api/command", {"action": "stop", "confirm": True})
+        code, body = _request(
+            port,
+            "POST",
+            "/api/command",
+            {"action": "stop", "confirm": True},
+            Credentials(settings.data_dir).ensure_api_token(),
+        )
         assert code == 200, body
         done = wait_until(lambda: not (s := status())["active"] and s, 5, "the set to stop")
         redis_pid = _redis_pid(app)
