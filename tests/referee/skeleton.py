@@ -128,6 +128,22 @@ def bicep_curl(p: float) -> Pose:
     return Pose(xy, body.conf.copy(), body.score, W, H)
 
 
+def front_curl(left: float, right: float, conf: tuple[float, float] = (0.95, 0.95)) -> Pose:
+    """Front view, standing, upper arms hanging; each side's progress curls that forearm up
+    and slightly outwards (elbow 170 deg at 0, 40 deg at 1); ``conf`` per arm."""
+    body = _front((5.0, 5.0), 0.45)
+    xy, c = body.xy.copy(), body.conf.copy()
+    for i, (side, p) in enumerate((("LEFT", left), ("RIGHT", right))):
+        s = 1.0 if side == "LEFT" else -1.0  # the person's left is on the image right
+        elbow = _lerp(170.0, 40.0, p)
+        el = xy[K[f"{side}_SHOULDER"]] + UPPER_ARM * _u(90.0)
+        xy[K[f"{side}_ELBOW"]] = el
+        xy[K[f"{side}_WRIST"]] = el + FOREARM * _u(90.0 - s * (180.0 - elbow))
+        for joint in ("SHOULDER", "ELBOW", "WRIST"):
+            c[K[f"{side}_{joint}"]] = conf[i]
+    return Pose(xy, c, body.score, W, H)
+
+
 def sit_up(p: float) -> Pose:
     """Side view, lying with bent knees: torso 8 deg from the floor at p=0, 75 deg at p=1."""
     incline = _lerp(8.0, 75.0, p)

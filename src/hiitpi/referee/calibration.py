@@ -96,6 +96,11 @@ class Calibrator:
         """The rest level this swing started from (the first value before any swing)."""
         return 0.0 if self._run_rest is None else self._run_rest
 
+    def _midpoint(self) -> float:
+        """Half way from the usual rest level to the usual turning point (normalised)."""
+        rest = statistics.median(self._rests) if self._rests else 0.0
+        return rest + 0.5 * max(self._turn_level(rest) - rest, self._min_range)
+
     def _turn_level(self, rest: float) -> float:
         if not self._turns:
             return rest + PRIOR_SHARE
@@ -125,8 +130,11 @@ class Calibrator:
         typical = self.range
         retrace = max(self._min_range, RETRACE * typical)
         if self._extreme is None:
+            # The first value is the rest level, unless it lies past the middle of the usual
+            # range: a side first seen at its turning point (one arm of an alternating curl
+            # after a dropout, say) is mid-repetition, not at rest.
             self._extreme = x
-            self._run_rest = x
+            self._run_rest = min(x, self._midpoint())
             return
         if self._seeking_turn:
             if self._run_rest is None or x < self._run_rest:

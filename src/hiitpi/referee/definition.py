@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hiitpi.core.keypoints import Keypoint
 from hiitpi.datafiles import packaged, parse_model, read_file
 from hiitpi.errors import ExerciseError
+from hiitpi.referee.person import FORGET_S
 from hiitpi.referee.view import ALL_VIEWS, View
 
 SIDES = ("left", "right")
@@ -267,7 +268,12 @@ class ExerciseDefinition(_Model):
       extreme, not on the frame it was reached).
     - ``attempt``: any of these makes a movement an attempt (a no-rep if it misses a phase).
     - ``min_rep_s`` / ``max_rep_s``: bounds on the time spent away from phase 0 (up to the
-      last phase for ``turn``); ``lost_s``: how long joints may vanish before disarming.
+      last phase for ``turn``); ``lost_s``: how long joints may vanish before disarming
+      (default: as long as the person tracker can tell that the same person came back, so
+      a dropout of the pose model is bridged and the attempt in progress goes on).
+    - ``sides``: with per-side (``side = "each"``) phases, ``"each"`` counts every side's
+      cycle (high knees: the legs take turns); ``"merge"`` lets the sides move together or
+      in turn (curls): cycles of the two sides that overlap in time are one rep.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -286,7 +292,8 @@ class ExerciseDefinition(_Model):
     signal: Signal | None = None
     min_rep_s: float = Field(0.25, ge=0, le=30)
     max_rep_s: float = Field(20.0, gt=0, le=600)
-    lost_s: float = Field(1.0, ge=0, le=30)
+    lost_s: float = Field(FORGET_S, ge=0, le=30)
+    sides: Literal["each", "merge"] = "each"
     views: Views = Views()
 
     @model_validator(mode="after")
@@ -316,6 +323,8 @@ class ExerciseDefinition(_Model):
             raise ValueError("a repetition needs at least one required phase after phase 0")
         if self.min_rep_s >= self.max_rep_s:
             raise ValueError("min_rep_s must be < max_rep_s")
+        if self.sides == "merge" and not self.alternating:
+            raise ValueError('sides = "merge" needs phases on a side = "each" feature')
         return self
 
     @property

@@ -19,6 +19,7 @@ from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
 from hiitpi.referee.features import Features, SideChooser, measure, required_visible
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
 from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
+from hiitpi.referee.sides import SideMerger, Span
 from hiitpi.referee.smoothing import PoseSmoother
 
 MSG_POSITION = "Get into the start position"
@@ -41,6 +42,8 @@ class Referee:
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         signal = definition.signal
         self._calibrators = [Calibrator(signal) for _ in range(n)] if signal else []
+        merge = n == 2 and definition.sides == "merge"
+        self._merger: SideMerger[tuple[Cycle, Verdict]] | None = SideMerger() if merge else None
         self._world = self.config.angles == "world"
         self.form_judged = True
         self.form_reason: str | None = None
@@ -55,6 +58,8 @@ class Referee:
             m.reset()
         for c in self._calibrators:
             c.reset()
+        if self._merger is not None:
+            self._merger.reset()
         self._events: list[RepEvent] = []
         self._armed = False
         self._start_since: float | None = None
@@ -206,6 +211,8 @@ class Referee:
             m.reset()
         for c in self._calibrators:
             c.restart()
+        if self._merger is not None:  # a held no-rep of a dropped set is dropped with it
+            self._merger.reset()
 
     # -- counting -----------------------------------------------------------------------------
 
@@ -220,24 +227,44 @@ class Referee:
                     cal.reanchor()
                 if moved < MIN_RANGE_SHARE * cal.signal.min_range:
                     continue  # jitter, not a movement: neither a rep nor an attempt
-            if cycle is not None:
-                event = self._event(cycle)
-                if event is not None:
-                    out.append(event)
-                    self._events.append(event)
+            if cycle is None:
+                continue
+            verdict = self._verdict(cycle)
+            if verdict is None:
+                continue
+            if self._merger is None:
+                out.append(self._emit(cycle, verdict))
+                continue
+            span = Span(cycle.attempt.t_start, cycle.t_end, verdict.counts)
+            since = self._attempt_since(1 - i)
+            for c, v in self._merger.decide(i, span, (cycle, verdict), since, t):
+                out.append(self._emit(c, v))
+        if self._merger is not None:
+            since2 = (self._attempt_since(0), self._attempt_since(1))
+            out.extend(self._emit(c, v) for c, v in self._merger.release(since2, t))
         return out
 
-    def _event(self, cycle: Cycle) -> RepEvent | None:
+    def _attempt_since(self, side: int) -> float | None:
+        """When side ``side``'s attempt in progress began (None: it is at rest)."""
+        attempt = self._machines[side].attempt
+        return None if attempt is None else attempt.t_start
+
+    def _verdict(self, cycle: Cycle) -> Verdict | None:
+        """The cycle's verdict; None when it makes no event (too short to be a movement, or
+        a provisional turning point that does not pass yet and is judged again on leaving)."""
         verdict: Verdict | None = judge(self.definition, cycle, self.form_judged)
         if verdict is None:
             return None
         if cycle.early:
             if not verdict.counts:
-                return None  # judged again when it leaves the turning point
+                return None
             cycle.attempt.counted = True
+        return verdict
+
+    def _emit(self, cycle: Cycle, verdict: Verdict) -> RepEvent:
         kind = EventKind.REP if verdict.counts else EventKind.NO_REP
         index = self._next_index(kind)
-        return RepEvent(
+        event = RepEvent(
             kind=kind,
             index=index,
             t=cycle.t_end,
@@ -250,6 +277,8 @@ class Referee:
             form_judged=self.form_judged,
             form_reason=self.form_reason,
         )
+        self._events.append(event)
+        return event
 
     def _hold(self, shared: Features, t: float) -> list[RepEvent]:
         """Timed holds: accumulate seconds with good form; a form break gives one no-rep."""
@@ -337,7 +366,9 @@ class Referee:
             return "idle"
         if self.definition.kind == "hold":
             return "hold" if self._hold_bad_since is None else "form_break"
-        return self._machines[0].phase_name
+        # The side in the middle of a movement (an alternating set's other side is at rest).
+        moving = [m for m in self._machines if m.attempt is not None]
+        return (moving or self._machines)[0].phase_name
 
     def _message(self, new: list[RepEvent]) -> str:
         if not self._armed:
