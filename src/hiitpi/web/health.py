@@ -26,9 +26,15 @@ _WRITE_REFUSALS = ("MISCONF", "OOM", "READONLY", "NOREPLICAS", "NOT ENOUGH REPLI
 ENGINE_PARTS = ("camera", "database", "live_store")
 
 
-def _refusal(message: str) -> bool:
-    text = message.upper()
-    return any(text.startswith(p) or f" {p} " in text or f": {p}" in text for p in _WRITE_REFUSALS)
+# redis-py turns some of those replies into classes (and drops the prefix from the message)
+_REFUSAL_CLASSES = (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
+
+
+def _refusal(exc: BaseException) -> bool:
+    text = str(exc).upper()
+    return isinstance(exc, _REFUSAL_CLASSES) or any(
+        text.startswith(p) or f": {p}" in text for p in _WRITE_REFUSALS
+    )
 
 
 class RedisProbe:
@@ -66,8 +72,8 @@ class RedisProbe:
             client.set(key("web_probe"), str(time.time()), ex=PROBE_TTL_S)
         except (redis.RedisError, OSError, StoreError) as exc:
             message = f"{type(exc).__name__}: {exc}"
-            if _refusal(str(exc)):
-                return self._entry_for(False, "refuses_writes", f"Redis refuses writes: {exc}")
+            if _refusal(exc):
+                return self._entry_for(False, "refuses_writes", f"Redis refuses writes: {message}")
             return self._entry_for(False, "down", message)
         return self._entry_for(True, "ok", None)
 

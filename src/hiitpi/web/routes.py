@@ -217,7 +217,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         parts = s["health"]
         redis, camera = parts["redis"], parts["camera"]
         error: str | None
-        if redis["ok"] is False and redis["state"] != "refuses_writes":
+        if redis["ok"] is False:  # down, or refusing writes (then no engine can publish)
             error = f"live store: {redis['error']}"
         elif not s["engine_running"]:
             age = s.get("updated_s_ago")
@@ -226,8 +226,6 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
                 if age is None
                 else f"the engine is not publishing (last update {age:.0f} s ago)"
             )
-            if redis["state"] == "refuses_writes":  # the reason it cannot publish
-                error = f"live store: {redis['error']}"
         elif camera["ok"] is False or s.get("source_ended"):
             error = camera.get("error") or s.get("error") or f"{s.get('source')} delivers no frames"
         else:
@@ -277,7 +275,8 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     def bad_client_path(exc: Exception) -> Any:
         """A made-up path under Dash's asset routes is the client's error: one line, 404."""
         if request.path.startswith(CLIENT_PATH_PREFIXES):
-            log.info("404 %s: %s", request.path[:200], str(exc)[:200] or type(exc).__name__)
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.info("404 %s: %s", request.path[:200], reason[:200])
             return "not found\n", 404
         log.error("Exception on %s [%s]", request.path, request.method, exc_info=exc)
         return _error("internal server error", 500)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cheroot import wsgi
+from cheroot.server import HTTPConnection
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from hiitpi.config import WebConfig
@@ -44,7 +45,7 @@ class LazyHandshakeTLS(BuiltinSSLAdapter):  # type: ignore[misc]
 
     cheroot wraps each accepted socket on its one selector thread; with the handshake done
     there, one client that connects and says nothing stalls every other connection for the
-    socket timeout. Deferred, the handshake runs on the first read, in a worker thread.
+    socket timeout. Deferred, the handshake runs in a worker (:class:`TLSConnection`).
     """
 
     def __init__(self, cert: Path, key: Path) -> None:
@@ -58,6 +59,26 @@ class LazyHandshakeTLS(BuiltinSSLAdapter):  # type: ignore[misc]
     def get_environ(self, sock: Any) -> dict[str, Any]:
         # the parent's reads the cipher, which needs the handshake done: not yet, here
         return {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+
+class TLSConnection(HTTPConnection):  # type: ignore[misc]
+    """A connection whose TLS handshake is done by the worker, before the first request.
+
+    A client that fails it (plain HTTP on the HTTPS port, an untrusted certificate, a silent
+    socket that times out) costs one log line and the connection, never a traceback.
+    """
+
+    _handshake_done = False
+
+    def communicate(self) -> bool:
+        if not self._handshake_done:
+            try:
+                self.socket.do_handshake()
+            except (OSError, ValueError) as exc:
+                log.info("TLS handshake with %s failed: %s", self.remote_addr, exc)
+                return False
+            self._handshake_done = True
+        return bool(super().communicate())
 
 
 class WebServer:
@@ -82,6 +103,7 @@ class WebServer:
         self.server.keep_alive_conn_limit = max(10, 2 * cfg.threads)  # idle ones cost no thread
         if tls is not None:
             self.server.ssl_adapter = LazyHandshakeTLS(*tls)
+            self.server.ConnectionClass = TLSConnection
         self._thread: threading.Thread | None = None
 
     @property

@@ -29,7 +29,8 @@ def station_names(lan_ip: str) -> tuple[list[str], list[str]]:
     for name in (socket.gethostname(), socket.getfqdn()):
         if name and name not in dns:
             dns.append(name)
-        local = f"{name.split('.')[0]}.local" if name else ""
+        short = name.split(".")[0] if name else ""
+        local = f"{short}.local" if short and short != "localhost" else ""
         if local and local not in dns:  # mDNS, as a Raspberry Pi announces itself
             dns.append(local)
     ips = ["127.0.0.1", "::1"]
