@@ -196,7 +196,7 @@ def check_port_free(host: str, port: int) -> None:
     """ConfigError naming ``web.port`` when it cannot be bound (busy, or not allowed).
 
     Checked before the engine starts, so a busy port does not first load the model and resume
-    a set. The real server binds it again moments later (the same SO_REUSEADDR as waitress).
+    a set. The real server binds it again moments later (the same SO_REUSEADDR as the web server).
     """
     if port == 0:
         return

@@ -8,6 +8,7 @@ gets 400 with a one-line reason, never a 500; a made-up path under Dash's asset 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -62,10 +63,8 @@ def test_a_body_over_the_limit_gets_413_unread(port: int) -> None:
             f"Content-Length: {50 * 2**20}\r\n\r\n"
         )
         s.sendall(head.encode())
-        try:
+        with contextlib.suppress(OSError):  # the server may close first: it wants no body
             s.sendall(b"[" * 2**20)
-        except OSError:
-            pass  # the server may close first: it does not want the body
         assert s.recv(4096).startswith(b"HTTP/1.1 413")
     # chunked, with no length to look at: never parsed (the WSGI layer reads no body of
     # unknown length from this server), so a 400 for the missing action, or a 413

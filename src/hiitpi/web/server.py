@@ -40,7 +40,7 @@ SEND_BUFFER_BYTES = 128 * 1024
 MAX_HEADER_BYTES = 32 * 1024
 
 
-class LazyHandshakeTLS(BuiltinSSLAdapter):  # type: ignore[misc]
+class LazyHandshakeTLS(BuiltinSSLAdapter):
     """cheroot's builtin TLS adapter, with the handshake moved off the accepting thread.
 
     cheroot wraps each accepted socket on its one selector thread; with the handshake done
@@ -56,12 +56,12 @@ class LazyHandshakeTLS(BuiltinSSLAdapter):  # type: ignore[misc]
         s = self.context.wrap_socket(sock, do_handshake_on_connect=False, server_side=True)
         return s, self.get_environ(s)
 
-    def get_environ(self, sock: Any) -> dict[str, Any]:
+    def get_environ(self, sock: Any) -> dict[str, Any]:  # type: ignore[override]
         # the parent's reads the cipher, which needs the handshake done: not yet, here
         return {"wsgi.url_scheme": "https", "HTTPS": "on"}
 
 
-class TLSConnection(HTTPConnection):  # type: ignore[misc]
+class TLSConnection(HTTPConnection):
     """A connection whose TLS handshake is done by the worker, before the first request.
 
     A client that fails it (plain HTTP on the HTTPS port, an untrusted certificate, a silent
@@ -78,7 +78,7 @@ class TLSConnection(HTTPConnection):  # type: ignore[misc]
                 log.info("TLS handshake with %s failed: %s", self.remote_addr, exc)
                 return False
             self._handshake_done = True
-        return bool(super().communicate())
+        return bool(super().communicate())  # type: ignore[no-untyped-call]
 
 
 class WebServer:
@@ -94,7 +94,7 @@ class WebServer:
             numthreads=threads,
             max=threads,
             request_queue_size=LISTEN_BACKLOG,
-            timeout=cfg.timeout_s,
+            timeout=cfg.timeout_s,  # type: ignore[arg-type]  # a socket timeout: float is fine
             shutdown_timeout=3,
             server_name="hiitpi",
         )

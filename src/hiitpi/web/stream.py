@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveStore
@@ -165,7 +165,7 @@ def mjpeg(store: LiveStore, hub: FrameHub) -> Iterator[bytes]:
     return MjpegStream(store, hub, None)
 
 
-def _parts(store: LiveStore, hub: FrameHub) -> Iterator[bytes]:
+def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
     """Yield multipart parts until the client goes away or the app stops."""
     viewer = uuid.uuid4().hex
     last: Jpeg | None = None
