@@ -159,3 +159,17 @@ def test_stop_ends_open_streams_quickly(station: Station) -> None:
     station.close()
     assert time.monotonic() - t0 < 5
     conn.close()
+
+
+def test_an_encoded_slash_reaches_the_route_decoded(store: RedisLiveStore) -> None:
+    """A player named "a/b" exports from /export/a%2Fb.csv (cheroot alone kept it encoded)."""
+    web = WebConfig(host="127.0.0.1", port=_free_port(), threads=4, max_viewers=1)
+    st = Station(store, web, None)
+    st.app.add_url_rule("/echo/<path:name>", "echo", lambda name: name)
+    st.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=5)
+        conn.request("GET", "/echo/%3Csvg%2Fonload%3Dalert()%3E")
+        assert conn.getresponse().read() == b"<svg/onload=alert()>"
+    finally:
+        st.close()

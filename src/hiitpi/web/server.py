@@ -81,6 +81,22 @@ class TLSConnection(HTTPConnection):
         return bool(super().communicate())  # type: ignore[no-untyped-call]
 
 
+def decoded_slashes(app: Any) -> Any:
+    """``app`` seeing ``%2F`` in a path as ``/``, as every other WSGI server decodes it.
+
+    cheroot alone keeps an encoded slash encoded in ``PATH_INFO``; a player named "a/b" has an
+    export URL ``/export/a%2Fb.csv``, which must reach the route as the name it encodes.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if "%2F" in path:
+            environ["PATH_INFO"] = path.replace("%2F", "/")
+        return app(environ, start_response)
+
+    return wrapped
+
+
 class WebServer:
     """``app`` on ``cfg.host:cfg.port`` (HTTPS with ``tls`` = (cert, key)), served on a thread."""
 
@@ -90,7 +106,7 @@ class WebServer:
         threads = cfg.threads + cfg.max_viewers
         self.server = wsgi.Server(
             (cfg.host, cfg.port),
-            app,
+            decoded_slashes(app),
             numthreads=threads,
             max=threads,
             request_queue_size=LISTEN_BACKLOG,
