@@ -173,3 +173,31 @@ def test_an_encoded_slash_reaches_the_route_decoded(store: RedisLiveStore) -> No
         assert conn.getresponse().read() == b"<svg/onload=alert()>"
     finally:
         st.close()
+
+
+def test_the_app_serves_https_from_its_data_dir(tmp_path: Path) -> None:
+    """``web.https``: the App makes the certificate on first start and reuses it after."""
+    from flask import Flask
+
+    from hiitpi.app import App
+
+    web = WebConfig(host="127.0.0.1", port=_free_port(), threads=4, max_viewers=1, https=True)
+    app = App(Settings(web=web, data_dir=tmp_path))
+    flask_app = Flask("ping")
+    flask_app.add_url_rule("/ping", "ping", lambda: "pong")
+    made = None
+    for _ in range(2):  # the second start reuses the first one's certificate
+        app._start_server(flask_app)
+        try:
+            assert app.url.startswith("https://127.0.0.1:")
+            cert = tmp_path / "tls" / "cert.pem"
+            made = made or cert.read_bytes()
+            assert cert.read_bytes() == made
+            ctx = ssl.create_default_context(cafile=str(cert))
+            conn = http.client.HTTPSConnection("127.0.0.1", app.port, timeout=5, context=ctx)
+            conn.request("GET", "/ping")
+            assert conn.getresponse().read() == b"pong"
+            conn.close()
+        finally:
+            app._stop_server()
+        assert app.server is None
