@@ -2,8 +2,8 @@
 
 live store (Redis, embedded unless HIITPI_REDIS_URL) -> history (SQLAlchemy; SQLite file unless
 HIITPI_DATABASE_URL) -> video source -> pose estimator -> live engine (referee inside; the one
-writer; records every rep as it happens) -> web server (waitress, multi-threaded so MJPEG
-streams never block other requests).
+writer; records every rep as it happens) -> web server (cheroot, HTTP or HTTPS: request workers
+plus a separate budget of viewer threads, so MJPEG streams never block other requests).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 from types import FrameType
-from typing import Any, cast
+from typing import cast
 
 from flask import Flask
 
@@ -31,11 +31,10 @@ from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
 from hiitpi.web import create_app
 from hiitpi.web.dashboard import mount_dashboard
+from hiitpi.web.server import WebServer
 from hiitpi.web.sessions import OwnerStampedStore
 
 log = logging.getLogger(__name__)
-
-MJPEG_OUTBUF_BYTES = 256 * 1024  # per connection: a few frames of 848x478 JPEG
 
 
 def lan_ip() -> str:
@@ -54,12 +53,12 @@ def lan_ip() -> str:
         return "127.0.0.1"
 
 
-def public_url(host: str, port: int) -> str:
+def public_url(host: str, port: int, *, https: bool = False) -> str:
     """The URL to open on a phone for a server bound to ``host``."""
     shown = lan_ip() if host in ("0.0.0.0", "", "::") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}/"
+    return f"{'https' if https else 'http'}://{shown}:{port}/"
 
 
 class App:
@@ -78,17 +77,15 @@ class App:
         self.estimator: PoseEstimator | None = None
         self.engine: LiveEngine | None = None
         self.web: Flask | None = None
-        self.server: Any = None  # waitress server
-        self._server_thread: threading.Thread | None = None
-        self._server_stop = threading.Event()
+        self.server: WebServer | None = None
 
     @property
     def port(self) -> int:
-        return int(self.server.effective_port) if self.server is not None else 0
+        return self.server.port if self.server is not None else 0
 
     @property
     def url(self) -> str:
-        return public_url(self.settings.web.host, self.port)
+        return public_url(self.settings.web.host, self.port, https=self.settings.web.https)
 
     def start(self) -> None:
         """Start everything; on a failure, stop what was started and re-raise."""
@@ -143,46 +140,33 @@ class App:
         return estimator, choice.reason
 
     def _start_server(self, web: Flask) -> None:
-        from waitress import create_server
-
+        """cheroot on a thread (hiitpi.web.server says why), HTTPS with the station's own
+        certificate when ``web.https`` is set."""
         cfg = self.settings.web
-        try:
-            self.server = create_server(
-                web,
-                host=cfg.host,
-                port=cfg.port,
-                threads=cfg.threads,
-                ident="hiitpi",
-                # waitress buffers up to 16 MB of sent bytes per connection by default: for a
-                # live MJPEG viewer that is ~18 s of stale video and 16 MB of RAM each. A small
-                # buffer makes a slow viewer's app thread wait instead (its own frames drop).
-                outbuf_high_watermark=MJPEG_OUTBUF_BYTES,
-            )
-        except OSError as exc:
-            raise ConfigError(f"web.port: cannot listen on {cfg.host}:{cfg.port}: {exc}") from None
-        self._server_stop.clear()
-        self._server_thread = threading.Thread(target=self._serve, name="hiitpi-web", daemon=True)
-        self._server_thread.start()
-        log.info("web server on %s:%d (%d threads)", cfg.host, self.port, cfg.threads)
+        tls = None
+        if cfg.https:
+            from hiitpi.web.tls import ensure_certificate
 
-    def _serve(self) -> None:
-        """waitress's event loop, stopped from inside: no socket is closed under its feet."""
-        from waitress import wasyncore
-
-        server = self.server
-        sockets = getattr(server, "map", None) or server._map
-        while not self._server_stop.is_set():
-            wasyncore.loop(timeout=0.2, map=sockets, count=1)
-        server.task_dispatcher.shutdown(timeout=3)  # open MJPEG streams end within WAIT_S
-        wasyncore.close_all(sockets)
+            tls = ensure_certificate(self.settings.data_dir / "tls", lan_ip())
+        self.server = WebServer(web, cfg, tls)
+        self.server.start()
+        log.info(
+            "web server on %s:%d (%s, %d request threads + %d viewers)",
+            cfg.host,
+            self.port,
+            "https" if tls else "http",
+            cfg.threads,
+            cfg.max_viewers,
+        )
 
     def _stop_server(self) -> None:
+        """Open MJPEG streams end first (each within a wait), then the server joins its
+        threads: no socket is closed under a worker's feet, and the frame reader stops before
+        the store closes."""
         if self.web is not None:
             self.web.extensions["hiitpi_stopping"].set()  # open MJPEG streams end
-        self._server_stop.set()
-        if self._server_thread is not None:
-            self._server_thread.join(5)
-            self._server_thread = None
+        if self.server is not None:
+            self.server.stop()
         if self.web is not None:
             self.web.extensions["hiitpi_frames"].close()
         self.server = None
@@ -214,7 +198,7 @@ def check_port_free(host: str, port: int) -> None:
     """ConfigError naming ``web.port`` when it cannot be bound (busy, or not allowed).
 
     Checked before the engine starts, so a busy port does not first load the model and resume
-    a set. The real server binds it again moments later (the same SO_REUSEADDR as waitress).
+    a set. The real server binds it again moments later (the same SO_REUSEADDR as the web server).
     """
     if port == 0:
         return

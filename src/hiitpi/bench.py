@@ -3,7 +3,7 @@
 1. stage pass: every frame of the clip through decode, pose, referee, draw and encode, each
    timed alone; the pose column is the *ceiling* (bare inference, nothing else in the way);
 2. offline pass: ``analyze_video`` (no cache) over the same clip; frames/s over the ceiling's;
-3. live runs: the real App (embedded Redis, history, waitress) in a child process with the
+3. live runs: the real App (embedded Redis, history, web server) in a child process with the
    clip paced at its native rate like a camera, with 1 and then 10 MJPEG viewers over HTTP.
 
 The figures go to ``bench/results/<timestamp>.json``; the table (or ``--json``) to stdout. The

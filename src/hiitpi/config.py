@@ -89,7 +89,22 @@ class RefereeConfig(_Section):
 class WebConfig(_Section):
     host: str = "0.0.0.0"
     port: int = Field(8050, ge=1, le=65535)
-    threads: int = Field(32, ge=4, le=512)
+    threads: int = Field(32, ge=4, le=512, description="request workers, besides the viewers")
+    max_viewers: int = Field(
+        64, ge=1, le=512, description="MJPEG viewers at once; more get 503 'too many viewers'"
+    )
+    timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="a socket that neither sends nor drains for this long is dropped",
+    )
+    max_body_bytes: int = Field(
+        64 * 1024, ge=1024, le=16 * 1024 * 1024, description="larger request bodies get 413"
+    )
+    https: bool = Field(
+        False, description="serve HTTPS with a self-signed certificate made in data_dir/tls"
+    )
     jpeg_quality: int = Field(80, ge=10, le=100)
     pin_hash: str | None = Field(
         None,

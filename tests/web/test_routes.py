@@ -48,7 +48,16 @@ def test_status_reports_the_engine_snapshot(client: FlaskClient, store: RedisLiv
 
 def test_status_before_any_engine(client: FlaskClient) -> None:
     body = client.get("/api/status").get_json()
-    assert body["engine_running"] is False and body["workout"] is None and body["reps"] == 0
+    assert body["engine_running"] is False and body["workout"] is None
+    # nobody published: the counts are unknown (null), not a made-up 0
+    assert body["reps"] is None and body["count"] is None and body["no_reps"] is None
+    assert body["health"]["engine"] == {
+        "ok": False,
+        "state": "none",
+        "error": None,
+        "since": None,
+        "fps": None,
+    }
 
 
 def test_page_escapes_the_player_name(client: FlaskClient, store: RedisLiveStore) -> None:
@@ -103,13 +112,20 @@ def test_healthz(client: FlaskClient, store: RedisLiveStore) -> None:
     _publish(store)
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.get_json() == {
+    body = r.get_json()
+    assert {k: v for k, v in body.items() if k != "health"} == {
         "ok": True,
         "redis": True,
         "engine_running": True,
         "source_ok": True,
         "error": None,
     }
+    parts = body["health"]
+    assert set(parts) == {"redis", "engine", "camera", "database", "live_store"}
+    assert parts["redis"]["ok"] is True and parts["redis"]["state"] == "ok"
+    assert parts["engine"]["ok"] is True and parts["engine"]["fps"] == 28.0
+    assert parts["camera"]["ok"] is True
+    assert parts["database"]["ok"] is None  # this engine reports no database entry: unknown
 
 
 def test_healthz_names_a_stopped_engine(client: FlaskClient, store: RedisLiveStore) -> None:

@@ -1,5 +1,5 @@
 """The whole station over real HTTP: App (embedded Redis, a real clip, the real model, the
-engine) behind waitress; two MJPEG clients at once get the same bytes for the same frame."""
+engine) behind the web server; two MJPEG clients at once get the same bytes for the same frame."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def _wait_status(port: int, pred: Callable[[dict], bool], timeout: float = 10) -
 
 
 @pytest.mark.model
-def test_two_viewers_share_frames_over_waitress(tmp_path: Path) -> None:
+def test_two_viewers_share_frames_over_http(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "clip.mp4", frames=60)
     settings = Settings(
         source=SourceConfig(uri=str(clip), loop=True),

@@ -1,7 +1,7 @@
 """The live run: the real App in a fresh child process, MJPEG viewers over HTTP in this one.
 
 The child starts :class:`hiitpi.app.App` (embedded Redis, history, paced file source, estimator,
-engine, waitress) exactly as ``hiitpi serve`` does, so start-up time, RSS and CPU are the app's
+engine, web server) exactly as ``hiitpi serve`` does, so start-up time, RSS and CPU are the app's
 own: the child's threads plus the embedded redis-server process, and nothing of the bench.
 The viewers are plain sockets in the parent reading ``/videostream`` (a browser's share of the
 machine is not the app's). Per-frame timings come from ``LiveEngine.on_timing``.
@@ -121,7 +121,7 @@ def _thread_group(name: str) -> str:
         return "engine"
     if name.startswith("hiitpi-capture"):
         return "capture"
-    if name.startswith(("waitress", "hiitpi-web", "hiitpi-frames")):
+    if name.startswith(("CP Server", "hiitpi-web", "hiitpi-frames")):  # cheroot's workers
         return "web"
     if name.startswith("bench-"):
         return "bench"

@@ -9,10 +9,14 @@ is ``busy`` with someone else's session. Without a running engine the command st
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from flask import Request
+from werkzeug.exceptions import BadRequest
 
 from hiitpi.core.names import validate_player
 from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore
@@ -20,6 +24,36 @@ from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore
 ANSWER_WAIT_S = 3.0
 _POLL_S = 0.03
 _ACTIONS = ", ".join(k.value for k in CommandKind)
+
+
+def command_body(request: Request) -> Mapping[str, Any]:
+    """The body as a mapping: a JSON object, or a form. Anything else is a :class:`BadRequest`
+    with a one-line reason (an array, a string, a number, a body nested too deep, bytes that
+    are not UTF-8), never a 500. The size limit (413) applies while the body is read."""
+    if not request.is_json:
+        return request.form
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadRequest("the JSON body is nested too deep") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise BadRequest(f"the body is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"the body must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _text(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    """A text field: a JSON number or list where a name belongs is a 400, not a name."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, not {type(value).__name__}")
+    return value
 
 
 def _flag(value: Any) -> bool:
@@ -36,15 +70,15 @@ def parse_command(
     """The command ``data`` asks for; ValueError (400) or LookupError (404) says what is wrong."""
     from hiitpi.plans import load_plan
 
-    action = str(data.get("action", ""))
+    action = _text(data, "action")
     confirm = _flag(data.get("confirm", False))
     try:
         kind = CommandKind(action)
     except ValueError:
         raise ValueError(f"unknown action {action!r}; valid: {_ACTIONS}") from None
     if kind is CommandKind.START:
-        name = str(data.get("player") or player or "").strip()
-        plan, exercise = data.get("plan"), data.get("exercise")
+        name = (_text(data, "player") or player or "").strip()
+        plan, exercise = _text(data, "plan"), _text(data, "exercise")
         if plan:
             from hiitpi.errors import PlanError
 
@@ -59,13 +93,13 @@ def parse_command(
             kind, exercise=str(exercise), player=name or None, owner=owner, confirm=confirm
         )
     if kind is CommandKind.SET_PLAYER:
-        name = validate_player(str(data.get("player", "")))
+        name = validate_player(_text(data, "player"))
         return Command(kind, player=name, owner=owner, confirm=confirm)
     if kind is CommandKind.ADJUST:
         try:
             delta = int(data.get("delta", 0))
-            which = AdjustTarget(str(data.get("set", "current")))
-        except ValueError:
+            which = AdjustTarget(_text(data, "set", "current"))
+        except (ValueError, TypeError):
             raise ValueError("adjust takes delta 1 or -1 and set current or last") from None
         return Command(kind, delta=delta, target_set=which, owner=owner)
     return Command(kind, owner=owner, confirm=confirm)

@@ -7,10 +7,12 @@ through it. Routes are kept stable for scripts: ``/videostream``, ``GET /api/sta
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
+from dash.exceptions import DependencyException
 from flask import (
     Flask,
     Response,
@@ -25,13 +27,18 @@ from werkzeug.exceptions import HTTPException
 
 from hiitpi.config import Settings
 from hiitpi.errors import StoreError
-from hiitpi.live.base import LiveSnapshot, LiveStore
+from hiitpi.live.base import LiveStore
 from hiitpi.referee import available_definitions, list_exercises
 from hiitpi.web import security
-from hiitpi.web.commands import parse_command, send_and_wait
+from hiitpi.web.commands import command_body, parse_command, send_and_wait
+from hiitpi.web.health import RedisProbe, health, read_state
 from hiitpi.web.page import INDEX
 from hiitpi.web.sessions import owner_token
-from hiitpi.web.stream import BOUNDARY, FrameHub, mjpeg
+from hiitpi.web.stream import BOUNDARY, FrameHub, MjpegStream, ViewerBudget
+
+log = logging.getLogger(__name__)
+# routes where a bad path is a client's mistake (Dash raises from inside them)
+CLIENT_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/")
 
 STALE_S = 5.0  # a snapshot older than this means the engine is not running
 _PRIVATE = ("owner", "answers")  # engine-side fields the API never shows
@@ -57,16 +64,23 @@ def _session_view(out: dict[str, Any], age: float) -> None:
 _LABELS = {ex.id: ex.label for ex in list_exercises()}
 
 
-def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
-    try:
-        snap: LiveSnapshot | None = store.get_state()
-        redis_ok = True
-        redis_error = None
-    except StoreError as exc:
-        snap, redis_ok, redis_error = None, False, str(exc)
+_UNKNOWN_WITHOUT_SNAPSHOT = (
+    "reps",
+    "no_reps",
+    "pace",
+    "count",
+    "correction",
+    "corrected",
+)  # numbers nobody can know without a snapshot: null, never a made-up 0
+
+
+def _status(store: LiveStore, probe: RedisProbe, owner: str | None = None) -> dict[str, Any]:
+    snap, read_error = read_state(store, probe)
+    redis = probe.check()  # after a failed read: that failure
     out: dict[str, Any] = {
         "station": store.station,
-        "redis": {"ok": redis_ok, "error": redis_error},
+        # the web's own link to Redis: ok, state ("ok", "down", "refuses_writes"), error
+        "redis": redis,
         "engine_running": False,
         "workout": None,
         "active": False,
@@ -97,9 +111,12 @@ def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
         "form_reason": None,
     }
     if snap is None:
+        out.update(dict.fromkeys(_UNKNOWN_WITHOUT_SNAPSHOT))
+        out["health"] = health(None, False, redis, read_error)
         return out
     age = time.time() - snap.updated
     out.update(snap.status.to_dict())
+    out.pop("health", None)  # merged with the web's own view below
     out["player"] = snap.status.player or None
     mine = snap.status.owner is not None and snap.status.owner == owner
     out["role"] = "owner" if mine or not snap.status.busy else "viewer"
@@ -125,6 +142,7 @@ def _status(store: LiveStore, owner: str | None = None) -> dict[str, Any]:
             form_reason=s.form_reason,
         )
     _session_view(out, age)
+    out["health"] = health(snap, out["engine_running"], redis, None)  # after the engine's own
     return out
 
 
@@ -140,12 +158,18 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     """
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    # larger bodies get 413 before anything parses them (the server refuses them too)
+    app.config["MAX_CONTENT_LENGTH"] = settings.web.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.web.max_body_bytes
     exercises = available_definitions(settings.user_exercises_dir)  # built-in, then the user's
     known = {ex.id for ex in exercises}
     stopping = threading.Event()
     hub = FrameHub(store, stopping)
+    viewers = ViewerBudget(settings.web.max_viewers)
+    probe = RedisProbe(store)
     app.extensions["hiitpi_stopping"] = stopping
     app.extensions["hiitpi_frames"] = hub
+    app.extensions["hiitpi_viewers"] = viewers
     client = getattr(store, "client", None)
     if client is not None:  # Flask sessions in Redis, in their own database number
         from hiitpi.web.sessions import RedisSessionInterface, session_client
@@ -167,9 +191,14 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         app.add_url_rule("/", "index", plain)
 
     @app.get("/videostream")
-    def videostream() -> Response:
+    def videostream() -> Response | tuple[Response, int]:
+        """The stream, while a viewer slot is free: extras get 503 "too many viewers"."""
+        if not viewers.try_acquire():
+            body, code = _error(f"too many viewers (web.max_viewers = {viewers.limit})", 503)
+            body.headers["Retry-After"] = "10"
+            return body, code
         return Response(
-            mjpeg(store, hub),
+            MjpegStream(store, hub, viewers),
             mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
             direct_passthrough=True,
@@ -177,7 +206,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
 
     @app.get("/api/status")
     def status() -> Response:
-        return jsonify(_status(store, session.get("owner")))
+        return jsonify(_status(store, probe, session.get("owner")))
 
     @app.get("/api/exercises")
     def exercises_api() -> Response:
@@ -185,12 +214,15 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        """200 while the station can referee: Redis answers, the engine publishes and its
-        camera delivers frames; 503 otherwise, with the part that failed."""
-        s = _status(store)
-        source_ok: bool | None = None  # unknown unless an engine publishes
-        if not s["redis"]["ok"]:
-            error = f"live store: {s['redis']['error']}"
+        """200 while the station can referee: the engine runs and publishes and its camera
+        delivers frames; 503 otherwise, naming the part that failed. ``health`` has every
+        part (Redis, engine, camera, database, the engine's live-store link) separately."""
+        s = _status(store, probe)
+        parts = s["health"]
+        redis, camera = parts["redis"], parts["camera"]
+        error: str | None
+        if redis["ok"] is False:  # down, or refusing writes (then no engine can publish)
+            error = f"live store: {redis['error']}"
         elif not s["engine_running"]:
             age = s.get("updated_s_ago")
             error = (
@@ -198,27 +230,23 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
                 if age is None
                 else f"the engine is not publishing (last update {age:.0f} s ago)"
             )
-            check = getattr(store, "check_writable", None)  # Redis up but refusing writes?
-            if check is not None and (refusal := check()) is not None:
-                error = f"live store: {refusal}"
-        elif s.get("source_ended"):
-            source_ok = False
-            error = s.get("error") or f"{s.get('source')} delivers no frames"
+        elif camera["ok"] is False or s.get("source_ended"):
+            error = camera.get("error") or s.get("error") or f"{s.get('source')} delivers no frames"
         else:
-            source_ok, error = True, None
+            error = None
         body = {
             "ok": error is None,
-            "redis": s["redis"]["ok"],
+            "redis": redis["ok"],
             "engine_running": s["engine_running"],
-            "source_ok": source_ok,
+            "source_ok": camera["ok"],
             "error": error,
+            "health": parts,
         }
         return jsonify(body), 200 if error is None else 503
 
     @app.post("/api/command")
     def command() -> Any:
-        data = request.get_json(silent=True) if request.is_json else request.form
-        data = data or {}
+        data = command_body(request)  # BadRequest (400) with a one-line reason
         try:
             cmd = parse_command(
                 data, known, owner_token(session), session.get("player"), settings.data_dir
@@ -229,7 +257,7 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
             return _error(str(exc), 400)
         if cmd.player and cmd.kind.value in ("set_player", "start"):
             session["player"] = cmd.player  # remembered for this browser
-        body, code = send_and_wait(store, cmd, lambda: _status(store, cmd.owner))
+        body, code = send_and_wait(store, cmd, lambda: _status(store, probe, cmd.owner))
         wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
         if not wants_json:
             return redirect(url_for("index" if index else "plain"), code=303)
@@ -244,6 +272,18 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
         if request.path.startswith("/api/"):
             return _error(exc.description or exc.name, exc.code or 500)
         return exc
+
+    @app.errorhandler(DependencyException)
+    @app.errorhandler(OSError)
+    @app.errorhandler(KeyError)
+    def bad_client_path(exc: Exception) -> Any:
+        """A made-up path under Dash's asset routes is the client's error: one line, 404."""
+        if request.path.startswith(CLIENT_PATH_PREFIXES):
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.info("404 %s: %s", request.path[:200], reason[:200])
+            return "not found\n", 404
+        log.error("Exception on %s [%s]", request.path, request.method, exc_info=exc)
+        return _error("internal server error", 500)
 
     app.config["HIITPI_SETTINGS"] = settings
     return app

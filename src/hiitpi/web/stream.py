@@ -6,7 +6,8 @@ picamera2's ``mjpeg_server_2.py``), so ten viewers cost one Redis read per frame
 Each client also registers itself as a viewer (a short-lived entry the engine counts, so it
 renders only while somebody watches). A client that disconnects costs nothing: the WSGI server
 closes its generator, which drops the viewer; waits are bounded, so a silent disconnect is
-noticed at the next write.
+noticed at the next write. Viewers share a budget of server threads of their own
+(:class:`ViewerBudget`), so streams never starve the request workers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveStore
@@ -108,7 +109,63 @@ def part(frame_id: str, jpeg: bytes) -> bytes:
     return head.encode("ascii") + jpeg + b"\r\n"
 
 
+class ViewerBudget:
+    """At most ``limit`` streams at once: each holds a server thread from the viewers' share of
+    the pool (``hiitpi.web.server``), so they can never take the request workers."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self.active = 0
+
+    def try_acquire(self) -> bool:
+        if not self._slots.acquire(blocking=False):
+            return False
+        with self._lock:
+            self.active += 1
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.active -= 1
+        self._slots.release()
+
+
+class MjpegStream:
+    """A WSGI response body of multipart parts until the client goes away or the app stops.
+
+    An iterable with ``close`` rather than a generator: the server closes it even when the
+    client left before the first part, and that frees the viewer slot (a generator that never
+    started would skip its ``finally``).
+    """
+
+    def __init__(self, store: LiveStore, hub: FrameHub, budget: ViewerBudget | None) -> None:
+        self._budget = budget
+        self._closed = False
+        self._parts = _parts(store, hub)
+
+    def __iter__(self) -> MjpegStream:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._parts)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._parts.close()
+        if self._budget is not None:
+            self._budget.release()
+
+
 def mjpeg(store: LiveStore, hub: FrameHub) -> Iterator[bytes]:
+    """The stream without a viewer budget (tests, and callers that hold their own)."""
+    return MjpegStream(store, hub, None)
+
+
+def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
     """Yield multipart parts until the client goes away or the app stops."""
     viewer = uuid.uuid4().hex
     last: Jpeg | None = None
