@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from hiitpi.config import Settings, WebConfig
 from hiitpi.live import RedisLiveStore
 from hiitpi.web import create_app
 from hiitpi.web.dashboard import mount_dashboard
+from hiitpi.web.security.credentials import Credentials
 from hiitpi.web.server import WebServer
 
 LIMIT = 64 * 1024
@@ -32,10 +34,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+TOKEN: dict[str, str] = {}  # the station's API token: these bodies come from a script
+
+
 @pytest.fixture
-def port(external_store: RedisLiveStore) -> Iterator[int]:
+def port(external_store: RedisLiveStore, tmp_path: Path) -> Iterator[int]:
     web = WebConfig(host="127.0.0.1", port=_free_port(), threads=4, max_body_bytes=LIMIT)
-    settings = Settings(web=web)
+    settings = Settings(web=web, data_dir=tmp_path)
+    TOKEN["Authorization"] = f"Bearer {Credentials(tmp_path).ensure_api_token()}"
     app = create_app(external_store, settings, index=False)
     mount_dashboard(app, external_store, None, settings)
     server = WebServer(app, web)
@@ -48,7 +54,7 @@ def port(external_store: RedisLiveStore) -> Iterator[int]:
 
 def _post(port: int, body: bytes, ctype: str = "application/json") -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("POST", "/api/command", body, {"Content-Type": ctype})
+    conn.request("POST", "/api/command", body, {"Content-Type": ctype, **TOKEN})
     resp = conn.getresponse()
     out = resp.status, resp.read()
     conn.close()
@@ -59,7 +65,8 @@ def test_a_body_over_the_limit_gets_413_unread(port: int) -> None:
     # 50 MB declared: answered from the headers, after a first megabyte (the rest never sent)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         head = (
-            "POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "POST /api/command HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: {TOKEN['Authorization']}\r\n"
             f"Content-Length: {50 * 2**20}\r\n\r\n"
         )
         s.sendall(head.encode())
@@ -70,7 +77,7 @@ def test_a_body_over_the_limit_gets_413_unread(port: int) -> None:
     # unknown length from this server), so a 400 for the missing action, or a 413
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     chunks = (b"x" * 16384 for _ in range(16))
-    conn.request("POST", "/api/command", chunks, {"Content-Type": "application/json"},
+    conn.request("POST", "/api/command", chunks, {"Content-Type": "application/json", **TOKEN},
                  encode_chunked=True)  # fmt: skip
     assert conn.getresponse().status in (400, 413)
     conn.close()

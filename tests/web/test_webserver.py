@@ -99,7 +99,7 @@ def test_a_viewer_that_never_reads_is_dropped_after_the_timeout(station: Station
     idle = socket.socket()
     idle.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     idle.connect(("127.0.0.1", port))
-    idle.sendall(b"GET /videostream HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.sendall(b"GET /videostream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     viewers = station.app.extensions["hiitpi_viewers"]
     deadline = time.monotonic() + 2
     while viewers.active == 0 and time.monotonic() < deadline:

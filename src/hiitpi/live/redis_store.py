@@ -114,14 +114,17 @@ class RedisLiveStore:
             return WriteRefused(f"Redis at {self.url or '?'} refuses writes: {why} ({text})")
         return StoreError(f"Redis at {self.url or '?'} failed ({what}): {text}")
 
-    def check_writable(self) -> str | None:
-        """None when a write goes through; else why not, in words (down, or refusing writes).
+    def probe_write(self, ttl_s: float = 5.0) -> None:
+        """Write one short-lived key of this station: raises :class:`WriteRefused` when Redis
+        answers but stores nothing (disk full, maxmemory, a read-only replica), StoreError when
+        it is down. Tells "Redis refuses writes" apart from "the engine is not publishing"."""
+        px = max(1, int(ttl_s * 1000))
+        self._call("write check", self.client.set, self.key("write-check"), b"1", px=px)
 
-        For a health check that finds no fresh state: tells "Redis refuses writes (disk full)"
-        apart from "the engine is not publishing". Writes one short-lived key of this station.
-        """
+    def check_writable(self) -> str | None:
+        """None when a write goes through; else why not, in words (down, or refusing writes)."""
         try:
-            self._call("write check", self.client.set, self.key("write-check"), b"1", px=5000)
+            self.probe_write()
         except StoreError as exc:
             return str(exc)
         return None

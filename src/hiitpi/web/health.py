@@ -14,27 +14,12 @@ import threading
 import time
 from typing import Any
 
-import redis
-
 from hiitpi.errors import StoreError
-from hiitpi.live.base import LiveSnapshot, LiveStore, component
+from hiitpi.live.base import LiveSnapshot, LiveStore, WriteRefused, component
 
 PROBE_EVERY_S = 1.0  # pages poll /api/status 5 times a second: one probe serves them all
 PROBE_TTL_S = 30
-# Redis's replies when it answers but will not store anything (the prefix of the error)
-_WRITE_REFUSALS = ("MISCONF", "OOM", "READONLY", "NOREPLICAS", "NOT ENOUGH REPLICAS")
 ENGINE_PARTS = ("camera", "database", "live_store")
-
-
-# redis-py turns some of those replies into classes (and drops the prefix from the message)
-_REFUSAL_CLASSES = (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
-
-
-def _refusal(exc: BaseException) -> bool:
-    text = str(exc).upper()
-    return isinstance(exc, _REFUSAL_CLASSES) or any(
-        text.startswith(p) or f": {p}" in text for p in _WRITE_REFUSALS
-    )
 
 
 class RedisProbe:
@@ -63,18 +48,16 @@ class RedisProbe:
             self._entry = self._entry_for(False, "down", error)
 
     def _probe(self) -> dict[str, Any]:
-        client = getattr(self.store, "client", None)
-        key = getattr(self.store, "key", None)
+        probe_write = getattr(self.store, "probe_write", None)
         try:
-            if client is None or key is None:  # a store without Redis under it: its own ping
+            if probe_write is None:  # a store without Redis under it: its own ping
                 ok = self.store.ping()
                 return self._entry_for(ok, "ok" if ok else "down", None if ok else "no answer")
-            client.set(key("web_probe"), str(time.time()), ex=PROBE_TTL_S)
-        except (redis.RedisError, OSError, StoreError) as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            if _refusal(exc):
-                return self._entry_for(False, "refuses_writes", f"Redis refuses writes: {message}")
-            return self._entry_for(False, "down", message)
+            probe_write(PROBE_TTL_S)
+        except WriteRefused as exc:  # named by the store (hiitpi.live.redis_store)
+            return self._entry_for(False, "refuses_writes", str(exc))
+        except StoreError as exc:
+            return self._entry_for(False, "down", str(exc))
         return self._entry_for(True, "ok", None)
 
     def _entry_for(self, ok: bool, state: str, error: str | None) -> dict[str, Any]:
