@@ -19,29 +19,24 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
-
-import numpy as np
-from numpy.typing import NDArray
 
 from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
-from hiitpi.core.names import validate_player
 from hiitpi.core.pose import Pose
 from hiitpi.engine.camera import CameraAct, CameraWatch, camera_gone_message
+from hiitpi.engine.commands import CommandHandler
 from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
-from hiitpi.engine.session import SetRecorder, ended_message, refusal, session_fields
+from hiitpi.engine.session import SetRecorder, ended_message, session_fields
 from hiitpi.engine.timing import FrameTiming, budget
-from hiitpi.errors import ExerciseError, HiitPiError, PlanError, StoreError
-from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineSide, EngineStatus
+from hiitpi.engine.view import CameraView, LiveView
+from hiitpi.errors import HiitPiError, StoreError
+from hiitpi.live.base import Command, EngineSide, EngineStatus
 from hiitpi.plans import load_plan
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.referee import RefereePipeline, load_exercise
-from hiitpi.referee.catalog import is_path
-from hiitpi.render import annotate, encode_jpeg, standby
 from hiitpi.sources.base import VideoSource
 from hiitpi.sources.live import CaptureThread, LatestFrameSlot
 
@@ -51,18 +46,6 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
-ANSWERS_KEPT = 20  # the engine's answers to the latest commands, published with the status
-
-
-class CameraView(Protocol):
-    """A camera's own encoder for the live view (``hiitpi.sources.picamera_view``): it draws
-    ``show``'s function onto each camera frame and hands each JPEG to ``put``."""
-
-    def start(self, put: Callable[[bytes], None], quality: int = 80) -> None: ...
-
-    def show(self, draw: Callable[[NDArray[np.uint8]], NDArray[np.uint8]] | None) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 class LiveEngine:
@@ -98,7 +81,9 @@ class LiveEngine:
             source=source.id, backend=estimator.name, backend_reason=backend_reason, player=player
         )
         self.pace = PaceWatch(source.fps or 0.0, estimator.name)
-        self.frames_rendered = 0
+        self.live_view = LiveView(
+            self.link, settings.referee.confidence_floor, settings.web.jpeg_quality
+        )
         self._initial_exercise = exercise
         self._files: dict[str, str] = {}  # exercise id -> the user's file it was started from
         # the set's clock: the referee's times are seconds into the set, from its first frame
@@ -106,7 +91,6 @@ class LiveEngine:
         self._set_t0: float | None = None
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events of this frame, handed to the link next
-        self._viewers = 0
         self._last_frame_at = 0.0
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
@@ -115,9 +99,21 @@ class LiveEngine:
         self.clock: SessionClock | None = None  # the running session's clock (pauses stop it)
         self.plan_run: PlanRun | None = None  # the plan being run (kept, done, after its end)
         self._set_key: SetKey | None = None  # the plan block the referee is on
-        self._answers: dict[str, list[str | None]] = {}
+        self.commands = CommandHandler(self)  # the web's commands, carried out here
         self.on_timing: Callable[[FrameTiming], None] | None = None  # e.g. ``hiitpi bench``
-        self.view: CameraView | None = None  # set before start: the camera encodes the view
+
+    @property
+    def view(self) -> CameraView | None:
+        """A camera that encodes the live view itself (set before start), or None."""
+        return self.live_view.camera
+
+    @view.setter
+    def view(self, camera: CameraView | None) -> None:
+        self.live_view.camera = camera
+
+    @property
+    def frames_rendered(self) -> int:
+        return self.live_view.frames_rendered
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,15 +123,13 @@ class LiveEngine:
         if self._initial_exercise is not None:
             self.start_exercise(self._initial_exercise)
         self.status = replace(self.status, running=True)
-        if self.view is not None:
-            self.view.start(self._put_view_frame, self.settings.web.jpeg_quality)
+        self.live_view.start()
         self.capture.start()
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self.view is not None:
-            self.view.stop()
+        self.live_view.stop()
         self.capture.stop(timeout)
         self.slot.close()
         if self._thread.is_alive():
@@ -264,7 +258,7 @@ class LiveEngine:
         if self.recorder is not None:
             self.recorder.begin_plan(self.status.player, plan.id, plan.name, plan.to_toml())
         log.info("started plan %s for %r", plan.id, self.status.player)
-        self._tick_plan()
+        self.tick_plan()
 
     def end_session(self, message: str | None = None) -> None:
         """End whatever runs (a plan and its set, or a set); ``message`` says why, to a person."""
@@ -276,7 +270,7 @@ class LiveEngine:
             self.recorder.end_plan()
         self.status = replace(self.status, active=False, message=message, paused=False)
 
-    def _tick_plan(self) -> None:
+    def tick_plan(self) -> None:
         """Move the plan on the session clock; start and end its sets as its intervals say."""
         run = self.plan_run
         if run is None or run.state.done:
@@ -291,73 +285,9 @@ class LiveEngine:
         if run.state.done and self.recorder is not None:
             self.recorder.end_plan()
 
-    def _set_player(self, command: Command) -> None:
-        name = validate_player(command.player or "")
-        if name != self.status.player or command.owner != self.status.owner:
-            self.end_session()
-            # a new player starts on a clean screen: nothing of the previous player's sets
-            self.state, self.plan_run, self.clock = None, None, None
-            self.status = replace(self.status, correction=0, message=None)
-        self.status = replace(self.status, player=name, owner=command.owner)
-
     def apply(self, command: Command) -> None:
-        error = refusal(self.status, command)
-        named = self.status.player if error is not None else None
-        if error is None:
-            try:
-                self._apply(command)
-            except (ExerciseError, PlanError) as exc:
-                error = str(exc)
-                self.status = replace(self.status, error=error)
-            except ValueError as exc:  # e.g. a fix below 0: the sender is told, not the page
-                error = str(exc)
-        if command.id is not None:
-            self._answers[command.id] = [error, named]
-            while len(self._answers) > ANSWERS_KEPT:
-                self._answers.pop(next(iter(self._answers)))
-            self.status = replace(self.status, answers=dict(self._answers))
-
-    def _apply(self, command: Command) -> None:
-        kind = command.kind
-        if kind is CommandKind.START:
-            if command.exercise is not None and is_path(command.exercise):
-                # a command never makes the engine read a file (user files load at start-up)
-                raise ExerciseError(f"start {command.exercise!r}: commands name an exercise id")
-            if self.status.busy:
-                self.end_session()
-            if command.player:
-                self.status = replace(self.status, player=validate_player(command.player))
-            elif command.owner is not None and command.owner != self.status.owner:
-                self.status = replace(self.status, player="")  # not the last player: a guest
-            self.status = replace(self.status, owner=command.owner)
-            if command.plan is not None:
-                self.start_plan(command.plan)
-            elif command.exercise is not None:
-                self.start_exercise(command.exercise)
-        elif kind is CommandKind.STOP:
-            self.end_session()
-        elif kind is CommandKind.SET_PLAYER:
-            self._set_player(command)
-        elif kind is CommandKind.PAUSE and self.clock is not None and self.status.busy:
-            self.clock.pause()
-        elif kind is CommandKind.RESUME and self.clock is not None and self.status.busy:
-            self.clock.resume()
-        elif kind is CommandKind.SKIP and self.plan_run is not None:
-            self.plan_run.skip()
-            self._tick_plan()
-        elif kind is CommandKind.ADJUST:
-            self._adjust(command)
-
-    def _adjust(self, command: Command) -> None:
-        last = command.target_set is AdjustTarget.LAST or self.referee is None
-        shown = self.referee is None or not last  # the status shows the set being fixed
-        total, reps = self.status.correction + command.delta, getattr(self.state, "reps", 0)
-        if shown and reps + total < 0:
-            raise ValueError("the corrected count cannot go below 0")
-        if self.recorder is not None and not self.recorder.correct(command.delta, last=last):
-            raise ValueError("no set to correct")
-        if shown:
-            self.status = replace(self.status, correction=total)
+        """Carry out ``command`` (or refuse it) and publish the answer with the status."""
+        self.commands.apply(command)
 
     def _poll_commands(self) -> None:
         for command in self.link.take_commands():
@@ -369,7 +299,7 @@ class LiveEngine:
         while not self._stop.is_set():
             try:
                 self._poll_commands()
-                self._tick_plan()
+                self.tick_plan()
                 waited = time.perf_counter()
                 frame = self.slot.get(timeout=0.25)
                 if frame is None:
@@ -458,7 +388,7 @@ class LiveEngine:
             pose_score=round(score, 3),
             frames=self.status.frames + 1,
             dropped=self.slot.dropped,
-            viewers=self._viewers,
+            viewers=self.live_view.viewers,
         )
         t2 = time.perf_counter()
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
@@ -471,11 +401,14 @@ class LiveEngine:
         timing = FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms)
         if frame.captured and self.referee is not None:
             timing = replace(timing, to_count=(counted_at - frame.captured) * 1000.0)
-        watched = self._watched(now)
-        if watched and self.view is not None:
-            self.view.show(self._drawer(pose))  # drawn and encoded by the camera
+        refereeing = self.referee is not None
+        watched = self.live_view.watched()
+        if watched and self.view is not None:  # drawn and encoded by the camera
+            self.live_view.show(refereeing, pose, self.state)
         elif watched:
-            draw_ms, encode_ms, put_ms = self._render(frame, pose)
+            draw_ms, encode_ms, put_ms = self.live_view.render(
+                frame.image, refereeing, pose, self.state
+            )
             timing = replace(timing, draw=draw_ms, encode=encode_ms, publish=publish_ms + put_ms)
             if frame.captured:
                 timing = replace(timing, to_jpeg=(time.monotonic() - frame.captured) * 1000.0)
@@ -516,39 +449,6 @@ class LiveEngine:
         self.link.add_events(self._pending)  # before the state: a page that sees it finds them
         self._pending = []
         self.link.publish(self.state, self.status)
-
-    def _watched(self, now: float) -> bool:
-        self._viewers = self.link.viewers  # the link reads it every VIEWER_CHECK_S
-        return self._viewers > 0
-
-    def _drawer(self, pose: Pose | None) -> Callable[[NDArray[np.uint8]], NDArray[np.uint8]]:
-        if self.referee is None:
-            return standby
-        state, floor = self.state, self.settings.referee.confidence_floor
-        # the camera hands over its own buffer, which it copies into the encoder's
-        return lambda image: annotate(image, pose, state, floor, copy=False)
-
-    def _put_view_frame(self, jpeg: bytes) -> None:
-        """From the camera's encoder thread: stored only while somebody watches."""
-        if self._viewers > 0:
-            self.link.put_frame(jpeg)
-            self.frames_rendered += 1
-
-    def _render(self, frame: Frame, pose: Pose | None) -> tuple[float, float, float]:
-        """Draw, encode and store the frame; returns those three durations in ms."""
-        t0 = time.perf_counter()
-        if self.referee is not None:  # drawn on the frame itself: nothing reads it after this
-            floor = self.settings.referee.confidence_floor
-            image = annotate(frame.image, pose, self.state, floor, copy=False)
-        else:
-            image = standby(frame.image)
-        t1 = time.perf_counter()
-        jpeg = encode_jpeg(image, self.settings.web.jpeg_quality)
-        t2 = time.perf_counter()
-        self.link.put_frame(jpeg)
-        self.frames_rendered += 1
-        t3 = time.perf_counter()
-        return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, (t3 - t2) * 1000.0
 
     def _log_limited(self, key: str, msg: str, *args: object) -> bool:
         now = time.monotonic()
