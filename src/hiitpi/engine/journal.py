@@ -31,6 +31,7 @@ second), in the engine thread, since the count must be durable before it is publ
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -85,17 +86,25 @@ class Journal:
     def append(self, *records: Mapping[str, Any]) -> None:
         """Write ``records`` and fsync them: when this returns they survive a power cut.
 
-        OSError (disk full, read-only) reaches the caller, which keeps the records in memory.
+        OSError (disk full, read-only) reaches the caller, which keeps the records in memory;
+        the file is cut back to where it was, so a line half-written to a full disk never sits
+        in front of the records appended once there is room again (a reader stops at it).
         """
         if not records:
             return
         data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        t0 = time.perf_counter()
-        os.fsync(self._fd)
+        end = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            t0 = time.perf_counter()
+            os.fsync(self._fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # shrinking a file needs no space
+                os.ftruncate(self._fd, end)
+            raise
         self.fsync_s += time.perf_counter() - t0
         self.appends += 1
 

@@ -40,6 +40,7 @@ class QueueWriter:
         self.history = history
         self.journal = journal
         self.journal_error: str | None = None
+        self._unjournaled: list[dict[str, Any]] = []  # refused by the disk, kept in order
         self.conflicts = 0  # reps the database refused as different from a stored one
         self.station = station
         self.background = background
@@ -90,8 +91,9 @@ class QueueWriter:
         in the health (the queue in memory still goes to the database)."""
         if self.journal is None:
             return
+        self._unjournaled.append(record)  # in order: those a full disk refused go first
         try:
-            self.journal.append(record)
+            self.journal.append(*self._unjournaled)
         except OSError as exc:
             if self.journal_error is None:
                 log.error("journal %s: cannot write: %s (reps are in memory only until the "
@@ -99,6 +101,7 @@ class QueueWriter:
                 self._health_since = time.time()
             self.journal_error = str(exc)
             return
+        self._unjournaled.clear()
         if self.journal_error is not None:
             log.info("journal %s: writing again", self.journal.path)
             self.journal_error = None
