@@ -37,14 +37,15 @@ from hiitpi.config import Settings
 
 CLIP = Path("../shared/data/clips/push_up__calimiro__1.mp4")
 ENGINE = "hiitpi-engine"
+LINK = "hiitpi-live-link"
 spent: defaultdict[str, float] = defaultdict(float)
 calls: Counter[str] = Counter()
 
 
-def _timed(fn: Any, key: str) -> Any:
+def _timed(fn: Any, key: str, thread: str = ENGINE) -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name != ENGINE:
+        if threading.current_thread().name != thread:
             return fn(*args, **kwargs)
         t0 = time.thread_time()
         try:
@@ -58,17 +59,30 @@ def _timed(fn: Any, key: str) -> Any:
 
 def _instrument(app: App) -> None:
     import hiitpi.engine.live as live
+    import hiitpi.engine.view as view
 
     for name, key in (("annotate", "draw"), ("standby", "draw"), ("encode_jpeg", "encode")):
-        setattr(live, name, _timed(getattr(live, name), key))
+        setattr(view, name, _timed(getattr(view, name), key))
     live.session_fields = _timed(live.session_fields, "session_fields")  # type: ignore[assignment]
     engine = app.engine
     assert engine is not None and engine.referee is not None
     engine.estimator.estimate = _timed(engine.estimator.estimate, "pose")  # type: ignore[method-assign]
     engine.referee.update = _timed(engine.referee.update, "referee")  # type: ignore[method-assign]
-    for name in ("publish_state", "append_metric", "append_event", "put_frame", "viewer_count"):
-        setattr(engine.store, name, _timed(getattr(engine.store, name), f"store.{name}"))
-    engine.store.read_commands = _timed(engine.store.read_commands, "store.read_commands")  # type: ignore[method-assign]
+    link = engine.link
+    for name in ("write_round", "append_event", "persist"):  # on the link's thread
+        setattr(engine.store, name, _timed(getattr(engine.store, name), f"store.{name}", LINK))
+    for name in ("publish", "add_metric", "add_events", "put_frame", "take_commands"):
+        setattr(link, name, _timed(getattr(link, name), f"link.{name}"))
+
+
+def _cpu_by_name(proc: Any) -> dict[str, float]:
+    """CPU seconds per thread name (digits dropped: a pool's threads add up; unnamed: native)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = defaultdict(float)
+    for t in proc.threads():
+        name = "".join(c for c in names.get(t.id, "native") if not c.isdigit()).rstrip("-_ ")
+        out[name] += t.user_time + t.system_time
+    return out
 
 
 def main(seconds: float, complexity: int, viewers: int) -> dict[str, Any]:
@@ -94,11 +108,13 @@ def main(seconds: float, complexity: int, viewers: int) -> dict[str, Any]:
         redis = psutil.Process(int(app.store.client.info("server")["process_id"]))
         frames0, captured0 = engine.status.frames, engine.capture.frames
         groups0, redis0, t0 = _cpu_by_thread(me), _cpu_s(redis), time.monotonic()
+        named0 = _cpu_by_name(me)
         time.sleep(seconds)
         wall = time.monotonic() - t0
         frames = engine.status.frames - frames0
         captured = engine.capture.frames - captured0
         groups1, redis1 = _cpu_by_thread(me), _cpu_s(redis)
+        named1 = _cpu_by_name(me)
     finally:
         for c in clients:
             c.terminate()
@@ -114,9 +130,10 @@ def main(seconds: float, complexity: int, viewers: int) -> dict[str, Any]:
         "captured": captured,
         "delivered_fps": round(frames / wall, 2),
         "loadavg": os.getloadavg(),
-        "engine_stages_ms": {k: per_frame(v) for k, v in sorted(spent.items())},
+        "stages_ms": {k: per_frame(v) for k, v in sorted(spent.items())},
         "calls_per_frame": {k: round(v / max(frames, 1), 2) for k, v in sorted(calls.items())},
         "thread_groups_ms": groups,
+        "threads_ms": {n: per_frame(named1[n] - named0.get(n, 0.0)) for n in sorted(named1)},
         "whole_app_ms": round(sum(groups.values()), 3),
     }
 

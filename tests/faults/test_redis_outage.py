@@ -23,6 +23,7 @@ from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.poses import track_for
 from hiitpi.errors import StoreError
 from hiitpi.live import EngineStatus, LiveSnapshot, RedisLiveStore, WriteRefused
+from hiitpi.live.base import Round
 from hiitpi.live.codec import encode_snapshot
 from hiitpi.referee import Referee, load_exercise
 from hiitpi.sources.opencv import OpenCVSource
@@ -152,6 +153,8 @@ def test_a_redis_that_refuses_writes_is_named_as_such(redis_server: RedisServer)
         with pytest.raises(WriteRefused, match="refuses writes: it is out of memory"):
             store.publish_state(None, EngineStatus())
         assert "refuses writes" in (store.check_writable() or "")
+        with pytest.raises(WriteRefused, match="refuses writes: it is out of memory"):
+            store.write_round(Round(snapshot=(None, EngineStatus())))  # the link's pipeline
         link.publish(None, EngineStatus())
         deadline = time.monotonic() + 5
         while link.health()["ok"] is not False and time.monotonic() < deadline:
@@ -173,3 +176,6 @@ def test_a_redis_that_refuses_writes_is_named_as_such(redis_server: RedisServer)
         store.close()
     misconf = redis.ResponseError("MISCONF Redis is configured to save RDB snapshots, but ...")
     assert "cannot save to disk (is the disk full?)" in str(store._error("publish", misconf))
+    # in a pipeline (the link's round) redis-py puts the command in front of the same text
+    piped = redis.ResponseError(f"Command # 2 (SET k v) of pipeline caused error: {misconf}")
+    assert isinstance(store._error("write round", piped), WriteRefused)

@@ -13,6 +13,7 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.engine.link import LiveLink
 from hiitpi.errors import StoreError
 from hiitpi.live import Command, CommandKind, EngineStatus, MemoryLiveStore, WriteRefused
+from hiitpi.live.base import Round, RoundResult
 
 
 def _rep(i: int) -> RepEvent:
@@ -152,6 +153,36 @@ def test_commands_are_read_into_memory_and_stale_ones_skipped(
         until(lambda: bool(got.extend(link.take_commands())) or len(got) == 2)
         assert [c.kind for c in got] == [CommandKind.SET_PLAYER, CommandKind.START]
         assert all(c.id is not None for c in got)  # the engine answers by these ids
+    finally:
+        link.stop(timeout=1.0)
+
+
+def test_a_frame_handed_on_in_a_batch_is_written_in_one_round() -> None:
+    """The engine hands on a frame's metric, state and JPEG a millisecond apart; inside
+    ``batch`` the link is woken once and writes them together (one Redis round trip)."""
+    rounds: list[Round] = []
+
+    class Counting(MemoryLiveStore):
+        def write_round(self, r: Round) -> RoundResult:
+            rounds.append(r)
+            return super().write_round(r)
+
+    store = Counting("t-batch")
+    link = LiveLink(store)
+    link.start()
+    try:
+        until(lambda: bool(rounds))  # the first round: commands and viewers (next in 0.1 s)
+        rounds.clear()
+        with link.batch():
+            link.add_metric(1.0, 20.0, 0.9)
+            link.publish(_state(1), EngineStatus(frames=1))
+            time.sleep(0.02)  # drawing and encoding: the link must not write the state alone
+            link.put_frame(b"jpeg")
+        until(lambda: store.wait_frame(None, 0.0) is not None)
+        written = [r for r in rounds if r.snapshot or r.frame or r.metrics]
+        assert len(written) == 1, written
+        assert written[0].snapshot is not None and written[0].frame == b"jpeg"
+        assert len(written[0].metrics) == 1
     finally:
         link.stop(timeout=1.0)
 

@@ -10,6 +10,7 @@ import pytest
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.errors import StoreError
 from hiitpi.live import Command, CommandKind, EngineStatus, RedisLiveStore, connect
+from hiitpi.live.base import Metric, Round
 from hiitpi.live.redis_store import EVENTS_MAXLEN, FRAMES_KEPT
 
 
@@ -114,6 +115,51 @@ def test_commands_are_read_from_a_position(store: RedisLiveStore) -> None:
     store.client.xadd(store.key("commands"), {"json": '{"kind": "explode"}'})
     pos2, cmds = store.read_commands(pos)
     assert cmds == [] and pos2 != pos
+
+
+def test_a_round_is_one_pipeline_that_writes_and_reads_every_part(
+    store: RedisLiveStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine link's per-frame round: metrics, state, frame, the command poll and the
+    viewer count in one round trip (a single call would go through execute_command)."""
+    start = store.last_command_id()
+    store.send_command(Command(CommandKind.START, exercise="squat"))
+    store.touch_viewer("v1", ttl=30)
+    pipelines = 0
+    make_pipeline = store.client.pipeline
+
+    def pipeline(*args: object, **kwargs: object) -> object:
+        nonlocal pipelines
+        pipelines += 1
+        return make_pipeline(*args, **kwargs)  # type: ignore[arg-type]
+
+    def single(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a call of its own: {args[:1]}")
+
+    monkeypatch.setattr(store.client, "pipeline", pipeline)
+    monkeypatch.setattr(store.client, "execute_command", single)
+    state = WorkoutState("squat", 3.0, reps=2)
+    got = store.write_round(
+        Round(
+            metrics=(Metric(0.1, 20.0, 0.9), Metric(0.2, 21.0, 0.8)),
+            snapshot=(state, EngineStatus(frames=7)),
+            frame=b"jpeg-1",
+            commands_after=start,
+            count_viewers=True,
+        )
+    )
+    assert pipelines == 1
+    monkeypatch.undo()
+    assert [c.kind for c in got.commands] == [CommandKind.START] and got.position != start
+    assert got.viewers == 1
+    snap = store.get_state()
+    assert snap is not None and snap.state == state and snap.status.frames == 7
+    assert [m.inference_ms for _, m in store.metrics()] == [20.0, 21.0]
+    frame = store.wait_frame(None, 0.1)
+    assert frame is not None and frame[1] == b"jpeg-1"
+    # parts not asked for are neither written nor read
+    assert store.write_round(Round(metrics=(Metric(0.3, 22.0, 0.7),))).viewers is None
+    assert len(store.metrics()) == 3
 
 
 def test_command_validation() -> None:

@@ -15,8 +15,10 @@ things to this link, in memory, and the link writes them when it can:
 - the viewer count: read every ``VIEWER_CHECK_S`` and cached (0 while Redis is down: nobody
   can fetch a frame then, so none is drawn).
 
-Order per round: metrics, events, state, a pending save, the frame, commands, viewers. Events
-go before the state, so a page that sees "12 reps" finds the 12th rep's event.
+Order per round: rep events (each its own write), then one :class:`~hiitpi.live.base.Round` -
+metrics, state, the frame, the command poll and the viewer count when they are due, a single
+pipelined round trip on Redis - then a pending save. Events go before the state, so a page that
+sees "12 reps" finds the 12th rep's event; the save follows the state it came with.
 
 On a failure the link backs off exponentially (redis-py's ``ExponentialBackoff``, 0.1 s doubling
 to 2 s) and keeps everything queued; its health (``component`` "live_store": ok, "ok"/"down",
@@ -30,6 +32,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,7 +41,15 @@ from redis.backoff import ExponentialBackoff
 
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.errors import StoreError
-from hiitpi.live.base import Command, EngineSide, EngineStatus, Metric, WriteRefused, component
+from hiitpi.live.base import (
+    Command,
+    EngineSide,
+    EngineStatus,
+    Metric,
+    Round,
+    WriteRefused,
+    component,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +57,10 @@ BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 2.0
 COMMAND_POLL_S = 0.05  # how often commands are read (the engine used to read once a frame)
 VIEWER_CHECK_S = 0.2  # how often the viewer count is read
+# Both ride on the frame's round when due; the link wakes on its own for them only when no
+# round came for twice as long (no frames: an idle or paused engine), so frames at >= 10 fps
+# cost one round trip each and no extra wake-ups.
+IDLE_WAKE_FACTOR = 2.0
 METRICS_KEPT = 900  # metrics queued while Redis is away: 30 s at 30 fps, then the oldest go
 FRAME_MAX_AGE_S = 1.0  # a frame that waited longer than this is stale: the next one is sent
 STOP_FLUSH_S = 2.0  # how long ``stop`` keeps trying to write what is still queued
@@ -85,10 +101,13 @@ class LiveLink:
         self._failures = 0
         self._retry_at = 0.0
         self._next_commands = self._next_viewers = 0.0
+        # when the link wakes on its own to read commands / count viewers (no round came)
+        self._wake_commands = self._wake_viewers = 0.0
         self._stopping = False
         self._stop_by = 0.0
         self._recovered_at: float | None = None
         self._backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S)
+        self._held = 0  # > 0 inside ``batch``: the link is woken once, at its end
         self._thread = threading.Thread(target=self._run, name="hiitpi-live-link", daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -126,18 +145,38 @@ class LiveLink:
         return self._thread.is_alive()
 
     # --- the engine's side: memory only ------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Everything handed on inside goes out together: the link is woken once, at the end,
+        and writes it in one round (one Redis round trip a frame instead of one per hand-off:
+        the engine hands on a frame's state and, a millisecond later, its JPEG)."""
+        with self._cond:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held -= 1
+                if not self._held:
+                    self._cond.notify()
+
+    def _wake(self) -> None:
+        """Called with the lock held."""
+        if not self._held:
+            self._cond.notify()
+
     def publish(self, state: WorkoutState | None, status: EngineStatus) -> None:
         with self._cond:
             self._snapshot = (state, status)
             if self._save_next:
                 self._save, self._save_next = True, False
-            self._cond.notify()
+            self._wake()
 
     def add_events(self, events: list[RepEvent]) -> None:
         if events:
             with self._cond:
                 self._events.extend(events)
-                self._cond.notify()
+                self._wake()
 
     def add_metric(self, t: float, inference_ms: float, pose_score: float) -> None:
         with self._cond:
@@ -148,7 +187,7 @@ class LiveLink:
     def put_frame(self, jpeg: bytes) -> None:
         with self._cond:
             self._frame = (jpeg, time.monotonic())
-            self._cond.notify()
+            self._wake()
 
     def save(self) -> None:
         """Ask the store to save to disk once the next state published is written (a set
@@ -213,9 +252,9 @@ class LiveLink:
         now = time.monotonic()
         if self._health.ok is False:
             return max(0.0, self._retry_at - now)
-        if self._pending():
+        if self._pending() and not self._held:
             return 0.0
-        return max(0.0, min(self._next_commands, self._next_viewers) - now)
+        return max(0.0, min(self._wake_commands, self._wake_viewers) - now)
 
     def _pending(self) -> bool:
         return bool(
@@ -244,43 +283,53 @@ class LiveLink:
         store = self.store
         if self._position is None:
             self._position = store.last_command_id()
-        while self._metrics:
-            m = self._metrics[0]
-            store.append_metric(m.t, m.inference_ms, m.pose_score)
-            self._pop_metric(m)
         self._write_events()
+        now = time.monotonic()
         with self._cond:
             snap, self._snapshot = self._snapshot, None
             save, self._save = self._save, False
-        if snap is not None:
-            try:
-                self._write_state(*snap)
-            except StoreError:
-                with self._cond:  # keep it unless a newer one arrived meanwhile
-                    self._snapshot = self._snapshot or snap
-                    self._save = self._save or save
-                raise
-        if save:
+            frame, self._frame = self._frame, None
+            metrics = tuple(self._metrics)
+        if frame is not None and now - frame[1] > FRAME_MAX_AGE_S:
+            frame = None  # stale: the next one is sent
+        read_commands = now >= self._next_commands
+        count_viewers = now >= self._next_viewers
+        r = Round(
+            metrics=metrics,
+            snapshot=None if snap is None else self._stamped(*snap),
+            frame=None if frame is None else frame[0],
+            commands_after=self._position if read_commands else None,
+            count_viewers=count_viewers,
+        )
+        try:
+            result = store.write_round(r)
+        except StoreError:
+            with self._cond:  # keep what is newest: what the engine handed on meanwhile wins
+                self._snapshot = self._snapshot or snap
+                self._save = self._save or save
+                self._frame = self._frame or frame
+            raise
+        for m in metrics:
+            self._pop_metric(m)
+        if read_commands:
+            self._next_commands = now + COMMAND_POLL_S
+            self._wake_commands = now + IDLE_WAKE_FACTOR * COMMAND_POLL_S
+            if result.position is not None:
+                self._position = result.position
+            if result.commands:
+                with self._cond:
+                    self._commands.extend(result.commands)
+        if count_viewers and result.viewers is not None:
+            self._viewers = result.viewers
+            self._next_viewers = now + VIEWER_CHECK_S
+            self._wake_viewers = now + IDLE_WAKE_FACTOR * VIEWER_CHECK_S
+        if save:  # after the state it came with: the snapshot on disk is the one that says so
             try:
                 store.persist()
             except StoreError:
                 with self._cond:
                     self._save = True
                 raise
-        with self._cond:
-            frame, self._frame = self._frame, None
-        if frame is not None and time.monotonic() - frame[1] <= FRAME_MAX_AGE_S:
-            store.put_frame(frame[0])
-        now = time.monotonic()
-        if now >= self._next_commands:
-            self._position, commands = store.read_commands(self._position)
-            self._next_commands = now + COMMAND_POLL_S
-            if commands:
-                with self._cond:
-                    self._commands.extend(commands)
-        if now >= self._next_viewers:
-            self._viewers = store.viewer_count()
-            self._next_viewers = now + VIEWER_CHECK_S
 
     def _pop_metric(self, m: Metric) -> None:
         with self._cond:  # the engine may have pushed it out meanwhile (queue full)
@@ -305,7 +354,9 @@ class LiveLink:
             with self._cond:
                 self._events.popleft()
 
-    def _write_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
+    def _stamped(
+        self, state: WorkoutState | None, status: EngineStatus
+    ) -> tuple[WorkoutState | None, EngineStatus]:
         """The state with the link's own health as of now (the engine's copy may be older).
 
         Written after a failure it says "ok" already: if this write goes through, that is true,
@@ -315,7 +366,7 @@ class LiveLink:
             self._recovered_at = time.time()
             mine.update(ok=True, state="ok", since=self._recovered_at)
         health = {**status.health, "live_store": mine}
-        self.store.publish_state(state, replace(status, health=health))
+        return state, replace(status, health=health)
 
     def _up(self) -> None:
         h = self._health

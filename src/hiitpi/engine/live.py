@@ -390,6 +390,20 @@ class LiveEngine:
             dropped=self.slot.dropped,
             viewers=self.live_view.viewers,
         )
+        with self.link.batch():  # the state and the JPEG go out in one round
+            timing = self._hand_on(frame, pose, ms, score, wait_ms, referee_ms)
+        self._record(timing)
+
+    def _hand_on(
+        self,
+        frame: Frame,
+        pose: Pose | None,
+        ms: float,
+        score: float,
+        wait_ms: float,
+        referee_ms: float,
+    ) -> FrameTiming:
+        """Metric, state and (when someone watches) the JPEG to the live link; the timing."""
         t2 = time.perf_counter()
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
             # on the camera's clock: the live chart appends across sets, so its x must not
@@ -412,7 +426,7 @@ class LiveEngine:
             timing = replace(timing, draw=draw_ms, encode=encode_ms, publish=publish_ms + put_ms)
             if frame.captured:
                 timing = replace(timing, to_jpeg=(time.monotonic() - frame.captured) * 1000.0)
-        self._record(timing)
+        return timing
 
     def _watch_pace(self, now: float) -> None:
         """Falling behind the camera? And the backend's name and reason once a probe chose."""

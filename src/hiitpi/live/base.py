@@ -141,6 +141,48 @@ class Metric:
     pose_score: float
 
 
+@dataclass(slots=True)
+class Round:
+    """One pass of the engine's live link: what it writes and reads, in one round trip where
+    the store can (Redis: one pipeline), in this order: metrics, the state, the frame, then
+    the commands after ``commands_after`` (when not None) and the viewer count (when asked).
+
+    Rep events and the end-of-set save are not part of it: they are rare, and each needs its
+    own answer (an event write whose answer was lost is checked before it is sent again)."""
+
+    metrics: tuple[Metric, ...] = ()
+    snapshot: tuple[WorkoutState | None, EngineStatus] | None = None
+    frame: bytes | None = None
+    commands_after: str | None = None
+    count_viewers: bool = False
+
+
+@dataclass(slots=True)
+class RoundResult:
+    """What a :class:`Round` read: the command position and the commands after the old one
+    (when commands were read), and the viewer count (when asked)."""
+
+    position: str | None = None
+    commands: list[Command] = field(default_factory=list)
+    viewers: int | None = None
+
+
+def write_round_singly(store: EngineSide, r: Round) -> RoundResult:
+    """A :class:`Round` as one call per part, for stores where a call costs no round trip."""
+    for m in r.metrics:
+        store.append_metric(m.t, m.inference_ms, m.pose_score)
+    if r.snapshot is not None:
+        store.publish_state(*r.snapshot)
+    if r.frame is not None:
+        store.put_frame(r.frame)
+    out = RoundResult()
+    if r.commands_after is not None:
+        out.position, out.commands = store.read_commands(r.commands_after)
+    if r.count_viewers:
+        out.viewers = store.viewer_count()
+    return out
+
+
 class CommandKind(StrEnum):
     START = "start"
     STOP = "stop"
@@ -260,6 +302,13 @@ class ViewerStore(Protocol):
 
 
 @runtime_checkable
+class RoundStore(Protocol):
+    """The engine link's per-frame writes and reads in one round trip (see :class:`Round`)."""
+
+    def write_round(self, r: Round) -> RoundResult: ...
+
+
+@runtime_checkable
 class StoreLifecycle(Protocol):
     station: str
 
@@ -269,9 +318,10 @@ class StoreLifecycle(Protocol):
 
 
 @runtime_checkable
-class EngineSide(StateStore, EventStore, MetricStore, FrameStore, Protocol):
+class EngineSide(StateStore, EventStore, MetricStore, FrameStore, RoundStore, Protocol):
     """What the engine's live link uses: it writes state, events, metrics and frames, reads
-    commands from its own position, counts viewers, and saves at the end of a set."""
+    commands from its own position, counts viewers, and saves at the end of a set. Each frame's
+    metric, state, JPEG, command poll and viewer count go together as one :class:`Round`."""
 
     def read_commands(self, after_id: str) -> tuple[str, list[Command]]: ...
     def last_command_id(self) -> str: ...
@@ -297,6 +347,7 @@ class LiveStore(
     FrameStore,
     CommandStore,
     ViewerStore,
+    RoundStore,
     StoreLifecycle,
     Protocol,
 ):

@@ -19,7 +19,15 @@ from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.names import DEFAULT_STATION, validate_station
 from hiitpi.errors import StoreError
 from hiitpi.live import codec
-from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric
+from hiitpi.live.base import (
+    Command,
+    EngineStatus,
+    LiveSnapshot,
+    Metric,
+    Round,
+    RoundResult,
+    write_round_singly,
+)
 from hiitpi.live.redis_store import (
     COMMANDS_MAXLEN,
     EVENTS_MAXLEN,
@@ -206,6 +214,11 @@ class MemoryLiveStore:
             self._check("read commands")
             newest = self._commands.newest(1)
         return newest[0][0] if newest else "0-0"
+
+    def write_round(self, r: Round) -> RoundResult:
+        """The parts one call each, as a Redis pipeline runs them: in order, and a failure
+        part-way leaves the earlier parts written."""
+        return write_round_singly(self, r)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def persist(self) -> bool:

@@ -26,7 +26,15 @@ from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.names import validate_station
 from hiitpi.errors import StoreError
 from hiitpi.live import codec
-from hiitpi.live.base import Command, EngineStatus, LiveSnapshot, Metric, WriteRefused
+from hiitpi.live.base import (
+    Command,
+    EngineStatus,
+    LiveSnapshot,
+    Metric,
+    Round,
+    RoundResult,
+    WriteRefused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +49,7 @@ MAX_WAIT_S = 5.0  # longest single blocking read; below the socket timeout
 _OOM = "it is out of memory (maxmemory)"
 _READONLY = "it is a read-only replica"
 _MISCONF = "it cannot save to disk (is the disk full?)"
+_PIPELINE_ERROR = "of pipeline caused error: "
 
 
 def redact(url: str) -> str:
@@ -103,6 +112,8 @@ class RedisLiveStore:
     def _error(self, what: str, exc: redis.ResponseError) -> StoreError:
         """A refusal to write (MISCONF, OOM, READONLY) named as such; other errors as they are."""
         text = str(exc)
+        # in a pipeline redis-py prefixes "Command # N (...) of pipeline caused error: "
+        text = text.rpartition(_PIPELINE_ERROR)[2] if _PIPELINE_ERROR in text else text
         why = None
         if isinstance(exc, redis.exceptions.OutOfMemoryError) or text.startswith("OOM"):
             why = _OOM
@@ -239,6 +250,9 @@ class RedisLiveStore:
     def read_commands(self, after_id: str) -> tuple[str, list[Command]]:
         """Commands after ``after_id`` and the new position (malformed ones are skipped)."""
         res = self._call("read commands", self.client.xread, {self.key("commands"): after_id}, 16)
+        return self._commands_read(res, after_id)
+
+    def _commands_read(self, res: Any, after_id: str) -> tuple[str, list[Command]]:
         if not res:
             return after_id, []
         out = []
@@ -254,6 +268,40 @@ class RedisLiveStore:
     def last_command_id(self) -> str:
         rows = self._call("read commands", self.client.xrevrange, self.key("commands"), count=1)
         return _id(rows[0][0]) if rows else "0-0"
+
+    # --- the engine link's round --------------------------------------------------------------
+    def write_round(self, r: Round) -> RoundResult:
+        """The round's parts in one pipeline: one round trip a frame instead of one a part.
+
+        Not a transaction: a failure part-way can leave the first parts written (a metric
+        written twice after a lost answer costs a chart point; the state and the frame are
+        overwritten by the next round anyway)."""
+        pipe = self.client.pipeline(transaction=False)
+        for m in r.metrics:
+            payload = codec.encode_metric(m)
+            pipe.xadd(
+                self.key("metrics"), {"json": payload}, maxlen=METRICS_MAXLEN, approximate=True
+            )
+        if r.snapshot is not None:
+            snap = LiveSnapshot(r.snapshot[0], r.snapshot[1], time.time())
+            pipe.set(self.key("state"), codec.encode_snapshot(snap))
+        if r.frame is not None:
+            pipe.xadd(self.key("frames"), {"jpeg": r.frame}, maxlen=FRAMES_KEPT, approximate=False)
+        if r.commands_after is not None:
+            pipe.xread({self.key("commands"): r.commands_after}, 16)
+        if r.count_viewers:
+            pipe.zremrangebyscore(self.key("viewers"), "-inf", time.time())
+            pipe.zcard(self.key("viewers"))
+        out = RoundResult()
+        if not len(pipe):
+            return out
+        replies = self._call("write round", pipe.execute)
+        if r.count_viewers:
+            out.viewers = int(replies[-1])
+            replies = replies[:-2]
+        if r.commands_after is not None:
+            out.position, out.commands = self._commands_read(replies[-1], r.commands_after)
+        return out
 
     # --- lifecycle ---------------------------------------------------------------------------
     def persist(self) -> bool:
