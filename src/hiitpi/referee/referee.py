@@ -16,7 +16,13 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.pose import Pose
 from hiitpi.referee.calibration import Calibrator
 from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
-from hiitpi.referee.features import Features, SideChooser, measure, required_visible
+from hiitpi.referee.features import (
+    Features,
+    SideChooser,
+    any_group_visible,
+    measure,
+    required_keypoints,
+)
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
 from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
 from hiitpi.referee.sides import SideMerger, Span
@@ -38,6 +44,7 @@ class Referee:
         self.config = config or RefereeConfig()
         self._smoother = PoseSmoother(self.config.smoothing)
         self._sides = SideChooser()
+        self._required = required_keypoints(definition)
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         signal = definition.signal
@@ -119,7 +126,7 @@ class Referee:
         """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
         floor = self.config.confidence_floor
         new: list[RepEvent] = []
-        visible = required_visible(self.definition, pose, floor)
+        visible = any_group_visible(self._required, pose, floor)
         if pose is None or not visible:
             self._lost(t)
             return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
