@@ -42,7 +42,10 @@ class Referee:
     def __init__(self, definition: ExerciseDefinition, config: RefereeConfig | None = None) -> None:
         self.definition = definition
         self.config = config or RefereeConfig()
-        self._smoother = PoseSmoother(self.config.smoothing)
+        self._world = self.config.angles == "world"
+        # the world landmarks are smoothed only when some feature is measured on them
+        in_3d = self._world or any(f.space == "world" for f in definition.features.values())
+        self._smoother = PoseSmoother(self.config.smoothing, world=in_3d)
         self._sides = SideChooser()
         self._required = required_keypoints(definition)
         n = 2 if definition.alternating else 1
@@ -51,7 +54,6 @@ class Referee:
         self._calibrators = [Calibrator(signal) for _ in range(n)] if signal else []
         merge = n == 2 and definition.sides == "merge"
         self._merger: SideMerger[tuple[Cycle, Verdict]] | None = SideMerger() if merge else None
-        self._world = self.config.angles == "world"
         self.form_judged = True
         self.form_reason: str | None = None
         self.reset()
