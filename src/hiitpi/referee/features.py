@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -101,13 +102,31 @@ def _joint_angle(pts: _Keypoints, kps: list[Keypoint], world: bool) -> float:
     return angle(pts.xy[kps[0]], pts.xy[kps[1]], pts.xy[kps[2]])
 
 
-def _measure(spec: FeatureSpec, pts: _Keypoints, side: str, torso: float, world: bool) -> float:
-    kps = _resolve_all(spec.points, side)
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    """A definition's feature with its keypoints resolved for each side it is measured on
+    (only "left" for a feature of explicitly named points)."""
+
+    name: str
+    spec: FeatureSpec
+    sided: bool
+    points: dict[str, list[Keypoint]]
+    fallback: dict[str, list[Keypoint]]  # empty lists without a fallback
+
+    @classmethod
+    def of(cls, name: str, spec: FeatureSpec) -> _Feature:
+        sides = SIDES if spec.sided else ("left",)
+        points = {s: _resolve_all(spec.points, s) for s in sides}
+        fallback = {s: _resolve_all(spec.fallback, s) for s in sides}
+        return cls(name, spec, spec.sided, points, fallback)
+
+
+def _measure(f: _Feature, pts: _Keypoints, side: str, torso: float, world: bool) -> float:
+    spec = f.spec
+    kps = f.points[side]
     if not pts.all_seen(kps):
-        if not spec.fallback:
-            return math.nan
-        kps = _resolve_all(spec.fallback, side)
-        if not pts.all_seen(kps):
+        kps = f.fallback[side]
+        if not kps or not pts.all_seen(kps):
             return math.nan
     if spec.kind == "angle":  # angles and inclines need no length scale (nor a torso)
         return _joint_angle(pts, kps, world or spec.space == "world")
@@ -135,11 +154,11 @@ def _offset(a: Sequence[float], b: Sequence[float], c: Sequence[float]) -> float
     return cross if dx >= 0 else -cross
 
 
-def _side_confidence(spec: FeatureSpec, pts: _Keypoints, side: str) -> float:
+def _side_confidence(f: _Feature, pts: _Keypoints, side: str) -> float:
     conf = pts.conf
-    best = min(conf[_resolve(p, side)] for p in spec.points)
-    if spec.fallback:
-        best = max(best, min(conf[_resolve(p, side)] for p in spec.fallback))
+    best = min(conf[k] for k in f.points[side])
+    if f.fallback[side]:
+        best = max(best, min(conf[k] for k in f.fallback[side]))
     return best
 
 
@@ -185,8 +204,7 @@ def _mean(values: list[float]) -> float:
 
 
 def _combine(
-    name: str,
-    spec: FeatureSpec,
+    f: _Feature,
     side: str,
     pts: _Keypoints,
     values: Mapping[str, float],
@@ -205,10 +223,66 @@ def _combine(
         return min(ok.values())
     if side == "max":
         return max(ok.values())
-    confidences = {s: _side_confidence(spec, pts, s) for s in ok}
+    confidences = {s: _side_confidence(f, pts, s) for s in ok}
     if chooser is None:
         return ok[max(confidences, key=lambda s: confidences[s])]
-    return ok[chooser.choose(name, confidences, t)]
+    return ok[chooser.choose(f.name, confidences, t)]
+
+
+class FeatureMeter:
+    """Measures one definition's features on poses; its keypoint names are resolved once."""
+
+    def __init__(self, definition: ExerciseDefinition) -> None:
+        self.definition = definition
+        self._features = [_Feature.of(name, spec) for name, spec in definition.features.items()]
+        self._required: list[list[Keypoint]] = []  # each sided group once per side
+        for group in definition.required:
+            names = [n for p in group for n in ((p,) if p.startswith(("left_", "right_")) else ())]
+            sided = [p for p in group if not p.startswith(("left_", "right_"))]
+            for side in SIDES:
+                kps = [Keypoint.from_name(n) for n in names] + _resolve_all(sided, side)
+                self._required.append(kps)
+
+    def measure(
+        self,
+        pose: Pose,
+        floor: float,
+        chooser: SideChooser | None = None,
+        t: float = 0.0,
+        world: bool = False,
+    ) -> tuple[Features, dict[str, Features]]:
+        """Shared features and per-side features (``side = "each"``; empty unless alternating).
+
+        A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
+        (the referee's), "best"-side features keep their side across frames (see SideChooser).
+        ``world``: joint angles from the pose's 3D world landmarks where it has them.
+        """
+        pts = _Keypoints(pose, floor)
+        torso = _torso_length(pts)
+        shared: Features = {}
+        per_side: dict[str, Features] = {s: {} for s in SIDES}
+        for f in self._features:
+            name, side = f.name, f.spec.side
+            if not f.sided:
+                shared[name] = _measure(f, pts, "left", torso, world)
+                continue
+            values = {s: _measure(f, pts, s, torso, world) for s in SIDES}
+            if side == "each":
+                for s in SIDES:
+                    per_side[s][name] = values[s]
+                shared[name] = _combine(f, "best", pts, values, chooser, t)
+            elif side in ("left", "right"):
+                shared[name] = values[side]
+            else:
+                shared[name] = _combine(f, side, pts, values, chooser, t)
+        return shared, per_side
+
+    def required_visible(self, pose: Pose | None, floor: float) -> bool:
+        """True when at least one of the definition's alternative keypoint groups is visible."""
+        if pose is None:
+            return False
+        seen = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
+        return any(all(seen[k] for k in group) for group in self._required)
 
 
 def measure(
@@ -219,53 +293,10 @@ def measure(
     t: float = 0.0,
     world: bool = False,
 ) -> tuple[Features, dict[str, Features]]:
-    """Shared features and per-side features (``side = "each"``; empty unless alternating).
-
-    A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
-    (the referee's), "best"-side features keep their side across frames (see SideChooser).
-    ``world``: joint angles from the pose's 3D world landmarks where it has them.
-    """
-    pts = _Keypoints(pose, floor)
-    torso = _torso_length(pts)
-    shared: Features = {}
-    per_side: dict[str, Features] = {s: {} for s in SIDES}
-    for name, spec in definition.features.items():
-        if not spec.sided:
-            shared[name] = _measure(spec, pts, "left", torso, world)
-            continue
-        values = {s: _measure(spec, pts, s, torso, world) for s in SIDES}
-        if spec.side == "each":
-            for s in SIDES:
-                per_side[s][name] = values[s]
-            shared[name] = _combine(name, spec, "best", pts, values, chooser, t)
-        elif spec.side in ("left", "right"):
-            shared[name] = values[spec.side]
-        else:
-            shared[name] = _combine(name, spec, spec.side, pts, values, chooser, t)
-    return shared, per_side
-
-
-def required_keypoints(definition: ExerciseDefinition) -> list[list[Keypoint]]:
-    """The definition's alternative keypoint groups, each sided group once per side."""
-    groups = []
-    for group in definition.required:
-        names = [n for p in group for n in ((p,) if p.startswith(("left_", "right_")) else ())]
-        sided = [p for p in group if not p.startswith(("left_", "right_"))]
-        for side in SIDES:
-            groups.append([Keypoint.from_name(n) for n in names] + _resolve_all(sided, side))
-    return groups
-
-
-def any_group_visible(
-    groups: Sequence[Sequence[Keypoint]], pose: Pose | None, floor: float
-) -> bool:
-    """True when all keypoints of at least one of ``groups`` are visible above ``floor``."""
-    if pose is None:
-        return False
-    seen = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
-    return any(all(seen[k] for k in group) for group in groups)
+    """:meth:`FeatureMeter.measure` for one pose."""
+    return FeatureMeter(definition).measure(pose, floor, chooser, t, world)
 
 
 def required_visible(definition: ExerciseDefinition, pose: Pose | None, floor: float) -> bool:
-    """True when at least one of the definition's alternative keypoint groups is visible."""
-    return any_group_visible(required_keypoints(definition), pose, floor)
+    """:meth:`FeatureMeter.required_visible` for one pose."""
+    return FeatureMeter(definition).required_visible(pose, floor)

@@ -16,13 +16,7 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.pose import Pose
 from hiitpi.referee.calibration import Calibrator
 from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
-from hiitpi.referee.features import (
-    Features,
-    SideChooser,
-    any_group_visible,
-    measure,
-    required_keypoints,
-)
+from hiitpi.referee.features import FeatureMeter, Features, SideChooser
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
 from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
 from hiitpi.referee.sides import SideMerger, Span
@@ -47,7 +41,7 @@ class Referee:
         in_3d = self._world or any(f.space == "world" for f in definition.features.values())
         self._smoother = PoseSmoother(self.config.smoothing, world=in_3d)
         self._sides = SideChooser()
-        self._required = required_keypoints(definition)
+        self._meter = FeatureMeter(definition)
         n = 2 if definition.alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         signal = definition.signal
@@ -128,13 +122,13 @@ class Referee:
         """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
         floor = self.config.confidence_floor
         new: list[RepEvent] = []
-        visible = any_group_visible(self._required, pose, floor)
+        visible = self._meter.required_visible(pose, floor)
         if pose is None or not visible:
             self._lost(t)
             return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
         self._seen_at = t
         smooth = self._smoother(pose, t)
-        shared, per_side = measure(self.definition, smooth, floor, self._sides, t, self._world)
+        shared, per_side = self._meter.measure(smooth, floor, self._sides, t, self._world)
         inputs = self._inputs(shared, per_side, t)
         if not self._armed:
             self._try_arm(shared, inputs, t)
