@@ -42,7 +42,8 @@ class Referee:
         self._smoother = PoseSmoother(self.config.smoothing, world=in_3d)
         self._sides = SideChooser()
         self._meter = FeatureMeter(definition)
-        n = 2 if definition.alternating else 1
+        self._alternating = definition.alternating  # a property that walks the phases
+        n = 2 if self._alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         signal = definition.signal
         self._calibrators = [Calibrator(signal) for _ in range(n)] if signal else []
@@ -159,10 +160,7 @@ class Referee:
         """The features each phase machine sees: one per side for alternating exercises,
         with the calibrated ``progress`` of the signal (only while armed: it calibrates on
         the set, not on getting into position)."""
-        if self.definition.alternating:
-            inputs = [{**shared, **per_side[s]} for s in SIDES]
-        else:
-            inputs = [dict(shared)]
+        inputs = [{**shared, **per_side[s]} for s in SIDES] if self._alternating else [dict(shared)]
         signal = self.definition.signal
         if signal is not None:
             for feats, cal in zip(inputs, self._calibrators, strict=True):
