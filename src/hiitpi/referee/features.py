@@ -1,24 +1,66 @@
-"""Measure a definition's features on one pose: angles in degrees, lengths in torso lengths."""
+"""Measure a definition's features on one pose: angles in degrees, lengths in torso lengths.
+
+A pose's keypoints are read out of its arrays once per frame (:class:`_Keypoints`); the
+features are then scalar arithmetic on Python floats, which on a handful of 2-vectors is many
+times faster than numpy calls on each.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from hiitpi.core.geometry import angle, distance, incline, torso_length
+from hiitpi.core.geometry import angle, distance, hypot, incline
 from hiitpi.core.keypoints import Keypoint
-from hiitpi.core.pose import FloatArray, Pose
+from hiitpi.core.pose import Pose
 from hiitpi.referee.definition import SIDES, ExerciseDefinition, FeatureSpec
 
 Features = dict[str, float]
 
 
+@cache
 def _resolve(name: str, side: str) -> Keypoint:
     if name.startswith(("left_", "right_")) or name == "nose":
         return Keypoint.from_name(name)
     return Keypoint.from_name(f"{side}_{name}")
+
+
+def _resolve_all(names: Sequence[str], side: str) -> list[Keypoint]:
+    return [_resolve(n, side) for n in names]
+
+
+class _Keypoints:
+    """One pose's keypoints as Python floats and whether each is visible above the confidence
+    floor (as :meth:`Pose.visible`: confidence at least ``floor`` and finite coordinates)."""
+
+    __slots__ = ("conf", "seen", "world", "xy")
+
+    def __init__(self, pose: Pose, floor: float) -> None:
+        self.xy: list[list[float]] = pose.xy.tolist()
+        self.conf: list[float] = pose.conf.tolist()
+        self.seen: list[bool] = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
+        self.world: list[list[float]] | None = None if pose.world is None else pose.world.tolist()
+
+    def all_seen(self, kps: Sequence[Keypoint]) -> bool:
+        seen = self.seen
+        return all(seen[k] for k in kps)
+
+
+def _torso_length(pts: _Keypoints) -> float:
+    """As :func:`hiitpi.core.geometry.torso_length`: the longer visible shoulder-hip side."""
+    pairs = [
+        distance(pts.xy[sh], pts.xy[hip])
+        for sh, hip in (
+            (Keypoint.LEFT_SHOULDER, Keypoint.LEFT_HIP),
+            (Keypoint.RIGHT_SHOULDER, Keypoint.RIGHT_HIP),
+        )
+        if pts.seen[sh] and pts.seen[hip]
+    ]
+    return max(pairs) if pairs else math.nan
 
 
 _WIDTHS = {
@@ -27,77 +69,96 @@ _WIDTHS = {
 }
 
 
-def _scale(spec: FeatureSpec, pose: Pose, floor: float, torso: float) -> float:
+def _scale(spec: FeatureSpec, pts: _Keypoints, torso: float) -> float:
     if spec.per == "none":
         return 1.0
     if spec.per == "torso":
         return torso
     a, b = _WIDTHS[spec.per]
-    if not (pose.visible(a, floor) and pose.visible(b, floor)):
+    if not (pts.seen[a] and pts.seen[b]):
         return math.nan
-    width = distance(pose.point(a), pose.point(b))
+    width = distance(pts.xy[a], pts.xy[b])
     return width if width >= spec.min_per * torso else math.nan
 
 
-def angle3(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
+def angle3(a: Sequence[float], b: Sequence[float], c: Sequence[float]) -> float:
     """The angle ABC at ``b`` in degrees for points of any dimension (NaN when degenerate)."""
-    v1, v2 = a - b, c - b
-    n1, n2 = float(np.linalg.norm(v1)), float(np.linalg.norm(v2))
+    v1 = [p - q for p, q in zip(a, b, strict=True)]
+    v2 = [p - q for p, q in zip(c, b, strict=True)]
+    n1 = math.sqrt(sum(x * x for x in v1))
+    n2 = math.sqrt(sum(x * x for x in v2))
     if not (n1 > 1e-9 and n2 > 1e-9):
         return math.nan
-    cos = float(np.dot(v1, v2)) / (n1 * n2)
+    cos = sum(x * y for x, y in zip(v1, v2, strict=True)) / (n1 * n2)
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
-def _joint_angle(pose: Pose, kps: list[Keypoint], world: bool) -> float:
+def _joint_angle(pts: _Keypoints, kps: list[Keypoint], world: bool) -> float:
     """A joint angle from the 3D world landmarks when asked and present, else the image."""
-    if world and pose.world is not None:
-        pts3 = [pose.world[k] for k in kps]
-        if all(bool(np.isfinite(p).all()) for p in pts3):
+    if world and pts.world is not None:
+        pts3 = [pts.world[k] for k in kps]
+        if all(math.isfinite(v) for p in pts3 for v in p):
             return angle3(pts3[0], pts3[1], pts3[2])
-    return angle(pose.point(kps[0]), pose.point(kps[1]), pose.point(kps[2]))
+    return angle(pts.xy[kps[0]], pts.xy[kps[1]], pts.xy[kps[2]])
 
 
-def _measure(
-    spec: FeatureSpec, pose: Pose, side: str, floor: float, torso: float, world: bool = False
-) -> float:
-    kps = [_resolve(p, side) for p in spec.points]
-    if not all(pose.visible(k, floor) for k in kps):
-        if not spec.fallback:
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    """A definition's feature with its keypoints resolved for each side it is measured on
+    (only "left" for a feature of explicitly named points)."""
+
+    name: str
+    spec: FeatureSpec
+    sided: bool
+    points: dict[str, list[Keypoint]]
+    fallback: dict[str, list[Keypoint]]  # empty lists without a fallback
+
+    @classmethod
+    def of(cls, name: str, spec: FeatureSpec) -> _Feature:
+        sides = SIDES if spec.sided else ("left",)
+        points = {s: _resolve_all(spec.points, s) for s in sides}
+        fallback = {s: _resolve_all(spec.fallback, s) for s in sides}
+        return cls(name, spec, spec.sided, points, fallback)
+
+
+def _measure(f: _Feature, pts: _Keypoints, side: str, torso: float, world: bool) -> float:
+    spec = f.spec
+    kps = f.points[side]
+    if not pts.all_seen(kps):
+        kps = f.fallback[side]
+        if not kps or not pts.all_seen(kps):
             return math.nan
-        kps = [_resolve(p, side) for p in spec.fallback]
-        if not all(pose.visible(k, floor) for k in kps):
-            return math.nan
-    pts = [pose.point(k) for k in kps]
     if spec.kind == "angle":  # angles and inclines need no length scale (nor a torso)
-        return _joint_angle(pose, kps, world or spec.space == "world")
+        return _joint_angle(pts, kps, world or spec.space == "world")
+    xy = [pts.xy[k] for k in kps]
     if spec.kind == "incline":
-        return incline(pts[0], pts[1])
-    scale = _scale(spec, pose, floor, torso)
+        return incline(xy[0], xy[1])
+    scale = _scale(spec, pts, torso)
     if not scale > 1e-6:
         return math.nan
     if spec.kind == "distance":
-        return distance(pts[0], pts[1]) / scale
+        return distance(xy[0], xy[1]) / scale
     if spec.kind == "height":
-        return float(pts[0][1] - pts[1][1]) / scale
-    return _offset(pts[0], pts[1], pts[2]) / scale
+        return (xy[0][1] - xy[1][1]) / scale
+    return _offset(xy[0], xy[1], xy[2]) / scale
 
 
-def _offset(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
+def _offset(a: Sequence[float], b: Sequence[float], c: Sequence[float]) -> float:
     """Signed distance of ``b`` from the line a-c, positive when ``b`` is below it (y down)."""
-    d = c - a
-    n = float(np.hypot(*d))
+    dx, dy = c[0] - a[0], c[1] - a[1]
+    n = hypot(dx, dy)
     if n < 1e-9:
         return math.nan
-    cross = float(d[0] * (b[1] - a[1]) - d[1] * (b[0] - a[0])) / n
+    cross = (dx * (b[1] - a[1]) - dy * (b[0] - a[0])) / n
     # cross > 0 means b is clockwise from a->c on screen; orient so + is "towards larger y".
-    return cross if d[0] >= 0 else -cross
+    return cross if dx >= 0 else -cross
 
 
-def side_confidence(spec: FeatureSpec, pose: Pose, side: str) -> float:
-    best = float(min(pose.conf[_resolve(p, side)] for p in spec.points))
-    if spec.fallback:
-        best = max(best, float(min(pose.conf[_resolve(p, side)] for p in spec.fallback)))
+def _side_confidence(f: _Feature, pts: _Keypoints, side: str) -> float:
+    conf = pts.conf
+    best = min(conf[k] for k in f.points[side])
+    if f.fallback[side]:
+        best = max(best, min(conf[k] for k in f.fallback[side]))
     return best
 
 
@@ -137,29 +198,91 @@ class SideChooser:
         return self._side[name]
 
 
+def _mean(values: list[float]) -> float:
+    """The mean, summed from the first value on (as numpy sums a few values)."""
+    return sum(values[1:], values[0]) / len(values)
+
+
 def _combine(
-    name: str,
-    spec: FeatureSpec,
-    pose: Pose,
+    f: _Feature,
+    side: str,
+    pts: _Keypoints,
     values: Mapping[str, float],
     chooser: SideChooser | None,
     t: float,
 ) -> float:
+    """The two sides' values as one (``side``: the spec's, or "best" for an "each" feature)."""
     ok = {s: v for s, v in values.items() if math.isfinite(v)}
     if not ok:
         return math.nan
     if len(ok) == 1 and chooser is None:
         return next(iter(ok.values()))
-    if spec.side == "mean":
-        return float(np.mean(list(ok.values())))
-    if spec.side == "min":
+    if side == "mean":
+        return _mean(list(ok.values()))
+    if side == "min":
         return min(ok.values())
-    if spec.side == "max":
+    if side == "max":
         return max(ok.values())
-    confidences = {s: side_confidence(spec, pose, s) for s in ok}
+    confidences = {s: _side_confidence(f, pts, s) for s in ok}
     if chooser is None:
         return ok[max(confidences, key=lambda s: confidences[s])]
-    return ok[chooser.choose(name, confidences, t)]
+    return ok[chooser.choose(f.name, confidences, t)]
+
+
+class FeatureMeter:
+    """Measures one definition's features on poses; its keypoint names are resolved once."""
+
+    def __init__(self, definition: ExerciseDefinition) -> None:
+        self.definition = definition
+        self._features = [_Feature.of(name, spec) for name, spec in definition.features.items()]
+        self._required: list[list[Keypoint]] = []  # each sided group once per side
+        for group in definition.required:
+            names = [n for p in group for n in ((p,) if p.startswith(("left_", "right_")) else ())]
+            sided = [p for p in group if not p.startswith(("left_", "right_"))]
+            for side in SIDES:
+                kps = [Keypoint.from_name(n) for n in names] + _resolve_all(sided, side)
+                self._required.append(kps)
+
+    def measure(
+        self,
+        pose: Pose,
+        floor: float,
+        chooser: SideChooser | None = None,
+        t: float = 0.0,
+        world: bool = False,
+    ) -> tuple[Features, dict[str, Features]]:
+        """Shared features and per-side features (``side = "each"``; empty unless alternating).
+
+        A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
+        (the referee's), "best"-side features keep their side across frames (see SideChooser).
+        ``world``: joint angles from the pose's 3D world landmarks where it has them.
+        """
+        pts = _Keypoints(pose, floor)
+        torso = _torso_length(pts)
+        shared: Features = {}
+        per_side: dict[str, Features] = {s: {} for s in SIDES}
+        for f in self._features:
+            name, side = f.name, f.spec.side
+            if not f.sided:
+                shared[name] = _measure(f, pts, "left", torso, world)
+                continue
+            values = {s: _measure(f, pts, s, torso, world) for s in SIDES}
+            if side == "each":
+                for s in SIDES:
+                    per_side[s][name] = values[s]
+                shared[name] = _combine(f, "best", pts, values, chooser, t)
+            elif side in ("left", "right"):
+                shared[name] = values[side]
+            else:
+                shared[name] = _combine(f, side, pts, values, chooser, t)
+        return shared, per_side
+
+    def required_visible(self, pose: Pose | None, floor: float) -> bool:
+        """True when at least one of the definition's alternative keypoint groups is visible."""
+        if pose is None:
+            return False
+        seen = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
+        return any(all(seen[k] for k in group) for group in self._required)
 
 
 def measure(
@@ -170,41 +293,10 @@ def measure(
     t: float = 0.0,
     world: bool = False,
 ) -> tuple[Features, dict[str, Features]]:
-    """Shared features and per-side features (``side = "each"``; empty unless alternating).
-
-    A feature whose keypoints are not all visible above ``floor`` is NaN. With a ``chooser``
-    (the referee's), "best"-side features keep their side across frames (see SideChooser).
-    ``world``: joint angles from the pose's 3D world landmarks where it has them.
-    """
-    torso = torso_length(pose, floor)
-    shared: Features = {}
-    per_side: dict[str, Features] = {s: {} for s in SIDES}
-    for name, spec in definition.features.items():
-        if not spec.sided:
-            shared[name] = _measure(spec, pose, "left", floor, torso, world)
-            continue
-        values = {s: _measure(spec, pose, s, floor, torso, world) for s in SIDES}
-        if spec.side == "each":
-            for s in SIDES:
-                per_side[s][name] = values[s]
-            best = spec.model_copy(update={"side": "best"})
-            shared[name] = _combine(name, best, pose, values, chooser, t)
-        elif spec.side in ("left", "right"):
-            shared[name] = values[spec.side]
-        else:
-            shared[name] = _combine(name, spec, pose, values, chooser, t)
-    return shared, per_side
+    """:meth:`FeatureMeter.measure` for one pose."""
+    return FeatureMeter(definition).measure(pose, floor, chooser, t, world)
 
 
 def required_visible(definition: ExerciseDefinition, pose: Pose | None, floor: float) -> bool:
-    """True when at least one of the definition's alternative keypoint groups is visible."""
-    if pose is None:
-        return False
-    for group in definition.required:
-        names = [n for p in group for n in ((p,) if p.startswith(("left_", "right_")) else ())]
-        sided = [p for p in group if not p.startswith(("left_", "right_"))]
-        for side in SIDES:
-            kps = [Keypoint.from_name(n) for n in names] + [_resolve(p, side) for p in sided]
-            if all(pose.visible(k, floor) for k in kps):
-                return True
-    return False
+    """:meth:`FeatureMeter.required_visible` for one pose."""
+    return FeatureMeter(definition).required_visible(pose, floor)

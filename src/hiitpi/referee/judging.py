@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -124,12 +125,20 @@ def pace_and_tempo(rep_times: Sequence[float], t: float, window_s: float) -> tup
     The pace window starts at the first rep inside it minus one mean interval, so the first
     reps of a set already show a realistic pace instead of a ramp from zero.
     """
-    recent = [x for x in rep_times if t - window_s < x <= t]
+    recent = tuple(x for x in rep_times if t - window_s < x <= t)
     if len(recent) < 2:
         return 0.0, 0.0
-    gaps = np.diff(np.asarray(recent))
-    mean_gap = float(gaps.mean())
+    mean_gap, cv = _gaps(recent)
     span = min(window_s, t - recent[0] + mean_gap)
     pace = 30.0 * len(recent) / span if span > 0 else 0.0
-    cv = float(gaps.std() / mean_gap) if len(gaps) >= 2 and mean_gap > 0 else 0.0
     return round(pace, 2), round(cv, 3)
+
+
+@lru_cache(maxsize=4)
+def _gaps(rep_times: tuple[float, ...]) -> tuple[float, float]:
+    """The mean interval between reps and its coefficient of variation (a pure function of
+    the reps in the window, so the frames between two reps reuse it)."""
+    gaps = np.diff(np.asarray(rep_times))
+    mean_gap = float(gaps.mean())
+    cv = float(gaps.std() / mean_gap) if len(gaps) >= 2 and mean_gap > 0 else 0.0
+    return mean_gap, cv

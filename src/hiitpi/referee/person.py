@@ -17,10 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from hiitpi.core.geometry import hypot
 from hiitpi.core.keypoints import Keypoint as K
-from hiitpi.core.pose import FloatArray, Pose
+from hiitpi.core.pose import Pose
 
 # What a body can do between two poses (lengths in torso lengths of the earlier pose).
 JUMP_BASE = 1.0  # the centre may always move this far (jitter, a jump, a lunge step)...
@@ -31,41 +30,44 @@ FORGET_S = 2.0  # after this long without a pose anybody may take over
 MIN_VISIBILITY = 0.3
 
 _TORSO = (K.LEFT_SHOULDER, K.RIGHT_SHOULDER, K.LEFT_HIP, K.RIGHT_HIP)
+_TORSO_IDX = [int(k) for k in _TORSO]
 
 
 @dataclass(frozen=True, slots=True)
 class Body:
     """Where a pose is (frame pixels) and how big: its largest torso-like length."""
 
-    centre: FloatArray
+    centre: tuple[float, float]
     scale: float
-
-
-_TORSO_IDX = np.array([int(k) for k in _TORSO])  # left/right shoulder, left/right hip
 
 
 def body_of(pose: Pose) -> Body | None:
     """A pose's centre and size; ``None`` when too little of the torso is seen to tell."""
-    xy = pose.xy[_TORSO_IDX]
-    seen = (pose.conf[_TORSO_IDX] >= MIN_VISIBILITY) & np.isfinite(xy).all(axis=1)
-    if int(seen.sum()) < 2:
+    xy: list[list[float]] = pose.xy[_TORSO_IDX].tolist()  # left/right shoulder, left/right hip
+    conf: list[float] = pose.conf[_TORSO_IDX].tolist()
+    seen = [
+        c >= MIN_VISIBILITY and math.isfinite(x) and math.isfinite(y)
+        for c, (x, y) in zip(conf, xy, strict=True)
+    ]
+    shown = [p for p, ok in zip(xy, seen, strict=True) if ok]
+    if len(shown) < 2:
         return None
-    centre = xy[seen].mean(axis=0)
+    centre = (sum(p[0] for p in shown) / len(shown), sum(p[1] for p in shown) / len(shown))
     ls, rs, lh, rh = xy
     sizes = [
-        float(np.hypot(*(sh - hip)))
+        _length(sh, hip)
         for sh, hip, ok in ((ls, lh, seen[0] and seen[2]), (rs, rh, seen[1] and seen[3]))
         if ok
     ]
     if seen[0] and seen[1]:
-        sizes.append(float(np.hypot(*(ls - rs))) * 1.3)
+        sizes.append(_length(ls, rs) * 1.3)
     if not sizes or max(sizes) < 1.0:
         return None
     return Body(centre, max(sizes))
 
 
-def _length(a: FloatArray, b: FloatArray) -> float:
-    return float(np.hypot(*(a - b)))
+def _length(a: Sequence[float], b: Sequence[float]) -> float:
+    return hypot(a[0] - b[0], a[1] - b[1])
 
 
 def implausible(before: Body, after: Body, dt: float) -> str | None:
@@ -83,7 +85,7 @@ def implausible(before: Body, after: Body, dt: float) -> str | None:
 def _prominence(body: Body, width: int, height: int) -> float:
     """Large and central: size over the frame's diagonal, less for distance from the centre."""
     diag = math.hypot(width, height)
-    off = _length(body.centre, np.array([width / 2.0, height / 2.0])) / (diag / 2.0)
+    off = _length(body.centre, (width / 2.0, height / 2.0)) / (diag / 2.0)
     return body.scale / diag * (1.0 - 0.5 * min(off, 1.0))
 
 

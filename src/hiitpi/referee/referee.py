@@ -16,7 +16,7 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.pose import Pose
 from hiitpi.referee.calibration import Calibrator
 from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
-from hiitpi.referee.features import Features, SideChooser, measure, required_visible
+from hiitpi.referee.features import FeatureMeter, Features, SideChooser
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
 from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
 from hiitpi.referee.sides import SideMerger, Span
@@ -36,15 +36,19 @@ class Referee:
     def __init__(self, definition: ExerciseDefinition, config: RefereeConfig | None = None) -> None:
         self.definition = definition
         self.config = config or RefereeConfig()
-        self._smoother = PoseSmoother(self.config.smoothing)
+        self._world = self.config.angles == "world"
+        # the world landmarks are smoothed only when some feature is measured on them
+        in_3d = self._world or any(f.space == "world" for f in definition.features.values())
+        self._smoother = PoseSmoother(self.config.smoothing, world=in_3d)
         self._sides = SideChooser()
-        n = 2 if definition.alternating else 1
+        self._meter = FeatureMeter(definition)
+        self._alternating = definition.alternating  # a property that walks the phases
+        n = 2 if self._alternating else 1
         self._machines = [PhaseMachine(definition) for _ in range(n)]
         signal = definition.signal
         self._calibrators = [Calibrator(signal) for _ in range(n)] if signal else []
         merge = n == 2 and definition.sides == "merge"
         self._merger: SideMerger[tuple[Cycle, Verdict]] | None = SideMerger() if merge else None
-        self._world = self.config.angles == "world"
         self.form_judged = True
         self.form_reason: str | None = None
         self.reset()
@@ -119,13 +123,13 @@ class Referee:
         """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
         floor = self.config.confidence_floor
         new: list[RepEvent] = []
-        visible = required_visible(self.definition, pose, floor)
+        visible = self._meter.required_visible(pose, floor)
         if pose is None or not visible:
             self._lost(t)
             return self._publish(t, new, MSG_LOST if self._seen_at is None else None)
         self._seen_at = t
         smooth = self._smoother(pose, t)
-        shared, per_side = measure(self.definition, smooth, floor, self._sides, t, self._world)
+        shared, per_side = self._meter.measure(smooth, floor, self._sides, t, self._world)
         inputs = self._inputs(shared, per_side, t)
         if not self._armed:
             self._try_arm(shared, inputs, t)
@@ -156,10 +160,7 @@ class Referee:
         """The features each phase machine sees: one per side for alternating exercises,
         with the calibrated ``progress`` of the signal (only while armed: it calibrates on
         the set, not on getting into position)."""
-        if self.definition.alternating:
-            inputs = [{**shared, **per_side[s]} for s in SIDES]
-        else:
-            inputs = [dict(shared)]
+        inputs = [{**shared, **per_side[s]} for s in SIDES] if self._alternating else [dict(shared)]
         signal = self.definition.signal
         if signal is not None:
             for feats, cal in zip(inputs, self._calibrators, strict=True):

@@ -28,6 +28,7 @@ class PoseSmoother:
 
     One-Euro (Casiez et al. 2012): the cutoff rises with speed, so slow jitter is removed
     while fast movements keep little lag. ``min_cutoff_hz`` and ``beta`` are per frame-size unit.
+    ``world = False`` leaves out the world landmarks (for a referee that measures nothing in 3D).
     """
 
     def __init__(
@@ -37,8 +38,10 @@ class PoseSmoother:
         beta: float = 20.0,
         d_cutoff_hz: float = 3.0,
         ema_alpha: float = 0.5,
+        world: bool = True,
     ) -> None:
         self.method = method
+        self.world = world  # smooth the 3D world landmarks too (False: the output has none)
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self.d_cutoff_hz = d_cutoff_hz
@@ -54,7 +57,7 @@ class PoseSmoother:
             return pose
         scale = float(max(pose.width, pose.height))
         xy = self._filter(self._image, pose.xy / scale, t) * scale
-        world = pose.world
+        world = pose.world if self.world else None
         if world is not None:
             world = self._filter(self._world, world, t)
         else:
@@ -71,27 +74,27 @@ class PoseSmoother:
 
     def _filter(self, track: _Track, x: FloatArray, t: float) -> FloatArray:
         """One step of the filter on rows of coordinates (any dimension)."""
-        fresh = ~np.isfinite(x).all(axis=1)
         if track.x is None or track.t is None or track.dx is None or t <= track.t:
             out = x.copy()
             dx = np.zeros_like(x)
         else:
             dt = t - track.t
             prev = track.x
-            restart = ~np.isfinite(prev).all(axis=1) | fresh
+            restart = ~(np.isfinite(prev).all(axis=1) & np.isfinite(x).all(axis=1))
             if self.method == "ema":
                 out = self.ema_alpha * x + (1.0 - self.ema_alpha) * prev
                 dx = np.zeros_like(x)
             else:
                 raw_dx = (x - prev) / dt
                 dx = track.dx + _alpha(self.d_cutoff_hz, dt) * (raw_dx - track.dx)
-                speed = np.linalg.norm(dx, axis=1)
+                speed = np.sqrt((dx * dx).sum(axis=1))  # the rows' norms
                 cutoff = self.min_cutoff_hz + self.beta * speed
                 tau = 1.0 / (2.0 * math.pi * cutoff)
                 a = (1.0 / (1.0 + tau / dt))[:, None]
                 out = prev + a * (x - prev)
-            out[restart] = x[restart]
-            dx[restart] = 0.0
+            if restart.any():  # a keypoint that (re)appears starts from itself
+                out[restart] = x[restart]
+                dx[restart] = 0.0
         track.x, track.dx, track.t = out, dx, t
         return out
 

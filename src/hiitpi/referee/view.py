@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-
 from hiitpi.core.keypoints import Keypoint
-from hiitpi.core.pose import FloatArray, Pose
+from hiitpi.core.pose import Pose
 
 
 class View(StrEnum):
@@ -60,7 +59,7 @@ FACING_HIP = 0.42
 MIN_VISIBILITY = 0.3  # mean visibility of shoulders and hips needed to measure a frame
 
 _TORSO = (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)
-_TORSO_IDX = np.array([int(k) for k in _TORSO])
+_TORSO_IDX = [int(k) for k in _TORSO]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,42 +82,47 @@ class ViewReading:
     turn: float = math.nan  # the smoothed turn, degrees
 
 
-def _unit(v: FloatArray) -> FloatArray | None:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 1e-9 and bool(np.isfinite(v).all()) else None
+def _unit_z(v: Sequence[float]) -> float | None:
+    """The z component of ``v`` made a unit vector (None when ``v`` is degenerate or unknown)."""
+    x, y, z = v
+    n = math.sqrt(x * x + y * y + z * z)
+    finite = math.isfinite(x) and math.isfinite(y) and math.isfinite(z)
+    return z / n if n > 1e-9 and finite else None
 
 
-def _image_geometry(xy: FloatArray) -> tuple[float, float, float] | None:
+def _image_geometry(xy: Sequence[Sequence[float]]) -> tuple[float, float, float] | None:
     """Shoulder and hip widths per torso length and the torso's tilt, from the four torso
     points (left/right shoulder, left/right hip) in pixels."""
-    if not bool(np.isfinite(xy).all()):
+    if not all(math.isfinite(v) for p in xy for v in p):
         return None
     ls, rs, lh, rh = xy
-    axis = (ls + rs - lh - rh) / 2.0
-    torso = math.hypot(float(axis[0]), float(axis[1]))
+    ax = (ls[0] + rs[0] - lh[0] - rh[0]) / 2.0
+    ay = (ls[1] + rs[1] - lh[1] - rh[1]) / 2.0
+    torso = math.hypot(ax, ay)
     if torso < 1e-6:
         return None
-    shoulders = math.hypot(*(float(v) for v in ls - rs)) / torso
-    hips = math.hypot(*(float(v) for v in lh - rh)) / torso
-    return shoulders, hips, math.degrees(math.atan2(abs(float(axis[0])), abs(float(axis[1]))))
+    shoulders = math.hypot(ls[0] - rs[0], ls[1] - rs[1]) / torso
+    hips = math.hypot(lh[0] - rh[0], lh[1] - rh[1]) / torso
+    return shoulders, hips, math.degrees(math.atan2(abs(ax), abs(ay)))
 
 
 def measure_view(pose: Pose | None) -> ViewGeometry | None:
     """The view geometry of one pose; ``None`` without a usable torso."""
     if pose is None:
         return None
-    visibility = float(pose.conf[_TORSO_IDX].mean())
-    image = _image_geometry(pose.xy[_TORSO_IDX])
+    conf: list[float] = pose.conf[_TORSO_IDX].tolist()
+    visibility = sum(conf) / len(conf)
+    image = _image_geometry(pose.xy[_TORSO_IDX].tolist())
     if visibility < MIN_VISIBILITY or image is None:
         return None
     shoulders, hips, tilt = image
     if pose.world is not None:
-        ls, rs, lh, rh = pose.world[_TORSO_IDX]
-        lateral = _unit(ls - rs + lh - rh)
-        axis = _unit(ls + rs - lh - rh)
-        if lateral is not None and axis is not None:
-            turn = math.degrees(math.asin(min(1.0, abs(float(lateral[2])))))
-            return ViewGeometry(turn, abs(float(axis[2])), tilt, visibility, "world")
+        ls, rs, lh, rh = pose.world[_TORSO_IDX].tolist()
+        lateral_z = _unit_z([ls[i] - rs[i] + lh[i] - rh[i] for i in range(3)])
+        axis_z = _unit_z([ls[i] + rs[i] - lh[i] - rh[i] for i in range(3)])
+        if lateral_z is not None and axis_z is not None:
+            turn = math.degrees(math.asin(min(1.0, abs(lateral_z))))
+            return ViewGeometry(turn, abs(axis_z), tilt, visibility, "world")
     facing = (shoulders / FACING_SHOULDER + hips / FACING_HIP) / 2.0
     turn = math.degrees(math.acos(min(max(facing, 0.0), 1.0)))
     # a torso much shorter than the shoulders are wide points at the camera
@@ -189,7 +193,10 @@ class ViewEstimator:
         self._view: View | None = None
         self._candidate: View | None = None
         self._since = 0.0
-        self._recent: deque[tuple[float, View, float]] = deque()
+        # the last window_s of frames: their times, instant views and torso visibilities
+        self._recent_t: deque[float] = deque()
+        self._recent_view: deque[View] = deque()
+        self._recent_vis: deque[float] = deque()
         self._reading = ViewReading()
 
     @property
@@ -215,9 +222,13 @@ class ViewEstimator:
         view = classify(turn, toward, tilt, self.lying, self._view)
         self._publish(view, t)
         instant = classify(geometry.turn, geometry.toward, geometry.tilt, self.lying, None)
-        self._recent.append((t, instant, geometry.visibility))
-        while self._recent and self._recent[0][0] < t - self.window_s:
-            self._recent.popleft()
+        self._recent_t.append(t)
+        self._recent_view.append(instant)
+        self._recent_vis.append(geometry.visibility)
+        while self._recent_t and self._recent_t[0] < t - self.window_s:
+            self._recent_t.popleft()
+            self._recent_view.popleft()
+            self._recent_vis.popleft()
         self._reading = ViewReading(self._view, self._confidence(), round(turn, 1))
         return self._reading
 
@@ -231,8 +242,9 @@ class ViewEstimator:
             self._view, self._candidate = view, None
 
     def _confidence(self) -> float:
-        if self._view is None or not self._recent:
+        n = len(self._recent_t)
+        if self._view is None or not n:
             return 0.0
-        agree = sum(1 for _, v, _ in self._recent if v == self._view) / len(self._recent)
-        visibility = sum(vis for _, _, vis in self._recent) / len(self._recent)
+        agree = self._recent_view.count(self._view) / n
+        visibility = sum(self._recent_vis) / n
         return round(agree * min(1.0, visibility), 3)
