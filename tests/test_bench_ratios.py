@@ -57,6 +57,21 @@ def test_bare_model_paced_feeds_frames_at_the_given_rate(tmp_path, recorder) -> 
     assert got["wall_ms_per_frame"] >= 19.9  # the window covers the last frame's period too
 
 
+def test_a_paced_window_of_seconds_repeats_the_decoded_frames(tmp_path, recorder) -> None:
+    got = offline.bare_model_cpu(_clip(tmp_path / "c.mp4"), Settings(), n=5, fps=100.0, seconds=0.2)
+    assert got["frames"] == 20 == len(recorder.calls) - offline.BARE_WARMUP
+
+
+def test_the_paced_figure_weighs_the_windows_before_and_after_the_live_runs() -> None:
+    before = {"frames": 300, "fps": 30.0, "cpu_ms_per_frame": 20.0, "wall_ms_per_frame": 33.3}
+    after = {"frames": 100, "fps": 29.5, "cpu_ms_per_frame": 24.0, "wall_ms_per_frame": 33.9}
+    got = bench._paced_mean(before, after)
+    assert got["frames"] == 400 and got["fps"] == 29.5  # the rate the app delivered
+    assert got["cpu_ms_per_frame"] == pytest.approx(21.0)
+    assert got["windows"] == [before, after]
+    assert bench._paced_mean(None, after)["cpu_ms_per_frame"] == 24.0
+
+
 def test_bare_model_back_to_back_without_a_rate(tmp_path, recorder) -> None:
     got = offline.bare_model_cpu(_clip(tmp_path / "c.mp4"), Settings(), n=10)
     assert got["fps"] is None and got["frames"] == 10

@@ -94,7 +94,11 @@ BARE_WARMUP = 5
 
 
 def bare_model_cpu(
-    video: Path, settings: Settings, n: int = BARE_FRAMES, fps: float | None = None
+    video: Path,
+    settings: Settings,
+    n: int = BARE_FRAMES,
+    fps: float | None = None,
+    seconds: float | None = None,
 ) -> dict[str, Any]:
     """The model's own CPU cost per frame: the clip's first ``n`` frames decoded into memory
     first, then only the model runs (all its threads counted: ``time.process_time``).
@@ -104,6 +108,8 @@ def bare_model_cpu(
     model's CPU *at that frame rate*, which is what the live app's CPU is compared with:
     LiteRT's worker threads keep spinning for a while after each inference before they sleep,
     a cost the model has at 30 fps and not back to back. Without ``fps``, back to back.
+    ``seconds`` (with ``fps``): a window that long, the ``n`` decoded frames over and over (a
+    longer window averages out what other tenants of a shared machine do meanwhile).
     """
     from hiitpi.pose.registry import build_estimator
 
@@ -120,6 +126,9 @@ def bare_model_cpu(
         for frame in batch[:BARE_WARMUP]:
             estimator.estimate(frame)
         timed = batch[BARE_WARMUP:]
+        if fps and seconds:
+            count = max(len(timed), round(seconds * fps))
+            timed = [timed[i % len(timed)] for i in range(count)]
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for i, frame in enumerate(timed):
             _sleep_until(wall0 + i * period)
