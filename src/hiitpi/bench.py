@@ -275,7 +275,7 @@ def run_bench(
     if offline:  # the bare model at the camera's rate, before the live runs ...
         camera = out["camera_fps"]
         say(f"bare model CPU per frame, paced at the camera's {camera:g} fps, {paced_s:g} s")
-        paced_before = bare_model_cpu(clip, settings, fps=out["camera_fps"], seconds=paced_s)
+        paced_before = bare_model_cpu(clip, settings, fps=camera, seconds=paced_s)
     for n in viewers:
         key = "live" if n == 1 else f"live_{n}_viewers"
         say(f"live run: {duration:g} s paced at the clip's rate, {n} viewer(s)")

@@ -167,22 +167,6 @@ class RoundResult:
     viewers: int | None = None
 
 
-def write_round_singly(store: EngineSide, r: Round) -> RoundResult:
-    """A :class:`Round` as one call per part, for stores where a call costs no round trip."""
-    for m in r.metrics:
-        store.append_metric(m.t, m.inference_ms, m.pose_score)
-    if r.snapshot is not None:
-        store.publish_state(*r.snapshot)
-    if r.frame is not None:
-        store.put_frame(r.frame)
-    out = RoundResult()
-    if r.commands_after is not None:
-        out.position, out.commands = store.read_commands(r.commands_after)
-    if r.count_viewers:
-        out.viewers = store.viewer_count()
-    return out
-
-
 class CommandKind(StrEnum):
     START = "start"
     STOP = "stop"

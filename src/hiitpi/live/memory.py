@@ -26,7 +26,6 @@ from hiitpi.live.base import (
     Metric,
     Round,
     RoundResult,
-    write_round_singly,
 )
 from hiitpi.live.redis_store import (
     COMMANDS_MAXLEN,
@@ -218,7 +217,18 @@ class MemoryLiveStore:
     def write_round(self, r: Round) -> RoundResult:
         """The parts one call each, as a Redis pipeline runs them: in order, and a failure
         part-way leaves the earlier parts written."""
-        return write_round_singly(self, r)
+        for m in r.metrics:
+            self.append_metric(m.t, m.inference_ms, m.pose_score)
+        if r.snapshot is not None:
+            self.publish_state(*r.snapshot)
+        if r.frame is not None:
+            self.put_frame(r.frame)
+        out = RoundResult()
+        if r.commands_after is not None:
+            out.position, out.commands = self.read_commands(r.commands_after)
+        if r.count_viewers:
+            out.viewers = self.viewer_count()
+        return out
 
     # --- lifecycle ---------------------------------------------------------------------------
     def persist(self) -> bool:

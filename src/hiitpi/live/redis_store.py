@@ -141,9 +141,33 @@ class RedisLiveStore:
         return None
 
     # --- state -----------------------------------------------------------------------------
-    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
+    # Each write and read is queued by one helper on ``c``: the client (a call of its own) or
+    # a pipeline (``write_round``), so a key's encoding and cap are written down once.
+    def _set_state(self, c: Any, state: WorkoutState | None, status: EngineStatus) -> Any:
         snap = LiveSnapshot(state, status, time.time())
-        self._call("publish state", self.client.set, self.key("state"), codec.encode_snapshot(snap))
+        return c.set(self.key("state"), codec.encode_snapshot(snap))
+
+    def _xadd(
+        self, c: Any, name: str, fields: dict[str, bytes], maxlen: int, approximate: bool = True
+    ) -> Any:
+        return c.xadd(self.key(name), fields, maxlen=maxlen, approximate=approximate)
+
+    def _add_metric(self, c: Any, m: Metric) -> Any:
+        return self._xadd(c, "metrics", {"json": codec.encode_metric(m)}, METRICS_MAXLEN)
+
+    def _add_frame(self, c: Any, jpeg: bytes) -> Any:
+        return self._xadd(c, "frames", {"jpeg": jpeg}, FRAMES_KEPT, approximate=False)  # exactly
+
+    def _read_commands(self, c: Any, after_id: str) -> Any:
+        return c.xread({self.key("commands"): after_id}, 16)
+
+    def _count_viewers(self, pipe: Any) -> None:
+        """Two commands on a pipeline: drop expired viewers, then count (the second reply)."""
+        pipe.zremrangebyscore(self.key("viewers"), "-inf", time.time())
+        pipe.zcard(self.key("viewers"))
+
+    def publish_state(self, state: WorkoutState | None, status: EngineStatus) -> None:
+        self._call("publish state", self._set_state, self.client, state, status)
 
     def get_state(self) -> LiveSnapshot | None:
         raw = self._call("get state", self.client.get, self.key("state"))
@@ -151,17 +175,8 @@ class RedisLiveStore:
 
     # --- capped streams ----------------------------------------------------------------------
     def _append(self, name: str, payload: bytes, maxlen: int) -> str:
-        data = {"json": payload}
-        return _id(
-            self._call(
-                f"append {name}",
-                self.client.xadd,
-                self.key(name),
-                data,
-                maxlen=maxlen,
-                approximate=True,
-            )
-        )
+        fields = {"json": payload}
+        return _id(self._call(f"append {name}", self._xadd, self.client, name, fields, maxlen))
 
     def _range(self, name: str, since_id: str, count: int) -> list[tuple[str, Any]]:
         rows = self._call(
@@ -183,24 +198,15 @@ class RedisLiveStore:
         return [(i, codec.decode_event(r)) for i, r in self._recent("events", count)]
 
     def append_metric(self, t: float, inference_ms: float, pose_score: float) -> str:
-        payload = codec.encode_metric(Metric(t, inference_ms, pose_score))
-        return self._append("metrics", payload, METRICS_MAXLEN)
+        metric = Metric(t, inference_ms, pose_score)
+        return _id(self._call("append metrics", self._add_metric, self.client, metric))
 
     def metrics(self, since_id: str = "0-0", count: int = 500) -> list[tuple[str, Metric]]:
         return [(i, codec.decode_metric(r)) for i, r in self._range("metrics", since_id, count)]
 
     # --- frames ------------------------------------------------------------------------------
     def put_frame(self, jpeg: bytes) -> str:
-        return _id(
-            self._call(
-                "put frame",
-                self.client.xadd,
-                self.key("frames"),
-                {"jpeg": jpeg},
-                maxlen=FRAMES_KEPT,
-                approximate=False,
-            )
-        )
+        return _id(self._call("put frame", self._add_frame, self.client, jpeg))
 
     def wait_frame(self, previous_id: str | None, timeout: float) -> tuple[str, bytes] | None:
         """The newest frame after ``previous_id``.
@@ -239,8 +245,7 @@ class RedisLiveStore:
 
     def viewer_count(self) -> int:
         pipe = self.client.pipeline(transaction=False)
-        pipe.zremrangebyscore(self.key("viewers"), "-inf", time.time())
-        pipe.zcard(self.key("viewers"))
+        self._count_viewers(pipe)
         return int(self._call("count viewers", pipe.execute)[1])
 
     # --- commands ----------------------------------------------------------------------------
@@ -249,7 +254,7 @@ class RedisLiveStore:
 
     def read_commands(self, after_id: str) -> tuple[str, list[Command]]:
         """Commands after ``after_id`` and the new position (malformed ones are skipped)."""
-        res = self._call("read commands", self.client.xread, {self.key("commands"): after_id}, 16)
+        res = self._call("read commands", self._read_commands, self.client, after_id)
         return self._commands_read(res, after_id)
 
     def _commands_read(self, res: Any, after_id: str) -> tuple[str, list[Command]]:
@@ -278,20 +283,15 @@ class RedisLiveStore:
         overwritten by the next round anyway)."""
         pipe = self.client.pipeline(transaction=False)
         for m in r.metrics:
-            payload = codec.encode_metric(m)
-            pipe.xadd(
-                self.key("metrics"), {"json": payload}, maxlen=METRICS_MAXLEN, approximate=True
-            )
+            self._add_metric(pipe, m)
         if r.snapshot is not None:
-            snap = LiveSnapshot(r.snapshot[0], r.snapshot[1], time.time())
-            pipe.set(self.key("state"), codec.encode_snapshot(snap))
+            self._set_state(pipe, *r.snapshot)
         if r.frame is not None:
-            pipe.xadd(self.key("frames"), {"jpeg": r.frame}, maxlen=FRAMES_KEPT, approximate=False)
+            self._add_frame(pipe, r.frame)
         if r.commands_after is not None:
-            pipe.xread({self.key("commands"): r.commands_after}, 16)
+            self._read_commands(pipe, r.commands_after)
         if r.count_viewers:
-            pipe.zremrangebyscore(self.key("viewers"), "-inf", time.time())
-            pipe.zcard(self.key("viewers"))
+            self._count_viewers(pipe)
         out = RoundResult()
         if not len(pipe):
             return out
