@@ -7,7 +7,7 @@ import numpy as np
 from hiitpi.config import RefereeConfig
 from hiitpi.core.pose import Pose
 from hiitpi.referee import Referee, load_exercise
-from hiitpi.referee.features import measure
+from hiitpi.referee.features import FeatureMeter
 
 from . import skeleton as sk
 
@@ -42,8 +42,8 @@ def test_without_world_landmarks_the_image_standard_applies() -> None:
 def test_world_angles_everywhere_by_config() -> None:
     pose = flattened_squat(1.0)
     d = load_exercise("squat")
-    image, _ = measure(d, pose, 0.5)
-    world, _ = measure(d, pose, 0.5, world=True)
+    image, _ = FeatureMeter(d).measure(pose, 0.5)
+    world, _ = FeatureMeter(d).measure(pose, 0.5, world=True)
     assert image["knee"] > 130 and world["knee"] < 95  # the counting signal
     assert image["knee_depth"] < 95  # a space = "world" feature is 3D either way
     ref = sk.feed(

@@ -55,16 +55,21 @@ def torso_length(pose: Pose, floor: float = 0.3) -> float:
 
     Falls back to a single side when only one shoulder/hip pair is visible; NaN when neither is.
     """
-    pairs = []
-    for sh, hip in (
-        (Keypoint.LEFT_SHOULDER, Keypoint.LEFT_HIP),
-        (Keypoint.RIGHT_SHOULDER, Keypoint.RIGHT_HIP),
-    ):
-        if pose.visible(sh, floor) and pose.visible(hip, floor):
-            pairs.append(distance(pose.point(sh), pose.point(hip)))
-    if not pairs:
-        return math.nan
-    return max(pairs)
+    return torso_length_of(pose.xy.tolist(), pose.visible_mask(floor))
+
+
+def torso_length_of(xy: Sequence[Point], seen: Sequence[bool]) -> float:
+    """:func:`torso_length` from points and visibility indexed by :class:`Keypoint` (a pose
+    already read out once, as the referee's feature pass does)."""
+    pairs = [
+        distance(xy[sh], xy[hip])
+        for sh, hip in (
+            (Keypoint.LEFT_SHOULDER, Keypoint.LEFT_HIP),
+            (Keypoint.RIGHT_SHOULDER, Keypoint.RIGHT_HIP),
+        )
+        if seen[sh] and seen[hip]
+    ]
+    return max(pairs) if pairs else math.nan
 
 
 def normalised(length: float, torso: float) -> float:

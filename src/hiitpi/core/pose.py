@@ -83,6 +83,11 @@ class Pose:
         """True when the keypoint is present with confidence at least ``floor``."""
         return bool(self.conf[kp] >= floor) and bool(np.isfinite(self.xy[kp]).all())
 
+    def visible_mask(self, floor: float = 0.5) -> list[bool]:
+        """:meth:`visible` for every keypoint at once, indexed by :class:`Keypoint`."""
+        seen: list[bool] = ((self.conf >= floor) & np.isfinite(self.xy).all(axis=1)).tolist()
+        return seen
+
     def all_visible(self, kps: Iterable[Keypoint], floor: float = 0.5) -> bool:
         return all(self.visible(kp, floor) for kp in kps)
 

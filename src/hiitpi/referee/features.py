@@ -12,9 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
-from hiitpi.core.geometry import angle, distance, hypot, incline
+from hiitpi.core.geometry import angle, distance, hypot, incline, torso_length_of
 from hiitpi.core.keypoints import Keypoint
 from hiitpi.core.pose import Pose
 from hiitpi.referee.definition import SIDES, ExerciseDefinition, FeatureSpec
@@ -42,25 +40,12 @@ class _Keypoints:
     def __init__(self, pose: Pose, floor: float) -> None:
         self.xy: list[list[float]] = pose.xy.tolist()
         self.conf: list[float] = pose.conf.tolist()
-        self.seen: list[bool] = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
+        self.seen: list[bool] = pose.visible_mask(floor)
         self.world: list[list[float]] | None = None if pose.world is None else pose.world.tolist()
 
     def all_seen(self, kps: Sequence[Keypoint]) -> bool:
         seen = self.seen
         return all(seen[k] for k in kps)
-
-
-def _torso_length(pts: _Keypoints) -> float:
-    """As :func:`hiitpi.core.geometry.torso_length`: the longer visible shoulder-hip side."""
-    pairs = [
-        distance(pts.xy[sh], pts.xy[hip])
-        for sh, hip in (
-            (Keypoint.LEFT_SHOULDER, Keypoint.LEFT_HIP),
-            (Keypoint.RIGHT_SHOULDER, Keypoint.RIGHT_HIP),
-        )
-        if pts.seen[sh] and pts.seen[hip]
-    ]
-    return max(pairs) if pairs else math.nan
 
 
 _WIDTHS = {
@@ -258,7 +243,7 @@ class FeatureMeter:
         ``world``: joint angles from the pose's 3D world landmarks where it has them.
         """
         pts = _Keypoints(pose, floor)
-        torso = _torso_length(pts)
+        torso = torso_length_of(pts.xy, pts.seen)
         shared: Features = {}
         per_side: dict[str, Features] = {s: {} for s in SIDES}
         for f in self._features:
@@ -281,22 +266,5 @@ class FeatureMeter:
         """True when at least one of the definition's alternative keypoint groups is visible."""
         if pose is None:
             return False
-        seen = ((pose.conf >= floor) & np.isfinite(pose.xy).all(axis=1)).tolist()
+        seen = pose.visible_mask(floor)
         return any(all(seen[k] for k in group) for group in self._required)
-
-
-def measure(
-    definition: ExerciseDefinition,
-    pose: Pose,
-    floor: float,
-    chooser: SideChooser | None = None,
-    t: float = 0.0,
-    world: bool = False,
-) -> tuple[Features, dict[str, Features]]:
-    """:meth:`FeatureMeter.measure` for one pose."""
-    return FeatureMeter(definition).measure(pose, floor, chooser, t, world)
-
-
-def required_visible(definition: ExerciseDefinition, pose: Pose | None, floor: float) -> bool:
-    """:meth:`FeatureMeter.required_visible` for one pose."""
-    return FeatureMeter(definition).required_visible(pose, floor)
