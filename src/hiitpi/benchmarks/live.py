@@ -128,6 +128,9 @@ def _thread_group(name: str) -> str:
     return "other_python"
 
 
+ALWAYS_REPORTED = frozenset({"engine", "redis_server"})
+
+
 def _cpu_by_thread(proc: Any) -> dict[str, float]:
     """CPU seconds per thread group of this process (threads Python does not know: native)."""
     names = {t.native_id: t.name for t in threading.enumerate()}
@@ -242,8 +245,12 @@ def _measure(
         "latency_to_jpeg_ms": percentiles(r["to_jpeg"] for r in rows),
         "stages_ms": {s: percentiles(r[s] for r in rows) for s in STAGES},
         "cpu_pct": round(100.0 * cpu / (wall * ncpu), 1),
+        # a thread group that did not run is left out; the engine and the Redis server are
+        # always named, even when a short window gives them less than one clock tick (0.0)
         "cpu_pct_by_part": {
-            g: round(100.0 * s / (wall * ncpu), 1) for g, s in sorted(by_group.items()) if s > 0
+            g: round(100.0 * s / (wall * ncpu), 1)
+            for g, s in sorted(by_group.items())
+            if s > 0 or g in ALWAYS_REPORTED
         },
         "status_stages_ms": dict(engine.status.stages_ms),
         "api_status_budget": _api_budget(app.port),
