@@ -234,3 +234,62 @@ def test_stop_writes_what_is_queued_and_a_save_follows_the_state() -> None:
     assert order[-2:] == ["state False", "save"]
     snap = store.get_state()
     assert snap is not None and snap.state == _state(3) and _reps(store) == [1]
+
+
+def test_a_state_alone_gets_a_round_at_most_every_state_every_s_but_a_rep_at_once() -> None:
+    """30 states a second cost ~10 rounds (a page polls a few times a second); a frame's rep
+    event goes out at once, with the state it came with, so the count is never late; the
+    newest state is written within ``state_every_s`` and the last one at stop."""
+    rounds: list[tuple[float, Round]] = []
+
+    class Counting(MemoryLiveStore):
+        def write_round(self, r: Round) -> RoundResult:
+            rounds.append((time.monotonic(), r))
+            return super().write_round(r)
+
+    store = Counting("t-coalesce")
+    link = LiveLink(store, state_every_s=0.1)
+    link.start()
+    try:
+        until(lambda: bool(rounds))
+        t0 = time.monotonic()
+        for i in range(1, 31):  # one second at 30 fps, no reps
+            with link.batch():
+                link.add_metric(float(i), 20.0, 0.9)
+                link.publish(_state(0), EngineStatus(frames=i))
+            time.sleep(1 / 30)
+        until(lambda: (s := store.get_state()) is not None and s.status.frames == 30, 0.5)
+        states = [r for t, r in rounds if t >= t0 and r.snapshot is not None]
+        assert 6 <= len(states) <= 13, len(states)  # ~10, whatever the scheduler's jitter
+        assert sum(len(r.metrics) for t, r in rounds if t >= t0) == 30  # every metric rides
+        rounds.clear()
+        with link.batch():  # a rep: written at once, with its frame's state
+            link.add_events([_rep(1)])
+            link.publish(_state(1), EngineStatus(frames=31))
+        until(lambda: _reps(store) == [1], 0.05)
+        snap = store.get_state()
+        assert snap is not None and snap.state == _state(1)
+        link.publish(_state(1), EngineStatus(frames=32))
+    finally:
+        link.stop(timeout=1.0)
+    snap = store.get_state()
+    assert snap is not None and snap.status.frames == 32  # the last state, flushed at stop
+
+
+def test_an_idle_link_sleeps_between_polls() -> None:
+    """No frames and no states: the link wakes only for its command and viewer polls."""
+    rounds: list[Round] = []
+
+    class Counting(MemoryLiveStore):
+        def write_round(self, r: Round) -> RoundResult:
+            rounds.append(r)
+            return super().write_round(r)
+
+    link = LiveLink(Counting("t-idle"))
+    link.start()
+    try:
+        time.sleep(1.0)
+        # commands every 2 x COMMAND_POLL_S when idle: ~10 a second, never a busy loop
+        assert 3 <= len(rounds) <= 15, len(rounds)
+    finally:
+        link.stop(timeout=1.0)

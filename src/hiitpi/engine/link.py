@@ -4,7 +4,10 @@ The referee must never wait for Redis (issue 13, finding 1: a 10 s Redis outage 
 frame loop, and the reps done meanwhile were never counted). So the engine thread only hands
 things to this link, in memory, and the link writes them when it can:
 
-- the state snapshot: one slot, the newest wins (an old state is worth nothing);
+- the state snapshot: one slot, the newest wins (an old state is worth nothing). It rides on
+  every round, and gets a round of its own at most every ``STATE_EVERY_S``: a page polls a few
+  times a second, and a frame's rep events go out at once with the state they came with, so
+  the count is never late, while the engine's 30 states a second cost a third of the rounds;
 - frames: one slot, the newest wins, and a frame older than ``FRAME_MAX_AGE_S`` is not sent;
 - metrics: a bounded queue, the oldest dropped first when Redis is away (the chart has a gap);
 - rep events: an ordered queue that never drops; an event is removed only once Redis took it,
@@ -63,6 +66,7 @@ VIEWER_CHECK_S = 0.2  # how often the viewer count is read
 IDLE_WAKE_FACTOR = 2.0
 METRICS_KEPT = 900  # metrics queued while Redis is away: 30 s at 30 fps, then the oldest go
 FRAME_MAX_AGE_S = 1.0  # a frame that waited longer than this is stale: the next one is sent
+STATE_EVERY_S = 0.1  # a state alone (no events, no frame, no save) is written at most this often
 STOP_FLUSH_S = 2.0  # how long ``stop`` keeps trying to write what is still queued
 
 
@@ -83,8 +87,17 @@ class LiveLink:
     blocks on I/O.
     """
 
-    def __init__(self, store: EngineSide, *, metrics_kept: int = METRICS_KEPT) -> None:
+    def __init__(
+        self,
+        store: EngineSide,
+        *,
+        metrics_kept: int = METRICS_KEPT,
+        state_every_s: float = STATE_EVERY_S,
+    ) -> None:
         self.store = store
+        self.state_every_s = state_every_s
+        self._state_due = 0.0  # monotonic: when a state alone may have a round again
+        self._sleep_until = 0.0  # monotonic: when the sleeping link wakes on its own
         self._cond = threading.Condition()
         self._snapshot: tuple[WorkoutState | None, EngineStatus] | None = None
         self._events: deque[RepEvent] = deque()
@@ -108,6 +121,7 @@ class LiveLink:
         self._recovered_at: float | None = None
         self._backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S)
         self._held = 0  # > 0 inside ``batch``: the link is woken once, at its end
+        self._kick = False  # something handed on inside the batch needs the link now
         self._thread = threading.Thread(target=self._run, name="hiitpi-live-link", daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -157,12 +171,15 @@ class LiveLink:
         finally:
             with self._cond:
                 self._held -= 1
-                if not self._held:
+                if not self._held and (self._kick or self._ready(time.monotonic())):
+                    self._kick = False
                     self._cond.notify()
 
     def _wake(self) -> None:
         """Called with the lock held."""
-        if not self._held:
+        if self._held:
+            self._kick = True
+        else:
             self._cond.notify()
 
     def publish(self, state: WorkoutState | None, status: EngineStatus) -> None:
@@ -170,7 +187,13 @@ class LiveLink:
             self._snapshot = (state, status)
             if self._save_next:
                 self._save, self._save_next = True, False
-            self._wake()
+            # the link is woken when the state is due now; asleep with no state queued, it is
+            # told when to wake instead (inside a batch, the batch's end looks at the time)
+            due = self._state_due
+            if self._save or due <= time.monotonic():
+                self._wake()
+            elif not self._held and due < self._sleep_until:
+                self._cond.notify()
 
     def add_events(self, events: list[RepEvent]) -> None:
         if events:
@@ -232,8 +255,8 @@ class LiveLink:
                     deadline = self._stop_by
                     break
                 self._cond.wait(self._wait_s())
-                if self._stopping:
-                    continue
+                if self._stopping or not self._ready(time.monotonic()):
+                    continue  # woken to think again (a state came in while it slept)
             if time.monotonic() >= self._retry_at:
                 self._round()
         # stopping: flush, retrying on the backoff until the deadline
@@ -246,15 +269,41 @@ class LiveLink:
             if pause > 0:
                 time.sleep(pause)
 
-    def _wait_s(self) -> float:
+    def _wait_s(self) -> float | None:
         """How long to sleep (called with the lock held): until new work, the next poll, or
-        the next retry after a failure."""
+        the next retry after a failure; inside a batch (None), until the batch ends."""
         now = time.monotonic()
         if self._health.ok is False:
+            self._sleep_until = self._retry_at
             return max(0.0, self._retry_at - now)
-        if self._pending() and not self._held:
+        if self._held:
+            self._sleep_until = float("inf")
+            return None
+        if self._due(now):
             return 0.0
-        return max(0.0, min(self._wake_commands, self._wake_viewers) - now)
+        wake = min(self._wake_commands, self._wake_viewers)
+        if self._snapshot is not None:
+            wake = min(wake, self._state_due)
+        self._sleep_until = wake
+        return max(0.0, wake - now)
+
+    def _ready(self, now: float) -> bool:
+        """A round now? Something is due, a poll is (commands, viewers), or after a failure
+        the retry is (called with the lock held)."""
+        if self._health.ok is False:
+            return now >= self._retry_at
+        if self._held:
+            return False
+        return self._due(now) or now >= min(self._wake_commands, self._wake_viewers)
+
+    def _due(self, now: float) -> bool:
+        """Something to write now (called with the lock held): metrics only ride along."""
+        return bool(
+            self._events
+            or self._frame is not None
+            or self._save
+            or (self._snapshot is not None and now >= self._state_due)
+        )
 
     def _pending(self) -> bool:
         return bool(
@@ -309,6 +358,8 @@ class LiveLink:
                 self._save = self._save or save
                 self._frame = self._frame or frame
             raise
+        if snap is not None:
+            self._state_due = now + self.state_every_s
         for m in metrics:
             self._pop_metric(m)
         if read_commands:
