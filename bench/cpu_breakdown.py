@@ -3,7 +3,7 @@
     .venv/bin/python bench/cpu_breakdown.py [SECONDS] [COMPLEXITY] [VIEWERS]
 
 Runs the real App (as ``hiitpi bench``'s live run does: the calimiro clip paced as a camera,
-embedded Redis, waitress) in this process with ``curl`` processes as MJPEG viewers, and wraps
+embedded Redis, cheroot) in this process with ``curl`` processes as MJPEG viewers, and wraps
 the engine's calls with ``time.thread_time`` (CPU time of the engine thread alone, so other
 load on the machine does not count). Thread groups (engine, capture, native = LiteRT's and
 FFmpeg's threads, web, redis-server) come from psutil. Prints one JSON object; ms per
@@ -58,8 +58,11 @@ def _timed(fn: Any, key: str, thread: str = ENGINE) -> Any:
 
 
 def _instrument(app: App) -> None:
+    import redis.client
+
     import hiitpi.engine.live as live
     import hiitpi.engine.view as view
+    import hiitpi.live.codec as codec
 
     for name, key in (("annotate", "draw"), ("standby", "draw"), ("encode_jpeg", "encode")):
         setattr(view, name, _timed(getattr(view, name), key))
@@ -71,6 +74,10 @@ def _instrument(app: App) -> None:
     link = engine.link
     for name in ("write_round", "append_event", "persist"):  # on the link's thread
         setattr(engine.store, name, _timed(getattr(engine.store, name), f"store.{name}", LINK))
+    for name in ("encode_snapshot", "encode_metric"):  # what the link's round serialises
+        setattr(codec, name, _timed(getattr(codec, name), f"codec.{name}", LINK))
+    execute = _timed(redis.client.Pipeline.execute, "redis.pipeline.execute", LINK)
+    redis.client.Pipeline.execute = execute  # type: ignore[method-assign]
     for name in ("publish", "add_metric", "add_events", "put_frame", "take_commands"):
         setattr(link, name, _timed(getattr(link, name), f"link.{name}"))
 

@@ -33,6 +33,7 @@ from hiitpi.web import create_app
 from hiitpi.web.dashboard import mount_dashboard
 from hiitpi.web.server import WebServer
 from hiitpi.web.sessions import OwnerStampedStore
+from hiitpi.web.stream import FrameHub
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,12 @@ class App:
             hardware_view = getattr(self.source, "hardware_view", None)  # Pi 4: MJPEG encoder
             if hardware_view is not None:
                 self.engine.view = hardware_view()
+            # this process's viewers get the engine's JPEGs in memory, not through Redis
+            frames = FrameHub(self.store, local=True)
+            self.engine.live_view.local = frames
             self.engine.start()
-            self.web = create_app(self.store, self.settings, index=False)  # / is the dashboard's
+            # / is the dashboard's
+            self.web = create_app(self.store, self.settings, index=False, frames=frames)
             # the dashboard's commands carry the sending browser's owner token (one owner)
             mount_dashboard(self.web, OwnerStampedStore(self.store), self.history, self.settings)
             self._start_server(self.web)

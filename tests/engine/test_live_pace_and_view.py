@@ -20,6 +20,7 @@ from hiitpi.engine.pace import PaceWatch
 from hiitpi.live import RedisLiveStore
 from hiitpi.render import encode_jpeg
 from hiitpi.sources import open_source
+from hiitpi.web.stream import FrameHub
 
 from .conftest import wait_for
 
@@ -112,3 +113,38 @@ def test_a_fast_backend_keeps_up_and_a_camera_view_gets_the_overlay(
         engine.stop()
         source.close()
     assert view.stopped
+
+
+def test_local_viewers_get_frames_in_memory_and_remote_ones_through_redis(
+    store: RedisLiveStore, small_clip: Path
+) -> None:
+    """``hiitpi serve``'s own web is a local hub: its viewers are counted in memory and fed
+    without Redis; a viewer registered in Redis (a web in another process) makes the engine
+    write the frames there as well, and only then."""
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    engine = LiveEngine(source, SlowBackend(1.0, "fast"), store, settings)
+    hub = FrameHub(store, local=True)
+    engine.live_view.local = hub
+    engine.start()
+    try:
+        time.sleep(0.3)
+        assert hub.offers == 0 and engine.frames_rendered == 0  # nobody watches
+        hub.subscribe()  # a stream opened on this process's web
+        got = hub.wait(None, timeout=2)
+        assert got is not None and got[1][:2] == b"\xff\xd8"
+        wait_for(store, lambda s: s.status.viewers == 1)
+        assert store.wait_frame(None, timeout=0.3) is None  # nothing went through Redis
+        store.touch_viewer("remote-1", ttl=10)
+        remote = store.wait_frame(None, timeout=2)
+        assert remote is not None and remote[1][:2] == b"\xff\xd8"
+        wait_for(store, lambda s: s.status.viewers == 2)
+        hub.unsubscribe()
+        offers = hub.offers
+        wait_for(store, lambda s: s.status.viewers == 1)
+        later = store.wait_frame(remote[0], timeout=2)
+        assert later is not None and hub.offers == offers  # Redis only, now
+    finally:
+        engine.stop()
+        source.close()
+        hub.close()

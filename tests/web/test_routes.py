@@ -14,6 +14,7 @@ from hiitpi.config import Settings
 from hiitpi.core.events import WorkoutState
 from hiitpi.live import CommandKind, EngineStatus, RedisLiveStore
 from hiitpi.web import create_app
+from hiitpi.web.stream import FrameHub
 
 EVIL = "<script>alert(1)</script>"
 
@@ -216,3 +217,42 @@ def test_index_can_be_left_to_a_dashboard(store: RedisLiveStore) -> None:
     assert 'src="/videostream"' in c.get("/plain").get_data(as_text=True)
     r = c.post("/api/command", data={"action": "stop"})
     assert r.status_code == 303 and r.headers["Location"].endswith("/plain")
+
+
+def test_a_local_hub_serves_the_engines_frames_without_redis(store: RedisLiveStore) -> None:
+    """``hiitpi serve``: the engine in this process offers each JPEG to the hub in memory; the
+    streams neither read the store nor register in it (the engine counts the hub's clients),
+    and every client sends the same part bytes, built once."""
+    hub = FrameHub(store, local=True)
+    app = create_app(store, Settings(), frames=hub)
+    assert app.extensions["hiitpi_frames"] is hub
+    clients = [app.test_client() for _ in range(2)]
+    streams: list[Any] = [None] * 2
+    got: list[list[bytes]] = [[], []]
+
+    def read(k: int) -> None:
+        streams[k] = clients[k].get("/videostream", buffered=False)
+        it = iter(streams[k].response)
+        got[k] = [next(it) for _ in range(2)]
+
+    readers = [threading.Thread(target=read, args=(k,)) for k in range(2)]
+    for t in readers:
+        t.start()
+    deadline = time.monotonic() + 5
+    while hub.clients < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hub.clients == 2
+    for i in range(2):
+        hub.offer(f"\xff\xd8jpeg-{i}".encode("latin-1"))
+        time.sleep(0.15)
+    for t in readers:
+        t.join(5)
+    assert got[0] == got[1] and len(got[0]) == 2
+    assert got[0][0] is got[1][0]  # one part for both clients, not a copy each
+    assert got[0][1].endswith(b"jpeg-1\r\n") and b"X-Frame-Id: " in got[0][1]
+    assert hub.reads == 0 and hub.offers == 2
+    assert store.viewer_count() == 0 and store.wait_frame(None, 0.0) is None  # Redis untouched
+    for r in streams:
+        r.close()
+    assert hub.clients == 0
+    hub.close()

@@ -41,9 +41,10 @@ def free_port() -> int:
 class Viewer(threading.Thread):
     """Reads ``/videostream`` like a browser tab and counts the frames it receives.
 
-    It scans raw bytes for the per-part ``X-Frame-Id`` header (a Redis stream id whose first
-    part is the store's clock in ms when the JPEG was stored) to count frames and measure the
-    store -> viewer delay; nothing is decoded, so a viewer costs little CPU.
+    It scans raw bytes for the per-part ``X-Frame-Id`` header (Redis-shaped: its first part is
+    the wall clock in ms when the JPEG was handed to the web, in memory for ``serve``'s own web
+    or as the Redis stream id) to count frames and measure the store -> viewer delay; nothing
+    is decoded, so a viewer costs little CPU.
     """
 
     MARK = b"X-Frame-Id: "

@@ -1,5 +1,7 @@
 """The live view of one engine: drawn and encoded once per frame, and only while somebody
-watches; all viewers share those bytes (the web's ``FrameHub`` reads them from the link).
+watches; all viewers share those bytes. Viewers in this process (the web of ``hiitpi serve``)
+get them from a local ``FrameHub`` in memory (:attr:`LiveView.local`); viewers elsewhere,
+counted in Redis, from the live store through the link, which then gets each frame too.
 
 Either the engine draws and encodes each frame itself (:meth:`LiveView.render`), or a camera
 with its own encoder (``hiitpi.sources.picamera_view``, a :class:`CameraView`) draws what
@@ -35,15 +37,27 @@ class CameraView(Protocol):
     def stop(self) -> None: ...
 
 
+class LocalFrames(Protocol):
+    """Viewers in the engine's own process (``hiitpi.web.stream.FrameHub`` in local mode)."""
+
+    @property
+    def clients(self) -> int: ...
+
+    def offer(self, jpeg: bytes) -> None: ...
+
+
 class LiveView:
-    """What the viewers see, written to the link only while the link counts viewers."""
+    """What the viewers see: handed to :attr:`local` while it has clients, and written to the
+    link while the link counts viewers elsewhere (in Redis)."""
 
     def __init__(self, link: LiveLink, confidence_floor: float, jpeg_quality: int) -> None:
         self.link = link
         self.floor = confidence_floor
         self.quality = jpeg_quality
         self.camera: CameraView | None = None  # set before start: the camera encodes the view
+        self.local: LocalFrames | None = None  # set before start: the web in this process
         self.viewers = 0
+        self.remote = 0  # of ``viewers``, those counted in Redis (other processes)
         self.frames_rendered = 0
 
     def start(self) -> None:
@@ -55,8 +69,16 @@ class LiveView:
             self.camera.stop()
 
     def watched(self) -> bool:
-        self.viewers = self.link.viewers  # the link reads it every VIEWER_CHECK_S
+        self.remote = self.link.viewers  # the link reads it every VIEWER_CHECK_S
+        self.viewers = self.remote + (self.local.clients if self.local is not None else 0)
         return self.viewers > 0
+
+    def _put(self, jpeg: bytes) -> None:
+        if self.local is not None and self.local.clients:
+            self.local.offer(jpeg)
+        if self.remote:
+            self.link.put_frame(jpeg)
+        self.frames_rendered += 1
 
     def drawer(self, refereeing: bool, pose: Pose | None, state: WorkoutState | None) -> Draw:
         if not refereeing:
@@ -73,8 +95,7 @@ class LiveView:
     def _put_camera_frame(self, jpeg: bytes) -> None:
         """From the camera's encoder thread: stored only while somebody watches."""
         if self.viewers > 0:
-            self.link.put_frame(jpeg)
-            self.frames_rendered += 1
+            self._put(jpeg)
 
     def render(
         self,
@@ -92,7 +113,6 @@ class LiveView:
         t1 = time.perf_counter()
         jpeg = encode_jpeg(image, self.quality)
         t2 = time.perf_counter()
-        self.link.put_frame(jpeg)
-        self.frames_rendered += 1
+        self._put(jpeg)
         t3 = time.perf_counter()
         return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, (t3 - t2) * 1000.0

@@ -8,7 +8,6 @@ through it. Routes are kept stable for scripts: ``/videostream``, ``GET /api/sta
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
@@ -150,11 +149,14 @@ def _error(message: str, code: int) -> tuple[Response, int]:
     return jsonify({"ok": False, "error": message}), code
 
 
-def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> Flask:
+def create_app(
+    store: LiveStore, settings: Settings, *, index: bool = True, frames: FrameHub | None = None
+) -> Flask:
     """The Flask app over ``store``. ``app.extensions['hiitpi_stopping']`` ends open streams.
 
     The plain page is at ``/plain``, and at ``/`` unless ``index=False`` (which leaves ``/`` to
-    the dashboard: ``mount_dashboard(app, store, history, settings)``).
+    the dashboard: ``mount_dashboard(app, store, history, settings)``). ``frames``: the hub the
+    streams read (a local one that this process's engine feeds); else one that reads the store.
     """
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
@@ -163,8 +165,8 @@ def create_app(store: LiveStore, settings: Settings, *, index: bool = True) -> F
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.web.max_body_bytes
     exercises = available_definitions(settings.user_exercises_dir)  # built-in, then the user's
     known = {ex.id for ex in exercises}
-    stopping = threading.Event()
-    hub = FrameHub(store, stopping)
+    hub = frames if frames is not None else FrameHub(store)
+    stopping = hub.stopping
     viewers = ViewerBudget(settings.web.max_viewers)
     probe = RedisProbe(store)
     app.extensions["hiitpi_stopping"] = stopping

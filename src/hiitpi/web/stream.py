@@ -4,7 +4,15 @@ One :class:`FrameHub` per web process reads each new frame from the live store o
 every client waiting on it (a latest-frame broadcaster: a buffer plus a ``Condition``, as in
 picamera2's ``mjpeg_server_2.py``), so ten viewers cost one Redis read per frame, not ten.
 Each client also registers itself as a viewer (a short-lived entry the engine counts, so it
-renders only while somebody watches). A client that disconnects costs nothing: the WSGI server
+renders only while somebody watches).
+
+A web that runs in the engine's own process (``hiitpi serve``: :class:`hiitpi.app.App`) has a
+*local* hub instead: the engine hands each JPEG to it in memory (:meth:`FrameHub.offer`) and
+counts its clients itself, so a frame costs no Redis write, no Redis read and no wake of a
+reader thread (about 1 ms of CPU a frame with the link's state rounds, BENCHMARKS.md), and the
+local viewers keep their picture while Redis is away. Viewers in other processes (another web
+on the same Redis) still register in Redis, and for them the engine still writes the frames
+there. A client that disconnects costs nothing: the WSGI server
 closes its generator, which drops the viewer; waits are bounded, so a silent disconnect is
 noticed at the next write. Viewers share a budget of server threads of their own
 (:class:`ViewerBudget`), so streams never starve the request workers.
@@ -35,21 +43,54 @@ Jpeg = tuple[str, bytes]  # (frame id, JPEG bytes)
 
 
 class FrameHub:
-    """Reads new frames from the store on one thread while anyone listens; fans them out."""
+    """Reads new frames from the store on one thread while anyone listens; fans them out.
 
-    def __init__(self, store: LiveStore, stopping: threading.Event) -> None:
+    ``local``: the engine of this process hands the frames over itself (:meth:`offer`); no
+    reader thread, and the clients are counted here (:attr:`clients`), not in Redis.
+    """
+
+    def __init__(
+        self, store: LiveStore, stopping: threading.Event | None = None, *, local: bool = False
+    ) -> None:
         self.store = store
-        self.stopping = stopping
+        self.stopping = stopping if stopping is not None else threading.Event()
+        self.local = local
         self.reads = 0  # frames read from the store (for tests and stats)
+        self.offers = 0  # frames handed over in this process (local)
         self._cond = threading.Condition()
         self._latest: Jpeg | None = None
         self._clients = 0
         self._reader: threading.Thread | None = None
+        self._seq = 0
+        self._part: tuple[str, bytes] | None = None  # (frame id, its multipart part)
+
+    @property
+    def clients(self) -> int:
+        """Streams open on this hub now."""
+        return self._clients
+
+    def offer(self, jpeg: bytes) -> None:
+        """A new frame from this process's engine (local hubs); wakes every waiting client.
+        Ids are Redis-shaped (``<ms>-<seq>``), ascending, so they read like the store's."""
+        with self._cond:
+            self._seq += 1
+            self._latest = (f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
+            self.offers += 1
+            self._cond.notify_all()
+
+    def part(self, frame: Jpeg) -> bytes:
+        """``frame`` as a multipart part, built once for all the clients that send it."""
+        cached = self._part
+        if cached is not None and cached[0] == frame[0]:
+            return cached[1]
+        built = part(*frame)
+        self._part = (frame[0], built)
+        return built
 
     def subscribe(self) -> None:
         with self._cond:
             self._clients += 1
-            if self._reader is None:
+            if self._reader is None and not self.local:
                 self._latest = None  # whatever is left from an earlier reader is stale
                 self._reader = threading.Thread(
                     target=self._read, name="hiitpi-frames", daemon=True
@@ -175,22 +216,23 @@ def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
         sent_at = time.monotonic()
         while not hub.stopping.is_set():
             now = time.monotonic()
-            if now - touched >= TOUCH_EVERY_S:
+            if not hub.local and now - touched >= TOUCH_EVERY_S:  # a local hub counts its own
                 store.touch_viewer(viewer, VIEWER_TTL_S)
                 touched = now
             got = hub.wait(last[0] if last else None, WAIT_S)
             now = time.monotonic()
             if got is not None:
                 last, sent_at = got, now
-                yield part(*got)
+                yield hub.part(got)
             elif now - sent_at > GIVE_UP_S:
                 return
             elif last is not None and now - sent_at > KEEPALIVE_S:
                 sent_at = now
-                yield part(*last)
+                yield hub.part(last)
     except StoreError as exc:
         log.warning("video stream ended: %s", exc)
     finally:
         hub.unsubscribe()
-        with contextlib.suppress(StoreError):  # else it expires by itself
-            store.drop_viewer(viewer)
+        if not hub.local:
+            with contextlib.suppress(StoreError):  # else it expires by itself
+                store.drop_viewer(viewer)
