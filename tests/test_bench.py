@@ -83,6 +83,12 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
         for name in ("median", "p90", "p99"):
             assert live["latency_to_jpeg_ms"][name] >= 0
         assert {"engine", "redis_server"} <= set(live["cpu_pct_by_part"])
+        # one app, three alternating windows per viewer count, which add up to the figures
+        assert len(live["windows"]) == 3
+        assert sum(w["duration_s"] for w in live["windows"]) == pytest.approx(
+            live["duration_s"], abs=0.05
+        )
+        assert live["duration_s"] == pytest.approx(3.0, abs=0.3)
         # the same budget is live in the app's status, over HTTP
         api = live["api_status_budget"]
         assert {"wait", "pose", "referee", "publish", "draw", "encode"} <= set(api["stages_ms"])
@@ -108,6 +114,15 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     assert all(isinstance(t["met"], bool) for t in r["targets"].values())
     saved = list(out.glob("*.json"))
     assert len(saved) == 1 and json.loads(saved[0].read_text())["ceiling_ms"] == r["ceiling_ms"]
+
+
+def test_the_viewer_counts_alternate_so_a_drift_falls_on_each_alike():
+    from hiitpi.benchmarks.live import schedule
+
+    expected = [(1, 20.0), (10, 20.0), (10, 20.0), (1, 20.0), (1, 20.0), (10, 20.0)]
+    assert schedule([1, 10], 60.0) == expected  # each count 60 s, in the order 1 10 10 1 1 10
+    assert schedule([1], 60.0) == [(1, 60.0)]  # one count: one window
+    assert schedule([1, 1, 10], 6.0, rounds=2) == [(1, 3.0), (10, 3.0), (10, 3.0), (1, 3.0)]
 
 
 def test_budget_is_rolling_medians_and_survives_the_store_round_trip():

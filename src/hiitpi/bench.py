@@ -4,7 +4,8 @@
    timed alone; the pose column is the *ceiling* (bare inference, nothing else in the way);
 2. offline pass: ``analyze_video`` (no cache) over the same clip; frames/s over the ceiling's;
 3. live runs: the real App (embedded Redis, history, web server) in a child process with the
-   clip paced at its native rate like a camera, with 1 and then 10 MJPEG viewers over HTTP.
+   clip paced at its native rate like a camera, with 1 and 10 MJPEG viewers over HTTP: one app,
+   its windows alternating between the counts, so their CPU is compared side by side.
 
 The figures go to ``bench/results/<timestamp>.json``; the table (or ``--json``) to stdout. The
 keys are documented in BENCHMARKS.md; ``targets`` checks the issue's budget on this machine.
@@ -168,7 +169,7 @@ def add_ratios(out: dict[str, Any]) -> None:
     fed at the 1-viewer run's delivered rate; back to back when that was not measured), and
     ``cpu_vs_bare_back_to_back`` the same against the back-to-back figure. ``cpu_ratio`` is
     ``cpu_vs_bare_model`` for ``live`` and, for ``live_N_viewers``, its CPU over the 1-viewer
-    run's.
+    run's (the same app, in windows alternating with the 1-viewer ones).
     """
     ncpu = os.cpu_count() or 1
     camera = float(out.get("camera_fps") or 30.0)
@@ -276,13 +277,18 @@ def run_bench(
         camera = out["camera_fps"]
         say(f"bare model CPU per frame, paced at the camera's {camera:g} fps, {paced_s:g} s")
         paced_before = bare_model_cpu(clip, settings, fps=camera, seconds=paced_s)
-    for n in viewers:
-        key = "live" if n == 1 else f"live_{n}_viewers"
-        say(f"live run: {duration:g} s paced at the clip's rate, {n} viewer(s)")
+    if viewers:
+        counts = ", ".join(str(n) for n in dict.fromkeys(viewers))
+        say(
+            f"live run: {duration:g} s paced at the clip's rate for each viewer count ({counts}),"
+            " in alternating windows"
+        )
         with tempfile.TemporaryDirectory(prefix="hiitpi-bench-") as tmp:
             live_json = live_settings(settings, clip, Path(tmp), free_port())
-            out[key] = run_live(live_json, exercise, duration, n, WARMUP_S)
-            out[key]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+            runs = run_live(live_json, exercise, duration, viewers, WARMUP_S)
+        for n, figures in runs.items():
+            figures["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+            out["live" if n == 1 else f"live_{n}_viewers"] = figures
     if offline and "live" in out:  # ... and after them, paced at what the app delivered
         rate = float(out["live"]["delivered_fps"])
         say(f"bare model CPU per frame, paced at the live run's {rate:g} fps, {paced_s:g} s")

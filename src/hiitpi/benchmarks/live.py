@@ -6,9 +6,15 @@ own: the child's threads plus the embedded redis-server process, and nothing of 
 The viewers are plain sockets in the parent reading ``/videostream`` (a browser's share of the
 machine is not the app's). Per-frame timings come from ``LiveEngine.on_timing``.
 
-Protocol over a pipe: child -> ``("ready", info)``; parent attaches the viewers, waits for the
-warm-up and sends ``"go"``; child measures for ``duration`` s -> ``("result", figures)``; then
-it stops the app. A failure in the child arrives as ``("error", traceback)``.
+One app serves every viewer count of a run: its windows alternate between the counts (1, 10,
+10, 1, 1, 10: :func:`schedule`), so the 10-viewer CPU is compared with the 1-viewer CPU side by
+side, not with a run made a minute earlier on a machine whose speed drifts (shared: other
+tenants; BENCHMARKS.md saw two windows 20 s apart differ by 7 %).
+
+Protocol over a pipe: child -> ``("ready", info)``; for each window the parent attaches that
+many viewers, lets them settle and sends ``(viewers, seconds)``; the child measures that long
+-> ``("window", summary)``; after ``None`` it sends ``("result", {viewers: figures})`` and
+stops the app. A failure in the child arrives as ``("error", traceback)``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,6 +34,7 @@ from hiitpi.benchmarks.stats import percentiles
 
 STAGES = ("wait", "pose", "referee", "publish", "draw", "encode")
 READY_TIMEOUT_S = 120.0
+SETTLE_S = 1.0  # after the viewers changed, before the next window
 _SAMPLE_S = 0.2
 
 
@@ -197,27 +204,53 @@ def _live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) 
                 },
             )
         )
-        duration = conn.recv()
-        figures = _measure(app, engine, timings, me, redis, float(duration))
+        runs: dict[int, _Run] = {}
+        while (msg := conn.recv()) is not None:  # (viewers, seconds): one window
+            viewers, seconds = msg
+            run = runs.setdefault(int(viewers), _Run())
+            conn.send(("window", _window(run, engine, timings, me, redis, float(seconds))))
         sampler.stop.set()
         sampler.join()
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         redis_rss = redis.memory_info().rss
-        figures["peak_rss_mb"] = round(max(sampler.peak, own_peak + redis_rss) / 2**20, 1)
-        figures["rss_mb_every_5s"] = sampler.series
-        figures["rss_breakdown_mb"] = {
-            "app_process_peak": round(own_peak / 2**20, 1),
-            "redis_server": round(redis_rss / 2**20, 1),
+        memory = {
+            "peak_rss_mb": round(max(sampler.peak, own_peak + redis_rss) / 2**20, 1),
+            "rss_mb_every_5s": sampler.series,
+            "rss_breakdown_mb": {
+                "app_process_peak": round(own_peak / 2**20, 1),
+                "redis_server": round(redis_rss / 2**20, 1),
+            },
         }
+        status = {
+            "status_stages_ms": dict(engine.status.stages_ms),
+            "api_status_budget": _api_budget(app.port),
+            "errors": engine.status.error,
+        }
+        figures = {n: {**_figures(run, engine), **status, **memory} for n, run in runs.items()}
         conn.send(("result", figures))
     finally:
         app.stop()
 
 
-def _measure(
-    app: Any, engine: Any, timings: list[Any], me: Any, redis: Any, duration: float
+@dataclass
+class _Run:
+    """One viewer count's windows added up (the schedule alternates counts, window by window)."""
+
+    wall: float = 0.0
+    frames: int = 0
+    captured: int = 0
+    dropped: int = 0
+    cpu: float = 0.0
+    by_group: dict[str, float] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    windows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _window(
+    run: _Run, engine: Any, timings: list[Any], me: Any, redis: Any, duration: float
 ) -> dict[str, Any]:
-    """Everything the app does during ``duration`` s from now."""
+    """Everything the app does during ``duration`` s from now, added to ``run``; returns the
+    window's own CPU % and fps."""
     timings.clear()
     frames0, dropped0, captured0 = engine.status.frames, engine.slot.dropped, engine.capture.frames
     cpu0 = _cpu_s(me) + _cpu_s(redis)
@@ -230,32 +263,50 @@ def _measure(
     window = list(timings)
     cpu = _cpu_s(me) + _cpu_s(redis) - cpu0
     threads1 = _cpu_by_thread(me)
-    ncpu = os.cpu_count() or 1
     by_group = {g: threads1.get(g, 0.0) - threads0.get(g, 0.0) for g in threads1}
     by_group["redis_server"] = _cpu_s(redis) - redis0
-    rows = [asdict(t) for t in window]
+    run.wall += wall
+    run.frames += frames
+    run.captured += engine.capture.frames - captured0
+    run.dropped += engine.slot.dropped - dropped0
+    run.cpu += cpu
+    for g, v in by_group.items():
+        run.by_group[g] = run.by_group.get(g, 0.0) + v
+    run.rows.extend(asdict(t) for t in window)
+    ncpu = os.cpu_count() or 1
+    summary = {
+        "duration_s": round(wall, 2),
+        "delivered_fps": round(frames / wall, 2),
+        "cpu_pct": round(100.0 * cpu / (wall * ncpu), 1),
+    }
+    run.windows.append(summary)
+    return summary
+
+
+def _figures(run: _Run, engine: Any) -> dict[str, Any]:
+    """One viewer count's figures over all its windows."""
+    rows, wall = run.rows, run.wall
+    ncpu = os.cpu_count() or 1
     return {
         "duration_s": round(wall, 2),
-        "frames": frames,
-        "captured_frames": engine.capture.frames - captured0,
-        "delivered_fps": round(frames / wall, 2),
+        "frames": run.frames,
+        "captured_frames": run.captured,
+        "delivered_fps": round(run.frames / wall, 2),
         "rendered_frames": sum(1 for r in rows if r["to_jpeg"] is not None),
-        "dropped_frames": engine.slot.dropped - dropped0,
+        "dropped_frames": run.dropped,
         "viewers_seen_by_engine": engine.status.viewers,
         "latency_to_count_ms": percentiles(r["to_count"] for r in rows),
         "latency_to_jpeg_ms": percentiles(r["to_jpeg"] for r in rows),
         "stages_ms": {s: percentiles(r[s] for r in rows) for s in STAGES},
-        "cpu_pct": round(100.0 * cpu / (wall * ncpu), 1),
+        "cpu_pct": round(100.0 * run.cpu / (wall * ncpu), 1),
         # a thread group that did not run is left out; the engine and the Redis server are
         # always named, even when a short window gives them less than one clock tick (0.0)
         "cpu_pct_by_part": {
             g: round(100.0 * s / (wall * ncpu), 1)
-            for g, s in sorted(by_group.items())
+            for g, s in sorted(run.by_group.items())
             if s > 0 or g in ALWAYS_REPORTED
         },
-        "status_stages_ms": dict(engine.status.stages_ms),
-        "api_status_budget": _api_budget(app.port),
-        "errors": engine.status.error,
+        "windows": run.windows,
     }
 
 
@@ -270,10 +321,31 @@ def _api_budget(port: int) -> dict[str, Any]:
 
 
 # --- the driver (parent process) ----------------------------------------------------------------
+ROUNDS = 3  # each viewer count gets this many windows, in alternating order (1,10,10,1,1,10)
+
+
+def schedule(counts: list[int], duration: float, rounds: int = ROUNDS) -> list[tuple[int, float]]:
+    """The windows of a run: each count ``rounds`` times for ``duration / rounds`` s, the order
+    reversed every other round, so a drift of the machine's speed (other tenants, its clock)
+    falls on every count alike and their CPU ratio is measured side by side."""
+    counts = list(dict.fromkeys(counts))
+    if len(counts) == 1:
+        return [(counts[0], duration)]
+    out: list[tuple[int, float]] = []
+    for r in range(rounds):
+        out += [(n, duration / rounds) for n in (counts if r % 2 == 0 else counts[::-1])]
+    return out
+
+
 def run_live(
-    settings_json: dict[str, Any], exercise: str, duration: float, viewers: int, warmup: float
-) -> dict[str, Any]:
-    """One live run with ``viewers`` MJPEG clients; the child's figures plus the viewers'."""
+    settings_json: dict[str, Any],
+    exercise: str,
+    duration: float,
+    viewers: list[int],
+    warmup: float,
+) -> dict[int, dict[str, Any]]:
+    """One app, its windows alternating between the viewer counts (:func:`schedule`, ``duration``
+    s for each count); the child's figures plus the viewers', for each count."""
     import multiprocessing as mp
 
     import psutil
@@ -283,40 +355,59 @@ def run_live(
     proc = ctx.Process(target=live_child, args=(child, settings_json, exercise), daemon=True)
     proc.start()
     child.close()
-    stop = threading.Event()
     clients: list[Viewer] = []
+    seen: dict[int, dict[str, Any]] = {}  # per count: viewer frames by slot, lags, client CPU
+    me = psutil.Process()
+
+    def attach(n: int, port: int) -> None:  # the first viewers stay: they are the same tabs
+        while len(clients) > n:
+            gone = clients.pop()
+            gone.stop.set()
+        while len(clients) < n:
+            clients.append(Viewer(port, threading.Event()))
+            clients[-1].start()
+
     try:
         info = _expect(parent, "ready", READY_TIMEOUT_S)
-        clients = [Viewer(int(info["port"]), stop) for _ in range(viewers)]
-        for c in clients:
-            c.start()
-        time.sleep(warmup)  # the engine sees the viewers within 0.2 s; let everything settle
-        me = psutil.Process()
-        cpu0 = _cpu_s(me)
-        for c in clients:
-            c.counting = True
-        parent.send(duration)
-        figures: dict[str, Any] = _expect(parent, "result", duration + 60.0)
-        for c in clients:
-            c.counting = False
-        client_cpu = _cpu_s(me) - cpu0
+        for k, (n, seconds) in enumerate(schedule(viewers, duration)):
+            attach(n, int(info["port"]))
+            # the engine sees new viewers within 0.2 s; the first window waits the warm-up
+            time.sleep(warmup if k == 0 else min(warmup, SETTLE_S))
+            for c in clients:
+                c.frames, c.lags_ms, c.counting = 0, [], True
+            cpu0 = _cpu_s(me)
+            parent.send((n, seconds))
+            _expect(parent, "window", seconds + 60.0)
+            for c in clients:
+                c.counting = False
+            acc = seen.setdefault(n, {"frames": [0] * n, "lags": [], "cpu": 0.0, "errors": []})
+            acc["cpu"] += _cpu_s(me) - cpu0
+            for i, c in enumerate(clients):
+                acc["frames"][i] += c.frames
+                acc["lags"] += c.lags_ms
+            acc["errors"] += [c.error for c in clients if c.error]
+        parent.send(None)
+        figures: dict[int, dict[str, Any]] = _expect(parent, "result", 60.0)
     finally:
-        stop.set()
+        for c in clients:
+            c.stop.set()
         proc.join(30.0)
         if proc.is_alive():
             proc.kill()
             proc.join(5.0)
-    wall = float(figures["duration_s"])
-    figures.update(
-        startup_s=info["startup_s"],
-        app_start_s=info["app_start_s"],
-        viewers=viewers,
-        viewer_fps=[round(c.frames / wall, 2) for c in clients],
-        viewer_errors=[c.error for c in clients if c.error],
-        store_to_viewer_ms=percentiles(lag for c in clients for lag in c.lags_ms),
-        viewer_client_cpu_pct=round(100.0 * client_cpu / (wall * (os.cpu_count() or 1)), 1),
-    )
-    figures["latency_p90_ms"] = figures["latency_to_jpeg_ms"]["p90"]
+    for n, fig in figures.items():
+        wall = float(fig["duration_s"])
+        acc = seen[n]
+        fig.update(
+            startup_s=info["startup_s"],
+            app_start_s=info["app_start_s"],
+            viewers=n,
+            viewer_fps=[round(f / wall, 2) for f in acc["frames"]],
+            viewer_errors=acc["errors"],
+            store_to_viewer_ms=percentiles(acc["lags"]),
+            viewer_client_cpu_pct=round(100.0 * acc["cpu"] / (wall * (os.cpu_count() or 1)), 1),
+        )
+        fig["latency_p90_ms"] = fig["latency_to_jpeg_ms"]["p90"]
     return figures
 
 
