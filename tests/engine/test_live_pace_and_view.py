@@ -140,8 +140,8 @@ def test_local_viewers_get_frames_in_memory_and_remote_ones_through_redis(
         assert remote is not None and remote[1][:2] == b"\xff\xd8"
         wait_for(store, lambda s: s.status.viewers == 2)
         hub.unsubscribe()
-        offers = hub.offers
         wait_for(store, lambda s: s.status.viewers == 1)
+        offers = hub.offers
         later = store.wait_frame(remote[0], timeout=2)
         assert later is not None and hub.offers == offers  # Redis only, now
     finally:

@@ -171,7 +171,7 @@ class LiveLink:
         finally:
             with self._cond:
                 self._held -= 1
-                if not self._held and (self._kick or self._ready(time.monotonic())):
+                if not self._held and (self._kick or self._rethink(time.monotonic())):
                     self._kick = False
                     self._cond.notify()
 
@@ -190,7 +190,9 @@ class LiveLink:
             # the link is woken when the state is due now; asleep with no state queued, it is
             # told when to wake instead (inside a batch, the batch's end looks at the time)
             due = self._state_due
-            if self._save or due <= time.monotonic():
+            if self._health.ok is False:
+                pass  # Redis is away: the link wakes for its retry on its own
+            elif self._save or due <= time.monotonic():
                 self._wake()
             elif not self._held and due < self._sleep_until:
                 self._cond.notify()
@@ -287,6 +289,16 @@ class LiveLink:
         self._sleep_until = wake
         return max(0.0, wake - now)
 
+    def _rethink(self, now: float) -> bool:
+        """At a batch's end: does the link need waking (called with the lock held)? Yes when a
+        round is due, when it went to sleep until the batch's end (no timer of its own), or
+        when a state came in that is due before the link would wake."""
+        return (
+            self._ready(now)
+            or self._sleep_until == float("inf")
+            or (self._snapshot is not None and self._state_due < self._sleep_until)
+        )
+
     def _ready(self, now: float) -> bool:
         """A round now? Something is due, a poll is (commands, viewers), or after a failure
         the retry is (called with the lock held)."""
@@ -332,13 +344,17 @@ class LiveLink:
         store = self.store
         if self._position is None:
             self._position = store.last_command_id()
-        self._write_events()
         now = time.monotonic()
-        with self._cond:
+        with self._cond:  # taken before the events are written: every event it counts is queued
             snap, self._snapshot = self._snapshot, None
             save, self._save = self._save, False
             frame, self._frame = self._frame, None
             metrics = tuple(self._metrics)
+        try:
+            self._write_events()
+        except StoreError:
+            self._keep(snap, save, frame)
+            raise
         if frame is not None and now - frame[1] > FRAME_MAX_AGE_S:
             frame = None  # stale: the next one is sent
         read_commands = now >= self._next_commands
@@ -353,10 +369,7 @@ class LiveLink:
         try:
             result = store.write_round(r)
         except StoreError:
-            with self._cond:  # keep what is newest: what the engine handed on meanwhile wins
-                self._snapshot = self._snapshot or snap
-                self._save = self._save or save
-                self._frame = self._frame or frame
+            self._keep(snap, save, frame)
             raise
         if snap is not None:
             self._state_due = now + self.state_every_s
@@ -381,6 +394,18 @@ class LiveLink:
                 with self._cond:
                     self._save = True
                 raise
+
+    def _keep(
+        self,
+        snap: tuple[WorkoutState | None, EngineStatus] | None,
+        save: bool,
+        frame: tuple[bytes, float] | None,
+    ) -> None:
+        """A round failed: put back what it took; what the engine handed on meanwhile wins."""
+        with self._cond:
+            self._snapshot = self._snapshot or snap
+            self._save = self._save or save
+            self._frame = self._frame or frame
 
     def _pop_metric(self, m: Metric) -> None:
         with self._cond:  # the engine may have pushed it out meanwhile (queue full)

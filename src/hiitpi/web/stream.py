@@ -63,6 +63,7 @@ class FrameHub:
         self._reader: threading.Thread | None = None
         self._seq = 0
         self._part: tuple[str, bytes] | None = None  # (frame id, its multipart part)
+        self._part_lock = threading.Lock()
 
     @property
     def clients(self) -> int:
@@ -80,12 +81,13 @@ class FrameHub:
 
     def part(self, frame: Jpeg) -> bytes:
         """``frame`` as a multipart part, built once for all the clients that send it."""
-        cached = self._part
-        if cached is not None and cached[0] == frame[0]:
-            return cached[1]
-        built = part(*frame)
-        self._part = (frame[0], built)
-        return built
+        with self._part_lock:  # the clients wake together: one builds, the others reuse it
+            cached = self._part
+            if cached is not None and cached[0] == frame[0]:
+                return cached[1]
+            built = part(*frame)
+            self._part = (frame[0], built)
+            return built
 
     def subscribe(self) -> None:
         with self._cond:
