@@ -12,10 +12,12 @@ counts its clients itself, so a frame costs no Redis write, no Redis read and no
 reader thread (about 1 ms of CPU a frame with the link's state rounds, BENCHMARKS.md), and the
 local viewers keep their picture while Redis is away. Viewers in other processes (another web
 on the same Redis) still register in Redis, and for them the engine still writes the frames
-there. A client that disconnects costs nothing: the WSGI server
-closes its generator, which drops the viewer; waits are bounded, so a silent disconnect is
-noticed at the next write. Viewers share a budget of server threads of their own
-(:class:`ViewerBudget`), so streams never starve the request workers.
+there.
+
+A client that disconnects costs nothing: the WSGI server closes its generator, which drops the
+viewer; waits are bounded, so a silent disconnect is noticed at the next write. Viewers share a
+budget of server threads of their own (:class:`ViewerBudget`), so streams never starve the
+request workers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Generator, Iterator
+from typing import NamedTuple
 
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveStore
@@ -39,7 +42,18 @@ TOUCH_EVERY_S = 1.0
 KEEPALIVE_S = 5.0  # with no new frame, resend the last one this often (detects disconnects)
 GIVE_UP_S = 15.0  # no frame at all for this long: end the response (the page reconnects)
 
-Jpeg = tuple[str, bytes]  # (frame id, JPEG bytes)
+
+class Jpeg(NamedTuple):
+    """A frame as the hub keeps it: its multipart part is built once, where the frame comes
+    in, and every client sends those same bytes."""
+
+    id: str
+    jpeg: bytes
+    part: bytes
+
+    @classmethod
+    def of(cls, frame_id: str, jpeg: bytes) -> Jpeg:
+        return cls(frame_id, jpeg, part(frame_id, jpeg))
 
 
 class FrameHub:
@@ -62,8 +76,6 @@ class FrameHub:
         self._clients = 0
         self._reader: threading.Thread | None = None
         self._seq = 0
-        self._part: tuple[str, bytes] | None = None  # (frame id, its multipart part)
-        self._part_lock = threading.Lock()
 
     @property
     def clients(self) -> int:
@@ -75,19 +87,9 @@ class FrameHub:
         Ids are Redis-shaped (``<ms>-<seq>``), ascending, so they read like the store's."""
         with self._cond:
             self._seq += 1
-            self._latest = (f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
+            self._latest = Jpeg.of(f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
             self.offers += 1
             self._cond.notify_all()
-
-    def part(self, frame: Jpeg) -> bytes:
-        """``frame`` as a multipart part, built once for all the clients that send it."""
-        with self._part_lock:  # the clients wake together: one builds, the others reuse it
-            cached = self._part
-            if cached is not None and cached[0] == frame[0]:
-                return cached[1]
-            built = part(*frame)
-            self._part = (frame[0], built)
-            return built
 
     def subscribe(self) -> None:
         with self._cond:
@@ -136,8 +138,9 @@ class FrameHub:
             if got is not None:
                 last = got[0]
                 self.reads += 1
+                frame = Jpeg.of(*got)
                 with self._cond:
-                    self._latest = got
+                    self._latest = frame
                     self._cond.notify_all()
         with self._cond:
             self._reader = None
@@ -221,16 +224,16 @@ def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
             if not hub.local and now - touched >= TOUCH_EVERY_S:  # a local hub counts its own
                 store.touch_viewer(viewer, VIEWER_TTL_S)
                 touched = now
-            got = hub.wait(last[0] if last else None, WAIT_S)
+            got = hub.wait(last.id if last else None, WAIT_S)
             now = time.monotonic()
             if got is not None:
                 last, sent_at = got, now
-                yield hub.part(got)
+                yield got.part
             elif now - sent_at > GIVE_UP_S:
                 return
             elif last is not None and now - sent_at > KEEPALIVE_S:
                 sent_at = now
-                yield hub.part(last)
+                yield last.part
     except StoreError as exc:
         log.warning("video stream ended: %s", exc)
     finally:
