@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -32,11 +33,12 @@ class Station:
         self.stop_frames = threading.Event()
         self.frames = threading.Thread(target=self._publish, daemon=True)
 
+    JPEG = b"\xff\xd8" + bytes(range(256)) * 100 + b"\xff\xd9"  # ~25 kB, a frame's size
+
     def _publish(self) -> None:
-        jpeg = b"\xff\xd8" + bytes(range(256)) * 100 + b"\xff\xd9"  # ~25 kB, a frame's size
         while not self.stop_frames.wait(1 / 30):
             self.store.publish_state(None, EngineStatus(source="cam0", running=True, fps=30))
-            self.store.put_frame(jpeg)
+            self.store.put_frame(self.JPEG)
 
     def start(self) -> Station:
         self.store.publish_state(None, EngineStatus(source="cam0", running=True, fps=30))
@@ -70,6 +72,91 @@ def _stream(port: int) -> tuple[http.client.HTTPConnection, http.client.HTTPResp
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", "/videostream")
     return conn, conn.getresponse()
+
+
+def _read_parts(stream: Any, count: int) -> list[tuple[str, bytes]]:
+    """``count`` multipart parts of an MJPEG body (a file-like: an HTTPResponse or a socket's
+    makefile), each checked to be whole: boundary, headers, exactly Content-Length bytes."""
+    out = []
+    for _ in range(count):
+        assert stream.readline() == b"--frame\r\n"
+        headers = {}
+        while (line := stream.readline()) != b"\r\n":
+            name, value = line.decode("ascii").split(":", 1)
+            headers[name.lower()] = value.strip()
+        jpeg = stream.read(int(headers["content-length"]))
+        assert stream.read(2) == b"\r\n"
+        out.append((headers["x-frame-id"], jpeg))
+    return out
+
+
+def _ids(frames: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
+    return [tuple(int(x) for x in i.split("-")) for i, _ in frames]  # type: ignore[misc]
+
+
+def test_plain_http_viewers_get_whole_frames_written_by_the_hub(station: Station) -> None:
+    """Over plain HTTP the hub writes each frame to the viewers' sockets itself (one thread,
+    not one wake per viewer), in HTTP/1.1 chunks or, for an HTTP/1.0 client, raw."""
+    port = station.server.port
+    hub = station.app.extensions["hiitpi_frames"]
+    (c1, r1) = _stream(port)
+    old = socket.create_connection(("127.0.0.1", port), timeout=5)
+    old.sendall(b"GET /videostream HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    raw = old.makefile("rb")
+    while raw.readline() != b"\r\n":  # the response's headers
+        pass
+    for got in (_read_parts(r1, 30), _read_parts(raw, 30)):
+        assert all(jpeg == Station.JPEG for _, jpeg in got)
+        ids = _ids(got)
+        assert ids == sorted(set(ids))  # each frame once, in order
+    assert hub.direct_frames >= 2 * 25  # all but the first frame of each, give or take a retry
+    c1.close()
+    raw.close()
+    old.close()
+    viewers = station.app.extensions["hiitpi_viewers"]
+    deadline = time.monotonic() + 5
+    while viewers.active and time.monotonic() < deadline:  # both noticed at the hub's next write
+        time.sleep(0.05)
+    assert viewers.active == 0
+
+
+def test_a_slow_viewer_does_not_hold_up_the_others_and_keeps_a_whole_stream(
+    station: Station,
+) -> None:
+    """A viewer that stops reading for a while: its socket fills, the hub hands it back to its
+    own thread (which waits on it with the server's timeout), the other viewer keeps its rate,
+    and when the slow one reads again its stream is still whole frames, in order."""
+    port = station.server.port
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", port))
+    slow.settimeout(5)
+    slow.sendall(b"GET /videostream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    fast_conn, fast = _stream(port)
+    _read_parts(fast, 5)
+    t0 = time.monotonic()
+    during = _read_parts(fast, 30)  # about 1 s, while the slow one reads nothing
+    assert time.monotonic() - t0 < 1.8
+    assert all(j == Station.JPEG for _, j in during)
+    hub = station.app.extensions["hiitpi_frames"]
+    assert hub.handed_back >= 1  # the slow one's socket filled: its thread took it over
+    # the slow one reads again within the 2 s timeout: chunked, so decode it with http.client
+    response = http.client.HTTPResponse(slow)
+    response.begin()
+    assert response.status == 200
+    after = _read_parts(response, 40)
+    assert all(j == Station.JPEG for _, j in after)
+    ids = _ids(after)
+    assert ids == sorted(set(ids))
+    fast_conn.close()  # now only the slow one: once it caught up, the hub writes for it again
+    viewers = station.app.extensions["hiitpi_viewers"]
+    deadline = time.monotonic() + 5
+    while viewers.active > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = hub.direct_frames
+    _read_parts(response, 20)
+    assert hub.direct_frames - before >= 15
+    slow.close()
 
 
 def test_viewers_beyond_the_budget_get_503_and_requests_still_answer(station: Station) -> None:
@@ -141,6 +228,12 @@ def test_https_with_a_self_signed_certificate_made_once(
         resp = conn.getresponse()
         assert resp.status == 200 and json.loads(resp.read())["ok"] is True
         assert time.monotonic() - t0 < 1.5  # the silent client did not stall the handshake
+        # a TLS viewer sends its own frames (the hub cannot write TLS records for it)
+        conn.request("GET", "/videostream")
+        frames = _read_parts(conn.getresponse(), 10)
+        assert len(frames) == 10 and all(j == Station.JPEG for _, j in frames)
+        assert st.app.extensions["hiitpi_frames"].direct_frames == 0
+        conn.close()
         plain = http.client.HTTPConnection("127.0.0.1", web.port, timeout=3)
         with pytest.raises((OSError, http.client.HTTPException)):
             plain.request("GET", "/healthz")

@@ -33,7 +33,7 @@ from hiitpi.web.commands import command_body, parse_command, send_and_wait
 from hiitpi.web.health import RedisProbe, health, read_state
 from hiitpi.web.page import INDEX
 from hiitpi.web.sessions import owner_token
-from hiitpi.web.stream import BOUNDARY, FrameHub, MjpegStream, ViewerBudget
+from hiitpi.web.stream import BOUNDARY, RAW_OUT, FrameHub, MjpegStream, ViewerBudget
 
 log = logging.getLogger(__name__)
 # routes where a bad path is a client's mistake (Dash raises from inside them)
@@ -200,7 +200,7 @@ def create_app(
             body.headers["Retry-After"] = "10"
             return body, code
         return Response(
-            MjpegStream(store, hub, viewers),
+            MjpegStream(store, hub, viewers, request.environ.get(RAW_OUT)),
             mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
             direct_passthrough=True,

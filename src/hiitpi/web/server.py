@@ -12,6 +12,10 @@ thread). So the pool has ``web.threads`` request workers *plus* ``web.max_viewer
 and the stream route takes a viewer slot first (``hiitpi.web.stream.ViewerBudget``): extras
 get 503 "too many viewers", and streams can never take the workers that answer ``/healthz``,
 ``/api/status`` and the pages. BENCHMARKS.md has the measurement behind the choice.
+
+On plain HTTP the gateway also gives the app the connection under each response
+(:class:`RawConnection`, ``environ[RAW_OUT]``): a video stream's thread hands it to the frame hub,
+which writes each frame to every viewer's socket from one thread (``hiitpi.web.stream``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from hiitpi.config import WebConfig
 from hiitpi.errors import ConfigError
+from hiitpi.web.stream import RAW_OUT, Direct
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,42 @@ class TLSConnection(HTTPConnection):
         return bool(super().communicate())  # type: ignore[no-untyped-call]
 
 
+class RawConnection:
+    """One response's connection, for the frame hub to write to (:class:`hiitpi.web.stream.Direct`).
+
+    Only plain sockets in timeout mode qualify: the hub writes with non-blocking sends on a
+    duplicate of the socket, which shares its open file and so its non-blocking mode (Python
+    keeps a socket with a timeout non-blocking underneath); a TLS socket's records can only
+    be written by the thread that owns it.
+    """
+
+    def __init__(self, req: Any) -> None:
+        self._req = req
+
+    def direct(self) -> Direct | None:
+        req = self._req
+        sock = getattr(req.conn, "socket", None)
+        if not req.sent_headers or not isinstance(sock, socket.socket):
+            return None
+        if isinstance(sock, ssl.SSLSocket) or not sock.gettimeout():
+            return None
+        try:
+            dup = sock.dup()
+        except OSError:  # out of file descriptors: this thread sends, as before
+            return None
+        dup.setblocking(False)
+        return Direct(dup, bool(req.chunked_write), sock.sendall)
+
+
+class Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, with :class:`RawConnection` in the environ."""
+
+    def get_environ(self) -> dict[str, Any]:  # type: ignore[override]  # stubs say None
+        env: dict[str, Any] = super().get_environ()  # type: ignore[no-untyped-call]
+        env[RAW_OUT] = RawConnection(self.req)
+        return env
+
+
 def decoded_slashes(app: Any) -> Any:
     """``app`` seeing ``%2F`` in a path as ``/``, as every other WSGI server decodes it.
 
@@ -114,6 +155,7 @@ class WebServer:
             shutdown_timeout=3,
             server_name="hiitpi",
         )
+        self.server.gateway = Gateway
         self.server.max_request_body_size = cfg.max_body_bytes  # cheroot answers 413 itself
         self.server.max_request_header_size = MAX_HEADER_BYTES
         self.server.keep_alive_conn_limit = max(10, 2 * cfg.threads)  # idle ones cost no thread

@@ -14,6 +14,17 @@ local viewers keep their picture while Redis is away. Viewers in other processes
 on the same Redis) still register in Redis, and for them the engine still writes the frames
 there.
 
+Each client holds a server thread for as long as it watches (a WSGI response is pulled by a
+thread), but on plain HTTP that thread does not send each frame: once the response has started,
+it hands its connection to the hub (:class:`Direct`), and the thread that brings a frame in (the
+engine's, or the hub's reader) writes it to every such socket without blocking, then the viewer
+threads sleep. Waking ten threads a frame to each send 17 kB cost three times the CPU of one
+thread sending all ten (0.10 against 0.03 ms a viewer-frame on a 2-vCPU VM, BENCHMARKS.md). A
+viewer whose socket cannot take a whole frame at once (a slow phone) is handed back to its own
+thread, which writes the rest with the connection's timeout as before, so one slow client never
+holds up the others. Over HTTPS (a TLS socket the hub cannot write records for) or where the
+server gives no connection, every client sends its own frames.
+
 A client that disconnects costs nothing: the WSGI server closes its generator, which drops the
 viewer; waits are bounded, so a silent disconnect is noticed at the next write. Viewers share a
 budget of server threads of their own (:class:`ViewerBudget`), so streams never starve the
@@ -24,11 +35,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from enum import Enum
+from typing import NamedTuple, Protocol
 
 from hiitpi.errors import StoreError
 from hiitpi.live.base import LiveStore
@@ -56,6 +69,86 @@ class Jpeg(NamedTuple):
         return cls(frame_id, jpeg, part(frame_id, jpeg))
 
 
+class RawOut(Protocol):
+    """The connection under one streaming response, as the server gives it to the app
+    (``hiitpi.web.server``: ``environ[RAW_OUT]``)."""
+
+    def direct(self) -> Direct | None:
+        """The connection for the hub to write to, once the response's headers are out; None
+        where it cannot (TLS, a blocking socket, headers not sent)."""
+        ...
+
+
+RAW_OUT = "hiitpi.raw_out"  # the WSGI environ key of a :class:`RawOut`
+
+
+class Seat(Enum):
+    """Who writes a direct viewer's frames now."""
+
+    HUB = "hub"  # the hub writes each frame
+    BACK = "back"  # a frame did not fit: the viewer's thread owes the rest, then goes on itself
+    DEAD = "dead"  # the socket failed: the response ends
+    OFF = "off"  # the viewer's thread took it back (keep-alive, stop)
+
+
+class Direct:
+    """A viewer's connection that the hub writes frames to itself, without blocking.
+
+    ``sock`` is a non-blocking duplicate of the server's socket (the same open file, which the
+    server's timeout already keeps non-blocking); ``chunked``: the response uses HTTP/1.1
+    chunked framing, which the hub then writes around each part itself. ``send`` is the
+    server's own blocking (with its timeout) send, for the rest of a frame that did not fit.
+    Every write and change of :attr:`seat` is under :attr:`lock`, so the hub and the viewer's
+    thread never write to the socket at once.
+    """
+
+    def __init__(self, sock: socket.socket, chunked: bool, send: Callable[[bytes], None]) -> None:
+        self.sock = sock
+        self.chunked = chunked
+        self.send = send
+        self.lock = threading.Lock()
+        self.seat = Seat.HUB
+        self.owed = b""  # what the hub could not write of its last frame
+        self.last: Jpeg | None = None
+        self.sent_at = 0.0
+        self.frames = 0  # frames the hub wrote (tests, stats)
+        self.changed = threading.Event()  # the seat left HUB
+
+    def write(self, frame: Jpeg, data: bytes) -> None:
+        """One frame from the hub (``data``: its part, framed for this response)."""
+        with self.lock:
+            if self.seat is not Seat.HUB:
+                return
+            try:
+                n = self.sock.send(data)
+            except BlockingIOError:
+                n = 0
+            except Exception as exc:  # the client went away (OSError); never the caller's
+                if not isinstance(exc, OSError):  # problem: it is the engine's thread
+                    log.exception("video stream: writing a frame failed")
+                self.seat = Seat.DEAD
+                self.changed.set()
+                return
+            self.last, self.sent_at = frame, time.monotonic()
+            if n == len(data):
+                self.frames += 1
+                return
+            self.owed = data[n:]  # the socket is full: its own thread goes on from here
+            self.seat = Seat.BACK
+            self.changed.set()
+
+    def take_back(self) -> Seat:
+        """The viewer's thread writes from now on; the seat the hub left it in."""
+        with self.lock:
+            seat = self.seat
+            self.seat = Seat.OFF if seat is Seat.HUB else seat
+            return seat
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
 class FrameHub:
     """Reads new frames from the store on one thread while anyone listens; fans them out.
 
@@ -76,6 +169,9 @@ class FrameHub:
         self._clients = 0
         self._reader: threading.Thread | None = None
         self._seq = 0
+        self._direct: list[Direct] = []
+        self.direct_frames = 0  # frames written by the hub to direct viewers (tests, stats)
+        self.handed_back = 0  # times a direct viewer's full socket went back to its thread
 
     @property
     def clients(self) -> int:
@@ -87,9 +183,47 @@ class FrameHub:
         Ids are Redis-shaped (``<ms>-<seq>``), ascending, so they read like the store's."""
         with self._cond:
             self._seq += 1
-            self._latest = Jpeg.of(f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
+            frame = self._latest = Jpeg.of(f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
             self.offers += 1
             self._cond.notify_all()
+            direct = list(self._direct)
+        self._write_direct(frame, direct)
+
+    def attach(self, direct: Direct, last: Jpeg | None) -> bool:
+        """The hub writes ``direct``'s next frames, unless a newer frame than ``last`` is
+        already here (False: the viewer's thread sends that one first, then tries again)."""
+        with self._cond:
+            if self._latest is not None and (last is None or self._latest.id != last.id):
+                return False
+            direct.last = last
+            direct.sent_at = time.monotonic()
+            self._direct.append(direct)
+            return True
+
+    def detach(self, direct: Direct) -> Seat:
+        """The hub stops writing for ``direct``; the seat it left it in (see :class:`Seat`)."""
+        with self._cond, contextlib.suppress(ValueError):
+            self._direct.remove(direct)
+        return direct.take_back()
+
+    def _write_direct(self, frame: Jpeg, direct: list[Direct]) -> None:
+        """``frame`` to each direct viewer, on the thread that brought it in; a viewer whose
+        socket is full or gone is handed back to its own thread (:meth:`Direct.write`)."""
+        if not direct:
+            return
+        part = frame.part
+        chunked = b"%x\r\n%b\r\n" % (len(part), part) if any(d.chunked for d in direct) else b""
+        gone = []
+        for d in direct:
+            d.write(frame, chunked if d.chunked else part)
+            if d.seat is not Seat.HUB:
+                gone.append(d)
+        with self._cond:
+            self.direct_frames += len(direct) - len(gone)
+            self.handed_back += sum(1 for d in gone if d.seat is Seat.BACK)
+            for d in gone:
+                with contextlib.suppress(ValueError):
+                    self._direct.remove(d)
 
     def subscribe(self) -> None:
         with self._cond:
@@ -142,6 +276,8 @@ class FrameHub:
                 with self._cond:
                     self._latest = frame
                     self._cond.notify_all()
+                    direct = list(self._direct)
+                self._write_direct(frame, direct)
         with self._cond:
             self._reader = None
             self._cond.notify_all()
@@ -183,13 +319,20 @@ class MjpegStream:
 
     An iterable with ``close`` rather than a generator: the server closes it even when the
     client left before the first part, and that frees the viewer slot (a generator that never
-    started would skip its ``finally``).
+    started would skip its ``finally``). ``out``: the connection, for the hub to write frames
+    to itself (:class:`Direct`); None: this thread sends every frame.
     """
 
-    def __init__(self, store: LiveStore, hub: FrameHub, budget: ViewerBudget | None) -> None:
+    def __init__(
+        self,
+        store: LiveStore,
+        hub: FrameHub,
+        budget: ViewerBudget | None,
+        out: RawOut | None = None,
+    ) -> None:
         self._budget = budget
         self._closed = False
-        self._parts = _parts(store, hub)
+        self._parts = _parts(store, hub, out)
 
     def __iter__(self) -> MjpegStream:
         return self
@@ -211,10 +354,19 @@ def mjpeg(store: LiveStore, hub: FrameHub) -> Iterator[bytes]:
     return MjpegStream(store, hub, None)
 
 
-def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
-    """Yield multipart parts until the client goes away or the app stops."""
+def _parts(store: LiveStore, hub: FrameHub, out: RawOut | None) -> Generator[bytes, None, None]:
+    """Yield multipart parts until the client goes away or the app stops.
+
+    After a part went out (so the server has sent the headers), the connection is handed to
+    the hub where it can be (``out``): the thread then only wakes each ``WAIT_S`` to keep the
+    viewer registered, to resend the last frame when none came for ``KEEPALIVE_S``, and to
+    take the connection back when the hub hands it back (its socket was full: this thread
+    writes the rest with the server's timeout, sends the next frame itself, then hands over
+    again) or when it failed (the client left: the response ends).
+    """
     viewer = uuid.uuid4().hex
     last: Jpeg | None = None
+    direct: Direct | None = None
     touched = sent_at = 0.0
     hub.subscribe()
     try:
@@ -224,6 +376,21 @@ def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
             if not hub.local and now - touched >= TOUCH_EVERY_S:  # a local hub counts its own
                 store.touch_viewer(viewer, VIEWER_TTL_S)
                 touched = now
+            if direct is not None:  # the hub writes the frames
+                direct.changed.wait(WAIT_S)
+                now = time.monotonic()
+                if direct.last is not None:
+                    last, sent_at = direct.last, max(sent_at, direct.sent_at)
+                if direct.seat is Seat.HUB and now - sent_at <= KEEPALIVE_S:
+                    continue
+                seat, owed, send = hub.detach(direct), direct.owed, direct.send
+                direct.close()
+                direct = None
+                if seat is Seat.DEAD:
+                    return
+                if owed:  # the rest of the frame the hub could not write, then this thread's
+                    send(owed)
+                continue
             got = hub.wait(last.id if last else None, WAIT_S)
             now = time.monotonic()
             if got is not None:
@@ -234,9 +401,20 @@ def _parts(store: LiveStore, hub: FrameHub) -> Generator[bytes, None, None]:
             elif last is not None and now - sent_at > KEEPALIVE_S:
                 sent_at = now
                 yield last.part
+            else:
+                continue
+            direct = out.direct() if out is not None else None
+            if direct is not None and not hub.attach(direct, last):
+                direct.close()  # a newer frame is here already: this thread sends it first
+                direct = None
     except StoreError as exc:
         log.warning("video stream ended: %s", exc)
+    except OSError as exc:  # the rest of a frame did not go out within the server's timeout
+        log.info("video stream ended: %s", exc)
     finally:
+        if direct is not None:
+            hub.detach(direct)
+            direct.close()
         hub.unsubscribe()
         if not hub.local:
             with contextlib.suppress(StoreError):  # else it expires by itself
