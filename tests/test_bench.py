@@ -83,6 +83,8 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
         for name in ("median", "p90", "p99"):
             assert live["latency_to_jpeg_ms"][name] >= 0
         assert {"engine", "redis_server"} <= set(live["cpu_pct_by_part"])
+        # the model inside the app, measured at the same moments as the app (a diagnostic)
+        assert live["model_in_app_cpu_ms_per_frame"] > 0 and live["cpu_vs_model_in_app"] > 1.0
         # one app, three alternating windows per viewer count, which add up to the figures
         assert len(live["windows"]) == 3
         assert sum(w["duration_s"] for w in live["windows"]) == pytest.approx(
@@ -102,8 +104,12 @@ def test_bench_json_has_every_documented_figure(tmp_path, monkeypatch, capsys):
     allowed = r["ceiling_p90_ms"] + 1000.0 / 30.0 + 5.0
     assert live["latency_excess_ms"] == pytest.approx(live["latency_p90_ms"] - allowed, abs=0.1)
     assert live["cpu_ratio"] == live["cpu_vs_bare_model"] > 0
-    # its denominator: the bare model fed at the rate the app delivered (issue 11's definition)
-    assert r["bare_model_paced"]["fps"] == pytest.approx(live["delivered_fps"], abs=0.01)
+    # its denominator: the bare model fed at the rate the app delivered (issue 11's definition),
+    # in windows before each round of live windows and after the last, the app held meanwhile
+    paced = r["bare_model_paced"]
+    assert len(paced["windows"]) == 4
+    assert paced["windows"][0]["fps"] == pytest.approx(30.0)  # the camera's: nothing ran yet
+    assert paced["windows"][-1]["fps"] == pytest.approx(live["delivered_fps"], abs=0.01)
     assert live["cpu_vs_bare_back_to_back"] > 0
     assert many["cpu_ratio"] == pytest.approx(many["cpu_pct"] / live["cpu_pct"], abs=1e-3)
     assert set(r["targets"]) == {
@@ -123,6 +129,11 @@ def test_the_viewer_counts_alternate_so_a_drift_falls_on_each_alike():
     assert schedule([1, 10], 60.0) == expected  # each count 60 s, in the order 1 10 10 1 1 10
     assert schedule([1], 60.0) == [(1, 60.0)]  # one count: one window
     assert schedule([1, 1, 10], 6.0, rounds=2) == [(1, 3.0), (10, 3.0), (10, 3.0), (1, 3.0)]
+    # the bare model's windows (0) before each round and after the last
+    assert schedule([1, 10], 4.0, rounds=2, bare=True) == [
+        (0, 0.0), (1, 2.0), (10, 2.0), (0, 0.0), (10, 2.0), (1, 2.0), (0, 0.0)
+    ]  # fmt: skip
+    assert schedule([1], 5.0, bare=True) == [(0, 0.0), (1, 5.0), (0, 0.0)]
 
 
 def test_budget_is_rolling_medians_and_survives_the_store_round_trip():

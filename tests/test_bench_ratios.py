@@ -62,14 +62,15 @@ def test_a_paced_window_of_seconds_repeats_the_decoded_frames(tmp_path, recorder
     assert got["frames"] == 20 == len(recorder.calls) - offline.BARE_WARMUP
 
 
-def test_the_paced_figure_weighs_the_windows_before_and_after_the_live_runs() -> None:
-    before = {"frames": 300, "fps": 30.0, "cpu_ms_per_frame": 20.0, "wall_ms_per_frame": 33.3}
-    after = {"frames": 100, "fps": 29.5, "cpu_ms_per_frame": 24.0, "wall_ms_per_frame": 33.9}
-    got = bench._paced_mean(before, after)
-    assert got["frames"] == 400 and got["fps"] == 29.5  # the rate the app delivered
+def test_the_paced_figure_weighs_the_bare_windows_between_the_live_ones() -> None:
+    first = {"frames": 300, "fps": 30.0, "cpu_ms_per_frame": 20.0, "wall_ms_per_frame": 33.3}
+    then = {"frames": 100, "fps": 29.0, "cpu_ms_per_frame": 24.0, "wall_ms_per_frame": 34.5}
+    got = bench._paced_mean([first, then])
+    assert got["frames"] == 400 and got["fps"] == pytest.approx(29.75)
     assert got["cpu_ms_per_frame"] == pytest.approx(21.0)
-    assert got["windows"] == [before, after]
-    assert bench._paced_mean(None, after)["cpu_ms_per_frame"] == 24.0
+    assert got["wall_ms_per_frame"] == pytest.approx(33.6)
+    assert got["windows"] == [first, then]
+    assert bench._paced_mean([then])["cpu_ms_per_frame"] == 24.0
 
 
 def test_bare_model_back_to_back_without_a_rate(tmp_path, recorder) -> None:

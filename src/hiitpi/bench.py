@@ -5,7 +5,8 @@
 2. offline pass: ``analyze_video`` (no cache) over the same clip; frames/s over the ceiling's;
 3. live runs: the real App (embedded Redis, history, web server) in a child process with the
    clip paced at its native rate like a camera, with 1 and 10 MJPEG viewers over HTTP: one app,
-   its windows alternating between the counts, so their CPU is compared side by side.
+   its windows alternating between the counts, so their CPU is compared side by side, and the
+   bare model's paced windows in between them (the app's capture held meanwhile).
 
 The figures go to ``bench/results/<timestamp>.json``; the table (or ``--json``) to stdout. The
 keys are documented in BENCHMARKS.md; ``targets`` checks the issue's budget on this machine.
@@ -36,8 +37,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CLIP = Path("../shared/data/clips/push_up__calimiro__1.mp4")  # 640x360, 30 fps, 55 s
 RESULTS_DIR = Path("bench/results")
 WARMUP_S = 3.0
-# the bare model paced at the camera's rate, before and after the live runs: each window
-# duration / 6 s long within these bounds (10 s each with the default 60 s runs)
+# the bare model paced at the app's rate, in between the live windows (before each round and
+# after the last): each window duration / 6 s long within these bounds (10 s with 60 s runs)
 PACED_MIN_S = 3.0
 PACED_MAX_S = 10.0
 
@@ -142,21 +143,21 @@ def live_pose(settings: Settings, clip: Path) -> tuple[PoseConfig, str]:
     )
 
 
-def _paced_mean(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
-    """The bare model's CPU per frame at the live rate: the windows before and after the live
-    runs together (frame-weighted), so a drift of the machine's load between the live runs and
-    one window does not decide the ratio; each window is kept under ``windows``."""
-    windows = [w for w in (before, after) if w is not None]
+def _paced_mean(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bare model's CPU per frame at the live rate: its windows in between the live ones
+    together (frame-weighted), so a drift of the machine's load does not fall on the live
+    windows and not on the model's alone; each window is kept under ``windows``."""
     frames = sum(w["frames"] for w in windows)
     cpu = sum(w["cpu_ms_per_frame"] * w["frames"] for w in windows) / frames
     wall = sum(w["wall_ms_per_frame"] * w["frames"] for w in windows) / frames
+    fps = sum((w["fps"] or 0.0) * w["frames"] for w in windows) / frames
     return {
         "frames": frames,
-        "fps": after["fps"],
+        "fps": round(fps, 2),
         "cpu_ms_per_frame": round(cpu, 2),
         "wall_ms_per_frame": round(wall, 2),
         "windows": windows,
-        "loadavg_after": after.get("loadavg_after"),
+        "loadavg_after": windows[-1].get("loadavg_after"),
     }
 
 
@@ -166,7 +167,8 @@ def add_ratios(out: dict[str, Any]) -> None:
     ``fps_ratio`` = delivered / min(camera fps, 1000 / bare median ms); ``latency_excess_ms`` =
     capture->JPEG p90 - (bare p90 + one frame period + 5 ms); ``cpu_vs_bare_model`` = whole-app
     CPU / the bare model's CPU at the same delivered fps (``bare_model_paced``: the model alone
-    fed at the 1-viewer run's delivered rate; back to back when that was not measured), and
+    fed at the 1-viewer windows' delivered rate, in windows between the app's; back to back when
+    that was not measured), and
     ``cpu_vs_bare_back_to_back`` the same against the back-to-back figure. ``cpu_ratio`` is
     ``cpu_vs_bare_model`` for ``live`` and, for ``live_N_viewers``, its CPU over the 1-viewer
     run's (the same app, in windows alternating with the 1-viewer ones).
@@ -272,29 +274,29 @@ def run_bench(
                 round(ref["median"] / pose["median"], 2) if pose["median"] else 0.0
             )
     paced_s = min(PACED_MAX_S, max(PACED_MIN_S, duration / 6.0))
-    paced_before = None
-    if offline:  # the bare model at the camera's rate, before the live runs ...
-        camera = out["camera_fps"]
-        say(f"bare model CPU per frame, paced at the camera's {camera:g} fps, {paced_s:g} s")
-        paced_before = bare_model_cpu(clip, settings, fps=camera, seconds=paced_s)
+
+    def bare_window(rate: float) -> dict[str, Any]:  # the app is held meanwhile
+        say(f"bare model CPU per frame, paced at {rate:g} fps, {paced_s:g} s (the app held)")
+        window = bare_model_cpu(clip, settings, fps=rate, seconds=paced_s)
+        window["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+        return window
+
     if viewers:
         counts = ", ".join(str(n) for n in dict.fromkeys(viewers))
         say(
             f"live run: {duration:g} s paced at the clip's rate for each viewer count ({counts}),"
-            " in alternating windows"
+            " in alternating windows" + (", the bare model's in between" if offline else "")
         )
         with tempfile.TemporaryDirectory(prefix="hiitpi-bench-") as tmp:
             live_json = live_settings(settings, clip, Path(tmp), free_port())
-            runs = run_live(live_json, exercise, duration, viewers, WARMUP_S)
+            runs, bare_windows = run_live(
+                live_json, exercise, duration, viewers, WARMUP_S, bare_window if offline else None
+            )
         for n, figures in runs.items():
             figures["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             out["live" if n == 1 else f"live_{n}_viewers"] = figures
-    if offline and "live" in out:  # ... and after them, paced at what the app delivered
-        rate = float(out["live"]["delivered_fps"])
-        say(f"bare model CPU per frame, paced at the live run's {rate:g} fps, {paced_s:g} s")
-        after = bare_model_cpu(clip, settings, fps=rate, seconds=paced_s)
-        after["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-        out["bare_model_paced"] = _paced_mean(paced_before, after)
+        if bare_windows:
+            out["bare_model_paced"] = _paced_mean(bare_windows)
     add_ratios(out)
     first = out.get("live") or next((out[k] for k in out if k.startswith("live")), None)
     if first is not None:

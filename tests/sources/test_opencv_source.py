@@ -89,6 +89,24 @@ def test_paced_clock_starts_at_first_read_not_at_open(clip: Path) -> None:
     assert elapsed >= 0.2  # 9 intervals = 0.3 s
 
 
+def test_a_delayed_paced_file_goes_on_at_its_rate_without_a_burst(clip: Path) -> None:
+    # the bench holds the app's capture to time the bare model; after the hold the file must
+    # not hand over the frames it "missed" back to back
+    source = OpenCVSource(str(clip), paced=True)
+    source.open()
+    try:
+        read_all(source, limit=5)
+        time.sleep(0.4)  # held
+        source.delay(0.4)
+        start = time.monotonic()
+        frames = read_all(source, limit=10)
+        elapsed = time.monotonic() - start
+    finally:
+        source.close()
+    assert elapsed >= 0.25  # 9-10 intervals at 30 fps, not a burst of the 12 missed frames
+    assert frames[0].t == pytest.approx(5 / CLIP_FPS)  # media time goes on where it was
+
+
 def test_loop_wraps_to_the_start_with_increasing_t_and_index(clip: Path) -> None:
     source = OpenCVSource(str(clip), loop=True)
     source.open()

@@ -9,12 +9,18 @@ machine is not the app's). Per-frame timings come from ``LiveEngine.on_timing``.
 One app serves every viewer count of a run: its windows alternate between the counts (1, 10,
 10, 1, 1, 10: :func:`schedule`), so the 10-viewer CPU is compared with the 1-viewer CPU side by
 side, not with a run made a minute earlier on a machine whose speed drifts (shared: other
-tenants; BENCHMARKS.md saw two windows 20 s apart differ by 7 %).
+tenants; BENCHMARKS.md saw two windows 20 s apart differ by 7 %). For the same reason the bare
+model's own windows come in between (before each round of windows and after the last): the
+app's capture is held meanwhile (:class:`_Hold`: the file stops where it is, and resumes at its
+rate later, without a burst to catch up), so the app costs next to nothing while the parent
+times the model alone.
 
 Protocol over a pipe: child -> ``("ready", info)``; for each window the parent attaches that
-many viewers, lets them settle and sends ``(viewers, seconds)``; the child measures that long
--> ``("window", summary)``; after ``None`` it sends ``("result", {viewers: figures})`` and
-stops the app. A failure in the child arrives as ``("error", traceback)``.
+many viewers, lets them settle and sends ``("window", viewers, seconds)``; the child measures
+that long -> ``("window", summary)``. ``("hold",)`` -> the capture stops, the engine drains ->
+``("held", {})``; ``("release",)`` -> ``("released", {})``. After ``None`` it sends
+``("result", {viewers: figures})`` and stops the app. A failure in the child arrives as
+``("error", traceback)``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -35,6 +42,8 @@ from hiitpi.benchmarks.stats import percentiles
 STAGES = ("wait", "pose", "referee", "publish", "draw", "encode")
 READY_TIMEOUT_S = 120.0
 SETTLE_S = 1.0  # after the viewers changed, before the next window
+DRAIN_S = 0.3  # held: no frame finished for this long, the engine has nothing left
+BARE = 0  # in a schedule: the bare model's window, the app held
 _SAMPLE_S = 0.2
 
 
@@ -69,6 +78,7 @@ class Viewer(threading.Thread):
     def run(self) -> None:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=5.0) as sock:
+                sock.settimeout(60.0)  # the app held for a bare window sends a frame each 5 s
                 req = f"GET /videostream HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n\r\n"
                 sock.sendall(req.encode("ascii"))
                 self._read(sock)
@@ -100,6 +110,57 @@ class Viewer(threading.Thread):
 
 
 # --- the app (child process) ----------------------------------------------------------------------
+class _Hold:
+    """The app's source with a hold, for the bare model's windows: while held, the capture
+    thread waits before its next read; on release the file is due that much later
+    (``OpenCVSource.delay``), so it goes on at its rate instead of catching up."""
+
+    def __init__(self, source: Any) -> None:
+        self.inner = source
+        self.go = threading.Event()
+        self.go.set()
+
+    def __getattr__(self, name: str) -> Any:  # id, fps, cancel ...: the source's own
+        return getattr(self.inner, name)
+
+    def read(self) -> Any:
+        if not self.go.is_set():
+            t0 = time.monotonic()
+            self.go.wait()
+            self.inner.delay(time.monotonic() - t0)
+        return self.inner.read()
+
+
+class _PoseClock:
+    """The CPU the engine's thread spends in the model's ``estimate`` (``time.thread_time``),
+    added up; with the model's own worker threads (the ``native`` group) it is the model's
+    CPU inside the app, at the same moments as the app's, so no drift of the machine comes
+    between the two (``cpu_vs_model_in_app``, a diagnostic beside ``cpu_ratio``)."""
+
+    def __init__(self, estimate: Any) -> None:
+        self.estimate_inner = estimate
+        self.cpu_s = 0.0
+
+    def __call__(self, frame: Any) -> Any:
+        t0 = time.thread_time()
+        try:
+            return self.estimate_inner(frame)
+        finally:
+            self.cpu_s += time.thread_time() - t0
+
+
+def _drain(engine: Any, timeout: float = 10.0) -> None:
+    """Until the engine finished every frame it had (none for ``DRAIN_S``)."""
+    frames, since = engine.status.frames, time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if engine.status.frames != frames:
+            frames, since = engine.status.frames, time.monotonic()
+        elif time.monotonic() - since >= DRAIN_S:
+            return
+
+
 class _Sampler(threading.Thread):
     """Peak RSS of the app process and of the Redis server, sampled every 0.2 s; one sample
     every 5 s is kept in ``series`` (MB), to tell a plateau from a leak."""
@@ -185,6 +246,8 @@ def _live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) 
             raise RuntimeError("this LiveEngine has no on_timing hook: per-frame timings missing")
         timings: list[Any] = []
         engine.on_timing = timings.append
+        pose_clock = _PoseClock(engine.estimator.estimate)
+        engine.estimator.estimate = pose_clock  # type: ignore[method-assign]  # this one only
         while engine.status.frames == 0:
             if engine.capture.ended or time.time() - t_start > READY_TIMEOUT_S:
                 raise RuntimeError(f"no frame processed: {engine.status.error}")
@@ -199,16 +262,28 @@ def _live_child(conn: Connection, settings_json: dict[str, Any], exercise: str) 
                 "ready",
                 {
                     "port": app.port,
+                    "camera_fps": float(engine.capture.source.fps or 30.0),
                     "startup_s": round(first - born, 3),
                     "app_start_s": round(first - t_start, 3),
                 },
             )
         )
+        hold = _Hold(engine.capture.source)
+        engine.capture.source = hold  # the capture thread reads through it from its next read
         runs: dict[int, _Run] = {}
-        while (msg := conn.recv()) is not None:  # (viewers, seconds): one window
-            viewers, seconds = msg
-            run = runs.setdefault(int(viewers), _Run())
-            conn.send(("window", _window(run, engine, timings, me, redis, float(seconds))))
+        while (msg := conn.recv()) is not None:
+            if msg[0] == "hold":
+                hold.go.clear()
+                _drain(engine)
+                conn.send(("held", {}))
+            elif msg[0] == "release":
+                hold.go.set()
+                conn.send(("released", {}))
+            else:  # ("window", viewers, seconds)
+                _, viewers, seconds = msg
+                run = runs.setdefault(int(viewers), _Run())
+                summary = _window(run, engine, timings, me, redis, float(seconds), pose_clock)
+                conn.send(("window", summary))
         sampler.stop.set()
         sampler.join()
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -244,15 +319,23 @@ class _Run:
     by_group: dict[str, float] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     windows: list[dict[str, Any]] = field(default_factory=list)
+    pose_cpu: float = 0.0  # the engine thread's CPU in the model's estimate
 
 
 def _window(
-    run: _Run, engine: Any, timings: list[Any], me: Any, redis: Any, duration: float
+    run: _Run,
+    engine: Any,
+    timings: list[Any],
+    me: Any,
+    redis: Any,
+    duration: float,
+    pose_clock: _PoseClock,
 ) -> dict[str, Any]:
     """Everything the app does during ``duration`` s from now, added to ``run``; returns the
     window's own CPU % and fps."""
     timings.clear()
     frames0, dropped0, captured0 = engine.status.frames, engine.slot.dropped, engine.capture.frames
+    pose0 = pose_clock.cpu_s
     cpu0 = _cpu_s(me) + _cpu_s(redis)
     threads0 = _cpu_by_thread(me)
     redis0 = _cpu_s(redis)
@@ -265,6 +348,7 @@ def _window(
     threads1 = _cpu_by_thread(me)
     by_group = {g: threads1.get(g, 0.0) - threads0.get(g, 0.0) for g in threads1}
     by_group["redis_server"] = _cpu_s(redis) - redis0
+    run.pose_cpu += pose_clock.cpu_s - pose0
     run.wall += wall
     run.frames += frames
     run.captured += engine.capture.frames - captured0
@@ -287,6 +371,7 @@ def _figures(run: _Run, engine: Any) -> dict[str, Any]:
     """One viewer count's figures over all its windows."""
     rows, wall = run.rows, run.wall
     ncpu = os.cpu_count() or 1
+    model = run.pose_cpu + run.by_group.get("native", 0.0)
     return {
         "duration_s": round(wall, 2),
         "frames": run.frames,
@@ -299,6 +384,12 @@ def _figures(run: _Run, engine: Any) -> dict[str, Any]:
         "latency_to_jpeg_ms": percentiles(r["to_jpeg"] for r in rows),
         "stages_ms": {s: percentiles(r[s] for r in rows) for s in STAGES},
         "cpu_pct": round(100.0 * run.cpu / (wall * ncpu), 1),
+        # the model inside the app: the engine thread in ``estimate`` plus the native threads
+        # (LiteRT's workers), ms a frame; the app's CPU over it needs no bare run to compare with
+        "model_in_app_cpu_ms_per_frame": round(1000.0 * model / run.frames, 2)
+        if run.frames
+        else 0.0,
+        "cpu_vs_model_in_app": round(run.cpu / model, 3) if model > 0 else 0.0,
         # a thread group that did not run is left out; the engine and the Redis server are
         # always named, even when a short window gives them less than one clock tick (0.0)
         "cpu_pct_by_part": {
@@ -324,17 +415,21 @@ def _api_budget(port: int) -> dict[str, Any]:
 ROUNDS = 3  # each viewer count gets this many windows, in alternating order (1,10,10,1,1,10)
 
 
-def schedule(counts: list[int], duration: float, rounds: int = ROUNDS) -> list[tuple[int, float]]:
+def schedule(
+    counts: list[int], duration: float, rounds: int = ROUNDS, bare: bool = False
+) -> list[tuple[int, float]]:
     """The windows of a run: each count ``rounds`` times for ``duration / rounds`` s, the order
     reversed every other round, so a drift of the machine's speed (other tenants, its clock)
-    falls on every count alike and their CPU ratio is measured side by side."""
+    falls on every count alike and their CPU ratio is measured side by side. ``bare``: a
+    window of the bare model (``BARE``; its length is the caller's) before each round and
+    after the last, so the model alone is timed between the app's windows too."""
     counts = list(dict.fromkeys(counts))
-    if len(counts) == 1:
-        return [(counts[0], duration)]
+    rounds = 1 if len(counts) == 1 else rounds
     out: list[tuple[int, float]] = []
     for r in range(rounds):
+        out += [(BARE, 0.0)] if bare else []
         out += [(n, duration / rounds) for n in (counts if r % 2 == 0 else counts[::-1])]
-    return out
+    return out + ([(BARE, 0.0)] if bare else [])
 
 
 def run_live(
@@ -343,9 +438,13 @@ def run_live(
     duration: float,
     viewers: list[int],
     warmup: float,
-) -> dict[int, dict[str, Any]]:
+    bare: Callable[[float], dict[str, Any]] | None = None,
+) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
     """One app, its windows alternating between the viewer counts (:func:`schedule`, ``duration``
-    s for each count); the child's figures plus the viewers', for each count."""
+    s for each count); the child's figures plus the viewers', for each count. ``bare(fps)``:
+    the bare model's window at that frame rate (the camera's for the first, then what the app
+    delivered to one viewer so far), run here while the app is held, before each round and
+    after the last; their results are the second value."""
     import multiprocessing as mp
 
     import psutil
@@ -367,20 +466,39 @@ def run_live(
             clients.append(Viewer(port, threading.Event()))
             clients[-1].start()
 
+    bare_windows: list[dict[str, Any]] = []
     try:
         info = _expect(parent, "ready", READY_TIMEOUT_S)
-        for k, (n, seconds) in enumerate(schedule(viewers, duration)):
+        time.sleep(warmup)  # the app's first frames are slow (bare windows warm up their own)
+        rate = float(info["camera_fps"])
+        for n, seconds in schedule(viewers, duration, bare=bare is not None):
+            if n == BARE:
+                assert bare is not None
+                parent.send(("hold",))
+                _expect(parent, "held", 30.0)
+                one = seen.get(min(viewers))
+                if one is not None and one["wall"] > 0:
+                    rate = round(one["delivered"] / one["wall"], 2)
+                bare_windows.append(bare(rate))
+                parent.send(("release",))
+                _expect(parent, "released", 30.0)
+                continue
             attach(n, int(info["port"]))
-            # the engine sees new viewers within 0.2 s; the first window waits the warm-up
-            time.sleep(warmup if k == 0 else min(warmup, SETTLE_S))
+            time.sleep(min(warmup, SETTLE_S))  # the engine sees new viewers within 0.2 s
             for c in clients:
                 c.frames, c.lags_ms, c.counting = 0, [], True
             cpu0 = _cpu_s(me)
-            parent.send((n, seconds))
-            _expect(parent, "window", seconds + 60.0)
+            parent.send(("window", n, seconds))
+            window = _expect(parent, "window", seconds + 60.0)
             for c in clients:
                 c.counting = False
-            acc = seen.setdefault(n, {"frames": [0] * n, "lags": [], "cpu": 0.0, "errors": []})
+            acc = seen.setdefault(
+                n,
+                {"frames": [0] * n, "lags": [], "cpu": 0.0, "errors": [], "wall": 0.0,
+                 "delivered": 0.0},
+            )  # fmt: skip
+            acc["delivered"] += window["delivered_fps"] * window["duration_s"]  # frames
+            acc["wall"] += window["duration_s"]
             acc["cpu"] += _cpu_s(me) - cpu0
             for i, c in enumerate(clients):
                 acc["frames"][i] += c.frames
@@ -408,7 +526,7 @@ def run_live(
             viewer_client_cpu_pct=round(100.0 * acc["cpu"] / (wall * (os.cpu_count() or 1)), 1),
         )
         fig["latency_p90_ms"] = fig["latency_to_jpeg_ms"]["p90"]
-    return figures
+    return figures, bare_windows
 
 
 def _expect(conn: Connection, kind: str, timeout: float) -> Any:

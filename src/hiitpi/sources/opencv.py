@@ -261,6 +261,14 @@ class OpenCVSource:
         self._pos += 1
         return frame
 
+    def delay(self, seconds: float) -> None:
+        """A paced file resumes ``seconds`` later: the frames still to come are due that much
+        later, so after a pause (the bench holds the app's capture to time the bare model in
+        between its windows) the file goes on at its rate instead of catching up in a burst.
+        Nothing for an unpaced file or a camera, whose frames come when they come."""
+        if self._paced and self._t0 is not None:
+            self._t0 += seconds
+
     def _wait_until(self, t: float) -> None:
         now = time.monotonic()
         if self._t0 is None:
