@@ -56,6 +56,8 @@ def test_the_hub_writes_each_offered_frame_as_one_http_chunk() -> None:
     assert hub.detach(direct) is Seat.HUB and direct.seat is Seat.OFF
     hub.offer(b"late")  # detached: the hub writes nothing more for it
     client.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        client.recv(1)
     assert hub.direct_frames == 3
     for s in (app_side, client):
         s.close()

@@ -3,6 +3,7 @@ that never reads, HTTPS with the station's own certificate, and a clean stop."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -153,10 +154,34 @@ def test_a_slow_viewer_does_not_hold_up_the_others_and_keeps_a_whole_stream(
     deadline = time.monotonic() + 5
     while viewers.active > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert viewers.active == 1
     before = hub.direct_frames
     _read_parts(response, 20)
     assert hub.direct_frames - before >= 15
     slow.close()
+
+
+def test_a_viewer_stalled_past_the_timeout_loses_its_connection_not_its_framing(
+    station: Station,
+) -> None:
+    """A frame the hub could not finish, whose rest then times out too (2 s here): the server
+    closes the connection, as for a viewer that sends its own frames, instead of ending the
+    response after a cut-short chunk and keeping the connection for another request."""
+    port = station.server.port
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(("127.0.0.1", port))
+    stalled.sendall(b"GET /videostream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    time.sleep(3.5)  # buffers full within a second, then more than the timeout
+    stalled.settimeout(5)
+    stalled.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := stalled.recv(65536):  # until the server closes it
+            received += chunk
+    assert b"HTTP/1.1 200 OK" not in received.split(b"\r\n\r\n", 1)[1]  # no second answer
+    assert station.app.extensions["hiitpi_frames"].handed_back >= 1
+    stalled.close()
 
 
 def test_viewers_beyond_the_budget_get_503_and_requests_still_answer(station: Station) -> None:

@@ -20,6 +20,7 @@ which writes each frame to every viewer's socket from one thread (``hiitpi.web.s
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import ssl
@@ -110,7 +111,19 @@ class RawConnection:
         except OSError:  # out of file descriptors: this thread sends, as before
             return None
         dup.setblocking(False)
-        return Direct(dup, bool(req.chunked_write), sock.sendall)
+        return Direct(dup, bool(req.chunked_write), functools.partial(_send_all, sock))
+
+    def close_after(self) -> None:
+        self._req.close_connection = True
+
+
+def _send_all(sock: socket.socket, data: bytes) -> None:
+    """``data`` on ``sock`` as cheroot's own writer sends it: each send waits up to the socket's
+    timeout, so a slow client that keeps reading is not dropped (``sendall``'s timeout would
+    be one deadline for all of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[sock.send(view) :]
 
 
 class Gateway(wsgi.Gateway_10):

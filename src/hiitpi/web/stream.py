@@ -78,8 +78,13 @@ class RawOut(Protocol):
         where it cannot (TLS, a blocking socket, headers not sent)."""
         ...
 
+    def close_after(self) -> None:
+        """Close the connection after this response (its body was cut short)."""
+        ...
+
 
 RAW_OUT = "hiitpi.raw_out"  # the WSGI environ key of a :class:`RawOut`
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)  # Linux, macOS; elsewhere the dup's own mode
 
 
 class Seat(Enum):
@@ -119,8 +124,8 @@ class Direct:
         with self.lock:
             if self.seat is not Seat.HUB:
                 return
-            try:
-                n = self.sock.send(data)
+            try:  # MSG_DONTWAIT: never blocks, whatever the socket's mode
+                n = self.sock.send(data, _DONTWAIT)
             except BlockingIOError:
                 n = 0
             except Exception as exc:  # the client went away (OSError); never the caller's
@@ -379,17 +384,18 @@ def _parts(store: LiveStore, hub: FrameHub, out: RawOut | None) -> Generator[byt
             if direct is not None:  # the hub writes the frames
                 direct.changed.wait(WAIT_S)
                 now = time.monotonic()
+                if direct.seat is Seat.HUB and now - max(sent_at, direct.sent_at) <= KEEPALIVE_S:
+                    continue
+                seat = hub.detach(direct)  # from here on the hub writes nothing more for it
                 if direct.last is not None:
                     last, sent_at = direct.last, max(sent_at, direct.sent_at)
-                if direct.seat is Seat.HUB and now - sent_at <= KEEPALIVE_S:
-                    continue
-                seat, owed, send = hub.detach(direct), direct.owed, direct.send
+                owed, send = direct.owed, direct.send
                 direct.close()
                 direct = None
                 if seat is Seat.DEAD:
                     return
-                if owed:  # the rest of the frame the hub could not write, then this thread's
-                    send(owed)
+                if owed:  # the rest of the frame the hub could not write, then this thread's;
+                    send(owed)  # an OSError (timeout) goes to the server, which closes
                 continue
             got = hub.wait(last.id if last else None, WAIT_S)
             now = time.monotonic()
@@ -409,11 +415,13 @@ def _parts(store: LiveStore, hub: FrameHub, out: RawOut | None) -> Generator[byt
                 direct = None
     except StoreError as exc:
         log.warning("video stream ended: %s", exc)
-    except OSError as exc:  # the rest of a frame did not go out within the server's timeout
-        log.info("video stream ended: %s", exc)
+    except OSError as exc:  # the rest of a frame did not go out within the server's timeout:
+        log.info("video stream ended: %s", exc)  # the server must close the connection, not
+        raise  # end the response with its last chunk cut short and keep the connection
     finally:
         if direct is not None:
-            hub.detach(direct)
+            if hub.detach(direct) is Seat.BACK and direct.owed and out is not None:
+                out.close_after()  # a frame cut short: the connection cannot be reused
             direct.close()
         hub.unsubscribe()
         if not hub.local:
