@@ -116,7 +116,6 @@ class Direct:
         self.owed = b""  # what the hub could not write of its last frame
         self.last: Jpeg | None = None
         self.sent_at = 0.0
-        self.frames = 0  # frames the hub wrote (tests, stats)
         self.changed = threading.Event()  # the seat left HUB
 
     def write(self, frame: Jpeg, data: bytes) -> None:
@@ -136,7 +135,6 @@ class Direct:
                 return
             self.last, self.sent_at = frame, time.monotonic()
             if n == len(data):
-                self.frames += 1
                 return
             self.owed = data[n:]  # the socket is full: its own thread goes on from here
             self.seat = Seat.BACK
@@ -186,10 +184,18 @@ class FrameHub:
     def offer(self, jpeg: bytes) -> None:
         """A new frame from this process's engine (local hubs); wakes every waiting client.
         Ids are Redis-shaped (``<ms>-<seq>``), ascending, so they read like the store's."""
+        self._publish(None, jpeg)
+
+    def _publish(self, frame_id: str | None, jpeg: bytes) -> None:
+        """A new latest frame (``frame_id`` None: offered here, numbered under the lock so ids
+        ascend): wake the clients that send their own, then write it to the direct ones
+        (outside the lock: a waiting client never waits on a socket)."""
         with self._cond:
-            self._seq += 1
-            frame = self._latest = Jpeg.of(f"{time.time_ns() // 1_000_000}-{self._seq}", jpeg)
-            self.offers += 1
+            if frame_id is None:
+                self._seq += 1
+                self.offers += 1
+                frame_id = f"{time.time_ns() // 1_000_000}-{self._seq}"
+            frame = self._latest = Jpeg.of(frame_id, jpeg)
             self._cond.notify_all()
             direct = list(self._direct)
         self._write_direct(frame, direct)
@@ -277,12 +283,7 @@ class FrameHub:
             if got is not None:
                 last = got[0]
                 self.reads += 1
-                frame = Jpeg.of(*got)
-                with self._cond:
-                    self._latest = frame
-                    self._cond.notify_all()
-                    direct = list(self._direct)
-                self._write_direct(frame, direct)
+                self._publish(*got)
         with self._cond:
             self._reader = None
             self._cond.notify_all()
