@@ -332,7 +332,7 @@ def _window(
     pose_clock: _PoseClock,
 ) -> dict[str, Any]:
     """Everything the app does during ``duration`` s from now, added to ``run``; returns the
-    window's own CPU % and fps."""
+    window's own CPU % and fps, and the count's fps over its windows so far."""
     timings.clear()
     frames0, dropped0, captured0 = engine.status.frames, engine.slot.dropped, engine.capture.frames
     pose0 = pose_clock.cpu_s
@@ -364,7 +364,8 @@ def _window(
         "cpu_pct": round(100.0 * cpu / (wall * ncpu), 1),
     }
     run.windows.append(summary)
-    return summary
+    # and for the driver: this count's rate over its windows so far (the next bare window's)
+    return {**summary, "run_delivered_fps": round(run.frames / run.wall, 2)}
 
 
 def _figures(run: _Run, engine: Any) -> dict[str, Any]:
@@ -476,9 +477,6 @@ def run_live(
                 assert bare is not None
                 parent.send(("hold",))
                 _expect(parent, "held", 30.0)
-                one = seen.get(min(viewers))
-                if one is not None and one["wall"] > 0:
-                    rate = round(one["delivered"] / one["wall"], 2)
                 bare_windows.append(bare(rate))
                 parent.send(("release",))
                 _expect(parent, "released", 30.0)
@@ -492,13 +490,9 @@ def run_live(
             window = _expect(parent, "window", seconds + 60.0)
             for c in clients:
                 c.counting = False
-            acc = seen.setdefault(
-                n,
-                {"frames": [0] * n, "lags": [], "cpu": 0.0, "errors": [], "wall": 0.0,
-                 "delivered": 0.0},
-            )  # fmt: skip
-            acc["delivered"] += window["delivered_fps"] * window["duration_s"]  # frames
-            acc["wall"] += window["duration_s"]
+            if n == min(viewers):  # the next bare window's rate: what the app delivered so far
+                rate = window["run_delivered_fps"]
+            acc = seen.setdefault(n, {"frames": [0] * n, "lags": [], "cpu": 0.0, "errors": []})
             acc["cpu"] += _cpu_s(me) - cpu0
             for i, c in enumerate(clients):
                 acc["frames"][i] += c.frames
