@@ -107,6 +107,47 @@ def test_heatmap_refinement_moves_a_landmark_to_its_peak_only_when_confident():
     np.testing.assert_allclose(out[1], points[1])
 
 
+def _refine_one_by_one(points, heatmap, kernel=7, min_confidence=0.5):  # type: ignore[no-untyped-def]
+    """MediaPipe's calculator as it reads, one landmark at a time (the reference)."""
+    hm_h, hm_w, channels = heatmap.shape
+    out = points.copy()
+    half = (kernel - 1) // 2
+    for i in range(channels):
+        if not np.isfinite(points[i]).all():
+            continue
+        col, row = int(points[i, 0] * hm_w), int(points[i, 1] * hm_h)
+        if not (0 <= col < hm_w and 0 <= row < hm_h):
+            continue
+        r0, r1 = max(0, row - half), min(hm_h, row + half + 1)
+        c0, c1 = max(0, col - half), min(hm_w, col + half + 1)
+        conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, i].astype(np.float64)))
+        total = float(conf.sum())
+        if float(conf.max()) >= min_confidence and total > 0:
+            rows, cols = np.mgrid[r0:r1, c0:c1]
+            out[i, 0] = float((cols * conf).sum()) / hm_w / total
+            out[i, 1] = float((rows * conf).sum()) / hm_h / total
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_heatmap_refinement_of_all_landmarks_at_once_is_the_calculators_one_by_one(
+    dtype: type,
+) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        heatmap = rng.normal(-1.0, 3.0, (64, 64, 39)).astype(dtype)
+        # inside, at every border (windows cut by it), outside, and not a number
+        points = rng.uniform(-0.05, 1.05, (39, 2))
+        points[:4] = [[0.0, 0.0], [0.999, 0.999], [0.01, 0.5], [0.5, 0.995]]
+        points[4] = np.nan
+        out = refine_from_heatmap(points, heatmap)
+        want = _refine_one_by_one(points, heatmap)
+        np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+        finite = np.isfinite(points).all(axis=1)
+        assert (np.abs(out - points)[finite] > 1e-6).any(axis=1).sum() > 10  # it did move some
+        assert np.isnan(out[4]).all()
+
+
 def _detection(x0: float, y0: float, x1: float, y1: float) -> Detection:
     return Detection(0.9, np.array([x0, y0, x1, y1]), np.zeros((4, 2)))
 

@@ -206,7 +206,7 @@ class BlazePoseEstimator:
         flag = float(np.asarray(self._landmarks.get_tensor(out["flag"])).reshape(-1)[0])
         raw = np.asarray(self._landmarks.get_tensor(out["landmarks"]), dtype=np.float64)
         raw = raw.reshape(NUM_LANDMARKS, 5)
-        heatmap = np.asarray(self._landmarks.get_tensor(out["heatmap"])[0], dtype=np.float64)
+        heatmap = self._landmarks.get_tensor(out["heatmap"])[0]  # read as float64 where used
         norm = refine_from_heatmap(raw[:, :2] / LANDMARK_SIZE, heatmap)
         xy = roi.project(norm * LANDMARK_SIZE, LANDMARK_SIZE)
         image = np.column_stack([xy, _sigmoid(raw[:, 3])])

@@ -180,22 +180,42 @@ def refine_from_heatmap(
     model input, (n, 2)) moves to the confidence-weighted mean cell of a ``kernel`` x
     ``kernel`` window of its heatmap channel ((h, w, n) logits) around it, when the window's
     best sigmoid confidence reaches ``min_confidence``. Cell coordinates are used as MediaPipe
-    does (a cell's index over the heatmap size, no half-cell offset)."""
+    does (a cell's index over the heatmap size, no half-cell offset); a window at the border is
+    cut by it.
+
+    All landmarks at once (it runs on every frame: a loop over the 39 channels cost ~0.5 ms
+    of a Zen 4 core in numpy calls): only the n x kernel x kernel cells of the windows are read
+    (in float64, whatever the heatmap's type), cells outside the heatmap weigh nothing."""
     hm_h, hm_w, channels = heatmap.shape
     if points.shape != (channels, 2):
         raise ValueError(f"expected ({channels}, 2) points, got {points.shape}")
-    out = points.copy()
+    out = np.array(points, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # a NaN landmark is left where it is
+        cell = np.trunc(points * (hm_w, hm_h))  # C++ truncation
+    inside = np.isfinite(cell).all(axis=1)
+    inside[inside] = ((cell[inside] >= 0) & (cell[inside] < (hm_w, hm_h))).all(axis=1)
+    if not inside.any():
+        return out
+    which = np.flatnonzero(inside)
     half = (kernel - 1) // 2
-    for i in range(channels):
-        col, row = int(points[i, 0] * hm_w), int(points[i, 1] * hm_h)  # C++ truncation
-        if not (0 <= col < hm_w and 0 <= row < hm_h):
-            continue
-        r0, r1 = max(0, row - half), min(hm_h, row + half + 1)
-        c0, c1 = max(0, col - half), min(hm_w, col + half + 1)
-        conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, i]))
-        total = float(conf.sum())
-        if float(conf.max()) >= min_confidence and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
-            out[i, 0] = float((cols * conf).sum()) / hm_w / total
-            out[i, 1] = float((rows * conf).sum()) / hm_h / total
+    offsets = np.arange(-half, half + 1)
+    cols = cell[which, 0].astype(np.intp)[:, None] + offsets  # (m, kernel)
+    rows = cell[which, 1].astype(np.intp)[:, None] + offsets
+    col_ok = (cols >= 0) & (cols < hm_w)
+    row_ok = (rows >= 0) & (rows < hm_h)
+    logits = heatmap[
+        np.clip(rows, 0, hm_h - 1)[:, :, None],
+        np.clip(cols, 0, hm_w - 1)[:, None, :],
+        which[:, None, None],
+    ].astype(np.float64)  # (m, kernel rows, kernel cols)
+    conf = (1.0 / (1.0 + np.exp(-logits))) * (row_ok[:, :, None] & col_ok[:, None, :])
+    total = conf.sum(axis=(1, 2))
+    sure = (conf.max(axis=(1, 2)) >= min_confidence) & (total > 0)
+    if not sure.any():
+        return out
+    x = (conf.sum(axis=1) * cols).sum(axis=1) / hm_w
+    y = (conf.sum(axis=2) * rows).sum(axis=1) / hm_h
+    moved = which[sure]
+    out[moved, 0] = x[sure] / total[sure]
+    out[moved, 1] = y[sure] / total[sure]
     return out
