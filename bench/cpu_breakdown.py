@@ -66,7 +66,9 @@ def _instrument(app: App) -> None:
 
     for name, key in (("annotate", "draw"), ("standby", "draw"), ("encode_jpeg", "encode")):
         setattr(view, name, _timed(getattr(view, name), key))
-    live.session_fields = _timed(live.session_fields, "session_fields")  # type: ignore[assignment]
+    for name in ("session_changes", "session_fields"):  # this tree's, or an older one's
+        if hasattr(live, name):
+            setattr(live, name, _timed(getattr(live, name), "session"))
     engine = app.engine
     assert engine is not None and engine.referee is not None
     engine.estimator.estimate = _timed(engine.estimator.estimate, "pose")  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from hiitpi.config import Settings
 from hiitpi.core.events import RepEvent, WorkoutState
@@ -29,7 +30,7 @@ from hiitpi.engine.commands import CommandHandler
 from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
-from hiitpi.engine.session import SetRecorder, ended_message, session_fields
+from hiitpi.engine.session import SetRecorder, ended_message, session_changes
 from hiitpi.engine.timing import FrameTiming, budget
 from hiitpi.engine.view import CameraView, LiveView
 from hiitpi.errors import HiitPiError, StoreError
@@ -363,7 +364,7 @@ class LiveEngine:
         else:
             fps = 0.0
         self._last_frame_at = now
-        self._watch_pace(now)
+        pace = self._watch_pace(now)
         pose: Pose | None = None
         ms = referee_ms = 0.0
         set_t = 0.0
@@ -381,8 +382,8 @@ class LiveEngine:
                 self.recorder.on_events(events, self.state)
             referee_ms = (time.perf_counter() - t1) * 1000.0
         score = pose.score if pose is not None else 0.0
-        self.status = replace(
-            self.status,
+        frame_fields = dict(
+            pace,
             fps=round(fps, 2),
             inference_ms=round(ms, 2),
             pose_score=round(score, 3),
@@ -391,7 +392,7 @@ class LiveEngine:
             viewers=self.live_view.viewers,
         )
         with self.link.batch():  # the state and the JPEG go out in one round
-            timing = self._hand_on(frame, pose, ms, score, wait_ms, referee_ms)
+            timing = self._hand_on(frame, pose, ms, score, wait_ms, referee_ms, frame_fields)
         self._record(timing)
 
     def _hand_on(
@@ -402,20 +403,20 @@ class LiveEngine:
         score: float,
         wait_ms: float,
         referee_ms: float,
+        frame_fields: dict[str, Any],
     ) -> FrameTiming:
-        """Metric, state and (when someone watches) the JPEG to the live link; the timing."""
+        """Metric, state (the status with ``frame_fields``) and (when someone watches) the
+        JPEG to the live link; the timing."""
         t2 = time.perf_counter()
         if self.referee is not None:  # before the state: whoever sees a state finds its metric
             # on the camera's clock: the live chart appends across sets, so its x must not
             # restart at 0 when a new set begins
             self.link.add_metric(frame.t, ms, score)
-        self._publish()
+        self._publish(frame_fields)
         counted_at = time.monotonic()
         publish_ms = (time.perf_counter() - t2) * 1000.0
-        timing = FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms)
-        if frame.captured and self.referee is not None:
-            timing = replace(timing, to_count=(counted_at - frame.captured) * 1000.0)
         refereeing = self.referee is not None
+        to_count = (counted_at - frame.captured) * 1000.0 if frame.captured and refereeing else None
         watched = self.live_view.watched()
         if watched and self.view is not None:  # drawn and encoded by the camera
             self.live_view.show(refereeing, pose, self.state)
@@ -423,24 +424,28 @@ class LiveEngine:
             draw_ms, encode_ms, put_ms = self.live_view.render(
                 frame.image, refereeing, pose, self.state
             )
-            timing = replace(timing, draw=draw_ms, encode=encode_ms, publish=publish_ms + put_ms)
-            if frame.captured:
-                timing = replace(timing, to_jpeg=(time.monotonic() - frame.captured) * 1000.0)
-        return timing
+            to_jpeg = (time.monotonic() - frame.captured) * 1000.0 if frame.captured else None
+            return FrameTiming(
+                frame.index, wait_ms, ms, referee_ms, publish_ms + put_ms, draw_ms, encode_ms,
+                to_count, to_jpeg,
+            )  # fmt: skip
+        return FrameTiming(frame.index, wait_ms, ms, referee_ms, publish_ms, to_count=to_count)
 
-    def _watch_pace(self, now: float) -> None:
-        """Falling behind the camera? And the backend's name and reason once a probe chose."""
+    def _watch_pace(self, now: float) -> dict[str, Any]:
+        """Falling behind the camera? And the backend's name and reason once a probe chose.
+        The status fields that say so (for this frame's one replace of the status)."""
         name = self.estimator.name
         reason = getattr(self.estimator, "reason", "") or self.status.backend_reason
-        if name != self.status.backend or reason != self.status.backend_reason:
-            self.status = replace(self.status, backend=name, backend_reason=reason)
-            self.pace.backend = name
         pace = self.pace.update(now)
         if pace.falling_behind and not self.status.falling_behind:
             log.warning("%s", pace.warning)
         elif self.status.falling_behind and not pace.falling_behind:
             log.info("the pose engine keeps up again (%.0f fps)", pace.delivered_fps)
-        self.status = replace(self.status, falling_behind=pace.falling_behind, warning=pace.warning)
+        out = {"falling_behind": pace.falling_behind, "warning": pace.warning}
+        if name != self.status.backend or reason != self.status.backend_reason:
+            self.pace.backend = name
+            out |= {"backend": name, "backend_reason": reason}
+        return out
 
     def _record(self, timing: FrameTiming) -> None:
         """Keep the rolling per-stage budget (published with the status) and pass ``timing`` on."""
@@ -451,15 +456,21 @@ class LiveEngine:
         if self.on_timing is not None:
             self.on_timing(timing)
 
-    def _publish(self) -> None:
-        self.status = session_fields(
+    def _publish(self, changes: dict[str, Any] | None = None) -> None:
+        """The status brought up to date (with ``changes``, in one replace) and the state, its
+        status and this frame's events to the link."""
+        fields = session_changes(
             self.status, self.state, self.clock, self.plan_run, self._set_key, self.recorder
         )
-        mine, old = self.link.health(), self.status.health.get("live_store")
+        if changes:
+            fields |= changes
+        health = fields.get("health", self.status.health)
+        mine, old = self.link.health(), health.get("live_store")
         if old is None or any(old.get(k) != mine[k] for k in ("ok", "error", "outages")):
-            # on a change only (a replace costs ~30 us): the link writes each state with its
-            # exact health and backlog anyway; this copy is for readers in this process
-            self.status = replace(self.status, health={**self.status.health, "live_store": mine})
+            # the link writes each state with its exact health and backlog anyway; this copy
+            # (on a change only) is for readers in this process
+            fields["health"] = {**health, "live_store": mine}
+        self.status = replace(self.status, **fields)
         self.link.add_events(self._pending)  # before the state: a page that sees it finds them
         self._pending = []
         self.link.publish(self.state, self.status)

@@ -9,6 +9,8 @@ rendering (:mod:`hiitpi.render.text`: white text), and the limbs go to OpenCV in
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +56,14 @@ def hud_lines(state: WorkoutState) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=16)
+def _panel(shape: tuple[int, ...]) -> Image:
+    """The panel's colour, a whole rectangle of it (the same few sizes frame after frame)."""
+    out = np.full(shape, _PANEL, np.uint8)
+    out.flags.writeable = False
+    return out
+
+
 def draw_hud(image: Image, state: WorkoutState) -> Image:
     """Reps, no-reps, pace and phase in a panel at the top-left (in place; returns image)."""
     h, w = image.shape[:2]
@@ -65,7 +75,7 @@ def draw_hud(image: Image, state: WorkoutState) -> Image:
     # the panel's filled rectangle includes both corners: (0, 0) to (min(w, width), bottom)
     bottom = line_h * len(lines) + int(12 * scale)
     panel = image[: bottom + 1, : min(w, width) + 1]
-    cv2.addWeighted(np.full_like(panel, _PANEL), 0.6, panel, 0.4, 0, dst=panel)
+    cv2.addWeighted(_panel(panel.shape), 0.6, panel, 0.4, 0, dst=panel)
     for i, text in enumerate(lines):
         put_text(image, text, (int(10 * scale), line_h * (i + 1)), 0.8 * scale, 2)
     return image
