@@ -182,3 +182,35 @@ def test_a_different_rep_under_a_stored_index_is_a_loud_conflict(
         assert "conflicted" in (r.health()["error"] or "")
     finally:
         r.close()
+
+
+def test_a_plank_hold_survives_a_crash_to_within_a_second(
+    history: HistoryStore, tmp_path: Path
+) -> None:
+    """A timed hold counts no events while it grows: its time is journaled as it grows."""
+    path = journal_path(tmp_path, "kitchen")
+    first = SessionRecorder(history, station="kitchen", journal=Journal(path))
+    first.begin("ann", "plank")
+    size = path.stat().st_size
+    for i in range(1, 131):  # 13 s of frames at 10 fps, held from the first one
+        first.on_events([], WorkoutState("plank", i / 10, hold_s=i / 10))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 + 13  # set_begin, then the hold once a second, not every frame
+    assert path.stat().st_size > size
+    _crash(first)  # SIGKILL at 13.0 s of hold
+
+    second = SessionRecorder(history, station="kitchen", journal=Journal(path))
+    try:
+        open_set = second.open_set()
+        assert open_set is not None and open_set.state is not None
+        assert open_set.state.hold_s == pytest.approx(13.0)
+        second.begin("ann", "plank", resume=True)  # the engine resumes it: on from 13 s
+        second.on_events([], WorkoutState("plank", 13.5, hold_s=13.5))
+        assert len(path.read_text().splitlines()) == 14  # under a second more: not yet
+        second.on_events([], WorkoutState("plank", 14.0, hold_s=14.0))
+        assert len(path.read_text().splitlines()) == 15
+        second.end(WorkoutState("plank", 20.0, hold_s=20.0))
+        second.on_events([], WorkoutState("plank", 21.0, hold_s=21.0))  # no set open: nothing
+        assert second.flush()
+    finally:
+        second.close()

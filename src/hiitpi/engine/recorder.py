@@ -27,6 +27,7 @@ plan's block is kept even when empty (its session shows every block; boards skip
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 5.0
 END_WAIT_S = 0.5  # longest Done! waits for the database (the journal already has the end)
+# a timed hold (plank) counts no events while it grows: its state is journaled each time the
+# held time has grown this much, so a crash mid-hold loses at most this much of it
+HOLD_JOURNAL_S = 1.0
 
 
 def _utcnow() -> datetime:
@@ -82,6 +86,7 @@ class SessionRecorder(QueueWriter):
             journal=journal,
         )  # fmt: skip
         self.end_wait_s = end_wait_s
+        self._hold_mark = math.inf  # the open set's journaled hold time (inf: none open)
         if journal is not None:
             found = recover(journal.records())
             self._plans, self._sets, self._loose = found.plans, found.sets, found.loose
@@ -131,6 +136,7 @@ class SessionRecorder(QueueWriter):
                 player, workout
             ):  # fmt: skip
                 current.recovered = False  # the same set goes on, its uuid and its indices
+                self._hold_mark = current.state.hold_s if current.state is not None else 0.0
                 self._ensure_thread()
                 return
             if current is not None:
@@ -143,23 +149,30 @@ class SessionRecorder(QueueWriter):
                        block=block, round=round, target=target, owner=owner)  # fmt: skip
             self._sets.append(new)
             self._journal(new.begin_record(self.station))
+            self._hold_mark = 0.0
             self._ensure_thread()
             self._cond.notify_all()
         self._write_now(force=True)
 
     def on_events(self, events: Sequence[RepEvent], state: WorkoutState | None = None) -> None:
         """Record ``events`` of the open set, ``state`` the referee's state after them: in the
-        journal (fsynced) before this returns, then each committed in its own transaction."""
-        if not events and self.background:
+        journal (fsynced) before this returns, then each committed in its own transaction.
+        Without events, a hold that has grown by :data:`HOLD_JOURNAL_S` since it was last
+        journaled is journaled (its state alone: what a resumed set carries on from)."""
+        held = not events and state is not None and state.hold_s >= self._hold_mark + HOLD_JOURNAL_S
+        if not events and not held and self.background:
             return
         with self._cond:
-            if events:
+            if events or held:
                 if (current := self._open()) is None:
-                    log.warning("%d event(s) outside a recorded set dropped", len(events))
+                    if events:
+                        log.warning("%d event(s) outside a recorded set dropped", len(events))
                     return
                 self._journal(current.events_record(events, state))
                 current.events.extend(events)
                 current.state = state if state is not None else current.state
+                if state is not None:
+                    self._hold_mark = state.hold_s
                 self._cond.notify_all()
         self._write_now()
 
@@ -365,6 +378,7 @@ class SessionRecorder(QueueWriter):
         s.finished, s.pace, s.status, s.ended_at = True, pace, status, self._clock()
         s.state = state if state is not None else s.state
         self._last = s
+        self._hold_mark = math.inf
         self._journal(s.end_record())
 
     def _end_plan(self, status: SessionStatus) -> None:  # holds _cond
