@@ -37,7 +37,7 @@ def test_upgrade_from_empty_to_head_then_down_to_base(
         assert store_db.current_revision(store.engine) is None
         store_db.upgrade(store.engine)
         assert _tables(store) == TABLES | {"alembic_version"}
-        assert store_db.current_revision(store.engine) == store_db.head_revision() == "0003"
+        assert store_db.current_revision(store.engine) == store_db.head_revision() == "0004"
         store.start_session("ann", "squat")
         store_db.downgrade(store.engine, "base")
         assert _tables(store) == {"alembic_version"}

@@ -217,16 +217,21 @@ def test_export_csv(history: HistoryStore) -> None:
     history.add_correction(sid, 1)  # a person's +1, beside the referee's 2
     empty = history.start_session("dora", "squat", started_at=t0 + timedelta(hours=1))
     history.start_session("eve", "squat", started_at=t0)  # another player: not exported
+    plank = history.start_session("dora", "plank", started_at=t0 + timedelta(hours=2))
+    history.finish_session(plank, None, ended_at=t0 + timedelta(hours=2, seconds=50), hold_s=42.5)
     head = (
-        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,1,3,12.500,,,,"
+        f"{sid},push_up,2026-11-20T10:00:00+00:00,2026-11-20T10:01:01+00:00,done,2,1,1,3,12.500,"
+        ",,,,"
     )
     expected = (
         "session_id,workout,started_at,ended_at,status,session_reps,session_no_reps,"
-        "correction,corrected_reps,pace,plan_session_id,block,round,"
+        "correction,corrected_reps,pace,hold_s,plan_session_id,block,round,"
         "kind,index,t,t_start,duration,quality,rom,reason_code,reason\r\n"
         f"{head}rep,1,2.000,0.500,1.500,0.900,1.000,,\r\n"
         f'{head}no_rep,1,3.250,2.250,1.000,0.300,0.600,hips,"hips ""sagging"", keep a line"\r\n'
         f"{head}rep,2,5.000,3.500,1.500,0.750,1.000,,\r\n"
-        f"{empty},squat,2026-11-20T11:00:00+00:00,,active,0,0,0,0,,,,,,,,,,,,,\r\n"
+        f"{empty},squat,2026-11-20T11:00:00+00:00,,active,0,0,0,0,,,,,,,,,,,,,,\r\n"
+        f"{plank},plank,2026-11-20T12:00:00+00:00,2026-11-20T12:00:50+00:00,done,0,0,0,0,,42.50,"
+        ",,,,,,,,,,,\r\n"
     )
     assert history.export_csv("nobody") == expected.split("\r\n")[0] + "\r\n"

@@ -3,6 +3,8 @@ sets, in background mode (its writer thread) on both backends."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from hiitpi.core.events import WorkoutState
@@ -55,3 +57,24 @@ def test_a_new_plan_session_closes_what_a_crash_left_active(history: HistoryStor
     assert r.flush()
     assert history.plan_session(new.id).status == "active"  # type: ignore[union-attr]
     r.close()
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_plank_is_history_with_its_time_held(history: HistoryStore, background: bool) -> None:
+    """A timed hold counts no reps: it is kept (not discarded as empty) with the time held,
+    its board ranks by the longest hold."""
+    r = SessionRecorder(history, station="gym", background=background)
+    for player, held in (("ana", 42.5), ("bo", 61.0), ("cy", 0.0)):
+        r.begin(player, "plank")
+        r.on_events([], WorkoutState("plank", held, hold_s=held))
+        r.end(WorkoutState("plank", held + 5.0, hold_s=held))
+    assert r.flush(), r.last_error
+    r.close()
+    (ana,) = history.player_history("ana")
+    assert (ana.workout, ana.reps, ana.hold_s, ana.status) == ("plank", 0, 42.5, "done")
+    assert history.player_history("cy") == []  # held nothing: an empty set, not history
+    board = history.workout_boards("plank", ana.started_at + timedelta(minutes=1))
+    assert [(b.player, b.best_hold_s, b.best_reps) for b in board] == [
+        ("bo", 61.0, 0),
+        ("ana", 42.5, 0),
+    ]

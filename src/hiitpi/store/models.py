@@ -138,6 +138,8 @@ class WorkoutSession(Base):
     # the sum of the +1/-1 fixes in ``corrections``; ``reps`` stays the referee's own count
     correction: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)  # journal key
+    # a timed hold's (plank's) seconds held with good form, set when it ends; 0 for rep sets
+    hold_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     player: Mapped[Player] = relationship(back_populates="sessions")
     events: Mapped[list[Rep]] = relationship(back_populates="session")

@@ -43,6 +43,7 @@ CSV_COLUMNS = (
     "correction",
     "corrected_reps",
     "pace",
+    "hold_s",
     "plan_session_id",
     "block",
     "round",
@@ -77,6 +78,7 @@ def summary(row: WorkoutSession, player: str) -> SessionSummary:
         block=row.block,
         round=row.round,
         target=row.target,
+        hold_s=row.hold_s or 0.0,
     )
 
 
@@ -170,9 +172,10 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
     """One row per player at ``workout`` (sessions started in the last ``days``; None = ever).
 
     Counts are corrected (``corrected`` marks a row where a fix changed one). Best session =
-    most good reps (the earliest on a tie); best pace = highest pace of a finished set of at
-    least :data:`MIN_PACE_SET_S` and :data:`MIN_PACE_SET_REPS`. Empty sets are left out.
-    Ranked by best session, then best pace, then name.
+    most good reps (the earliest on a tie), for a timed hold (plank: no reps) the longest hold;
+    best pace = highest pace of a finished set of at least :data:`MIN_PACE_SET_S` and
+    :data:`MIN_PACE_SET_REPS`. Empty sets are left out. Ranked by best session (reps, then
+    hold), then best pace, then name.
     """
     stmt = _sessions().where(WorkoutSession.workout == workout, WorkoutSession.started_at <= now)
     if days is not None:
@@ -191,7 +194,8 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
         a["reps"] += set_.corrected_reps
         a["no_reps"] += row.no_reps
         a["fixed"] = a["fixed"] or row.correction != 0
-        if set_.corrected_reps > a["best"].corrected_reps:
+        best = a["best"]
+        if (set_.corrected_reps, set_.hold_s) > (best.corrected_reps, best.hold_s):
             a["best"] = set_
         if pace_counts(set_) and (a["pace"] is None or (row.pace or 0.0) > a["pace"]):
             a["pace"] = row.pace
@@ -206,12 +210,14 @@ def workout_boards(s: Session, workout: str, now: datetime, days: int | None = 7
             best_session_at=a["best"].started_at,
             best_pace=a["pace"],
             corrected=a["fixed"],
+            best_hold_s=a["best"].hold_s,
         )
         for player, a in acc.items()
     ]
     board.sort(
         key=lambda b: (
             -b.best_reps,
+            -b.best_hold_s,
             -(b.best_pace if b.best_pace is not None else -1.0),
             b.player,
         )
@@ -313,7 +319,8 @@ def export_csv(s: Session, player: str) -> str:
     """One line per rep or no-rep, oldest session first; a session without any has one line.
 
     ``session_reps`` is the referee's count, ``correction`` the sum of a person's fixes and
-    ``corrected_reps`` the two together (the count the leaderboard uses).
+    ``corrected_reps`` the two together (the count the leaderboard uses); ``hold_s`` a timed
+    hold's (plank's) seconds held with good form.
 
     The player's name is not a column (it names the file): a user-typed text never reaches a
     spreadsheet cell where it could run as a formula.
@@ -340,6 +347,7 @@ def export_csv(s: Session, player: str) -> str:
             ses.correction,
             max(0, ses.reps + ses.correction),
             _num(ses.pace),
+            f"{ses.hold_s:.2f}" if ses.hold_s else "",
             "" if ses.plan_session_id is None else ses.plan_session_id,
             "" if ses.block is None else ses.block,
             "" if ses.round is None else ses.round,

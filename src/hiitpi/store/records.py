@@ -47,6 +47,7 @@ class SessionSummary:
     block: int | None = None
     round: int | None = None
     target: int | None = None
+    hold_s: float = 0.0  # a timed hold's (plank's) seconds held with good form
 
     @property
     def corrected_reps(self) -> int:
@@ -55,7 +56,7 @@ class SessionSummary:
 
     @property
     def empty(self) -> bool:
-        return self.reps == 0 and self.no_reps == 0 and self.correction == 0
+        return self.reps == 0 and self.no_reps == 0 and self.correction == 0 and not self.hold_s
 
     @property
     def work_pace(self) -> float | None:
@@ -128,6 +129,7 @@ class BoardRow:
     best_session_at: datetime
     best_pace: float | None  # highest pace of a finished set long enough to judge
     corrected: bool = False  # a count on this row includes a person's fix
+    best_hold_s: float = 0.0  # a timed hold's board: the longest hold (its session is the best)
 
     @property
     def good_share(self) -> float | None:

@@ -235,8 +235,10 @@ class HistoryStore:
         *,
         ended_at: datetime | None = None,
         status: SessionStatus = SessionStatus.DONE,
+        hold_s: float = 0.0,
     ) -> SessionSummary:
-        """Close the session as ``done`` (or ``interrupted``) with its final pace (reps per 30 s).
+        """Close the session as ``done`` (or ``interrupted``) with its final pace (reps per 30 s)
+        and, for a timed hold, the seconds held with good form.
 
         KeyError if unknown.
         """
@@ -249,11 +251,13 @@ class HistoryStore:
             row.status = SessionStatus(status).value
             row.ended_at = _aware(ended_at)
             row.pace = pace
+            row.hold_s = round(float(hold_s), 2)
             s.flush()
             return queries.summary(row, row.player.name)
 
     def discard_session(self, session_id: int) -> bool:
-        """Delete the session if it is empty (0 reps, 0 no-reps, no fix); True if deleted.
+        """Delete the session if it is empty (0 reps, 0 no-reps, no fix, nothing held); True if
+        deleted.
 
         An empty set is not history: it would rank on the boards and open the timeline.
         """
@@ -264,6 +268,7 @@ class HistoryStore:
                     WorkoutSession.reps == 0,
                     WorkoutSession.no_reps == 0,
                     WorkoutSession.correction == 0,
+                    WorkoutSession.hold_s == 0,
                 )
             )
             return int(getattr(result, "rowcount", 0)) == 1

@@ -194,6 +194,16 @@ def test_board_rows_mark_a_corrected_count() -> None:
     assert row["best"].startswith(f"5 {F.CORRECTED_MARK} (")
 
 
+def test_a_plank_shows_its_time_held_on_history_and_boards() -> None:
+    plank = replace(_session(0, "plank", 0, None), no_reps=0, hold_s=65.4)
+    (row,) = F.session_rows([plank], LABELS)
+    assert row["reps"] == "1:05 held"
+    (best,) = F.board_rows([BoardRow("Bob", 1, 0, 0, 0, 9, NOW, None, best_hold_s=65.4)])
+    assert best["best"].startswith("1:05 held (")
+    (reps,) = F.session_rows([_session(0, "push_up", 10, 8.0)], LABELS)
+    assert reps["reps"] == 10  # a set of reps: its count, as before
+
+
 def test_block_cards_show_drift_against_the_first_block() -> None:
     first = replace(_session(0, "push_up", 10, 15.0), round=1)
     second = replace(_session(1, "push_up", 8, 12.0), correction=1, round=2)

@@ -145,13 +145,25 @@ def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
         {
             "rank": str(i),
             "player": r.player,
-            "best": f"{r.best_reps}{_mark(r)} ({fmt_when(r.best_session_at)})",
+            "best": f"{_best(r)}{_mark(r)} ({fmt_when(r.best_session_at)})",
             "best_pace": fmt_pace(r.best_pace),
             "good_share": fmt_share(r.good_share),
             "sessions": str(r.sessions),
         }
         for i, r in enumerate(rows, 1)
     ]
+
+
+def fmt_held(seconds: float) -> str:
+    """A timed hold's (plank's) time held with good form: ``1:05 held``."""
+    return f"{fmt_elapsed(seconds)} held"
+
+
+def _best(row: BoardRow) -> str:
+    """The best set: its good reps, or a timed hold's (no reps) time held."""
+    return (
+        fmt_held(row.best_hold_s) if row.best_hold_s and not row.best_reps else str(row.best_reps)
+    )
 
 
 def _mark(row: BoardRow) -> str:
@@ -198,7 +210,7 @@ def session_rows(
             "id": s.id,
             "when": fmt_when(s.started_at),
             "workout": label_of(s.workout, labels) + _in_plan(s),
-            "reps": s.reps,
+            "reps": fmt_held(s.hold_s) if s.hold_s and not s.reps else s.reps,
             "no_reps": s.no_reps,
             "pace": fmt_pace(s.pace),
             "duration": fmt_elapsed(s.duration_s),
