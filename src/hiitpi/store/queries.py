@@ -242,7 +242,9 @@ def recent_sets(s: Session, name: str, limit: int = 50) -> list[SessionSummary]:
         _sessions()
         .where(
             Player.name == name,
-            (WorkoutSession.reps + WorkoutSession.no_reps != 0) | (WorkoutSession.correction != 0),
+            (WorkoutSession.reps + WorkoutSession.no_reps != 0)
+            | (WorkoutSession.correction != 0)
+            | (WorkoutSession.hold_s != 0),
         )
         .order_by(WorkoutSession.started_at.desc(), WorkoutSession.id.desc())
         .limit(limit)

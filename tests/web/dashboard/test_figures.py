@@ -198,6 +198,7 @@ def test_a_plank_shows_its_time_held_on_history_and_boards() -> None:
     plank = replace(_session(0, "plank", 0, None), no_reps=0, hold_s=65.4)
     (row,) = F.session_rows([plank], LABELS)
     assert row["reps"] == "1:05 held"
+    assert F.count_words(row["reps"]) == "1:05 held" and F.count_words(12) == "12 reps"
     (best,) = F.board_rows([BoardRow("Bob", 1, 0, 0, 0, 9, NOW, None, best_hold_s=65.4)])
     assert best["best"].startswith("1:05 held (")
     (reps,) = F.session_rows([_session(0, "push_up", 10, 8.0)], LABELS)

@@ -173,7 +173,10 @@ def _register_history(app: dash.Dash, ctx: Dashboard) -> None:
         labels = ctx.labels
         rows = figures.session_rows(sessions, labels)
         options = [
-            {"label": f"{r['when']} {r['workout']}: {r['reps']} reps", "value": r["id"]}
+            {
+                "label": f"{r['when']} {r['workout']}: {figures.count_words(r['reps'])}",
+                "value": r["id"],
+            }
             for r in rows
         ]
         table = pages.table(pages.SESSION_COLUMNS, rows[:50], "sessions") if rows else None

@@ -159,6 +159,11 @@ def fmt_held(seconds: float) -> str:
     return f"{fmt_elapsed(seconds)} held"
 
 
+def count_words(reps: int | str) -> str:
+    """A history row's count in words: ``12 reps``, or a hold's ``1:05 held`` as it is."""
+    return f"{reps} reps" if isinstance(reps, int) else reps
+
+
 def _best(row: BoardRow) -> str:
     """The best set: its good reps, or a timed hold's (no reps) time held."""
     return (
