@@ -73,6 +73,7 @@ def test_a_plank_is_history_with_its_time_held(history: HistoryStore, background
     (ana,) = history.player_history("ana")
     assert (ana.workout, ana.reps, ana.hold_s, ana.status) == ("plank", 0, 42.5, "done")
     assert history.player_history("cy") == []  # held nothing: an empty set, not history
+    assert [x.id for x in history.recent_sets("ana")] == [ana.id]  # what the history page lists
     board = history.workout_boards("plank", ana.started_at + timedelta(minutes=1))
     assert [(b.player, b.best_hold_s, b.best_reps) for b in board] == [
         ("bo", 61.0, 0),
