@@ -203,6 +203,12 @@ def test_a_plank_shows_its_time_held_on_history_and_boards() -> None:
     assert best["best"].startswith("1:05 held (")
     (reps,) = F.session_rows([_session(0, "push_up", 10, 8.0)], LABELS)
     assert reps["reps"] == 10  # a set of reps: its count, as before
+    fig = F.history_figure([plank, _session(1, "push_up", 10, 8.0)], LABELS)
+    top = {t.name: list(t.y) for t in fig.data if t.yaxis == "y"}
+    assert top == {"plank (s held)": [65.4], "Push Ups": [10]}  # seconds held; reps
+    pace = {t.name: list(t.y) for t in fig.data if t.yaxis == "y2"}
+    assert pace == {"plank (s held)": [None], "Push Ups": [8.0]}  # a hold has no pace
+    assert fig.layout.yaxis.title.text == "good reps / s held"
 
 
 def test_block_cards_show_drift_against_the_first_block() -> None:

@@ -178,19 +178,24 @@ def _mark(row: BoardRow) -> str:
 
 # --- history -----------------------------------------------------------------------------------
 def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]) -> go.Figure:
-    """A player's sessions over time: good reps (top) and pace per 30 s (bottom), per workout."""
+    """A player's sessions over time: good reps (top) and pace per 30 s (bottom), per workout;
+    a timed hold (plank: no reps, no pace) by its seconds held, on top."""
     sessions = list(sessions)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    any_held = False
     for i, workout in enumerate(sorted({s.workout for s in sessions})):
         mine = [s for s in sessions if s.workout == workout]
-        name = plot_text(label_of(workout, labels))
+        held = any(s.hold_s for s in mine) and not any(s.reps for s in mine)
+        any_held = any_held or held
+        name = plot_text(label_of(workout, labels)) + (" (s held)" if held else "")
         xs = [s.started_at for s in mine]
         style = {"color": PALETTE[i % len(PALETTE)]}
         fig.add_scatter(
-            x=xs, y=[s.reps for s in mine], name=name, legendgroup=workout, mode="lines+markers",
-            line=style, marker={**style, "size": 9}, row=1, col=1,
+            x=xs, y=[round(s.hold_s, 1) if held else s.reps for s in mine], name=name,
+            legendgroup=workout, mode="lines+markers", line=style, marker={**style, "size": 9},
+            row=1, col=1,
         )  # fmt: skip
-        fig.add_scatter(
+        fig.add_scatter(  # a hold has no pace (None): drawn empty, the dates' axis stays
             x=xs, y=[s.pace for s in mine], name=name, legendgroup=workout, showlegend=False,
             mode="lines+markers", line={**style, "dash": "dot"}, marker={**style, "size": 9},
             row=2, col=1,
@@ -201,7 +206,8 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
         pad = max(MIN_HISTORY_SPAN - (last - first), timedelta(0)) / 2 + (last - first) * 0.05
         fig.update_xaxes(range=[first - pad, last + pad])
     fig.update_layout(**_BASE_LAYOUT, height=420, title="Sessions over time")
-    fig.update_yaxes(title_text="good reps", rangemode="tozero", row=1, col=1)
+    top = "good reps / s held" if any_held else "good reps"
+    fig.update_yaxes(title_text=top, rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="pace /30 s", rangemode="tozero", row=2, col=1)
     return fig
 
