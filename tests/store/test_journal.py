@@ -8,6 +8,7 @@ the same file, as the next start of the app does.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -212,5 +213,29 @@ def test_a_plank_hold_survives_a_crash_to_within_a_second(
         second.end(WorkoutState("plank", 20.0, hold_s=20.0))
         second.on_events([], WorkoutState("plank", 21.0, hold_s=21.0))  # no set open: nothing
         assert second.flush()
+    finally:
+        second.close()
+
+
+def test_a_set_a_crash_left_open_ends_at_its_last_state_not_when_it_is_closed(
+    history: HistoryStore, tmp_path: Path
+) -> None:
+    """Closed at the next start, hours later: its duration is the set's, not the downtime's."""
+    path = journal_path(tmp_path, "kitchen")
+    t0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    first = SessionRecorder(history, station="kitchen", journal=Journal(path), clock=lambda: t0)
+    first.begin("ann", "push_up")
+    first.on_events([rep(1, 1.0), rep(2, 2.0)], WorkoutState("push_up", 42.5, reps=2))
+    assert first.flush()
+    _crash(first)
+
+    later = t0 + timedelta(hours=3)
+    second = SessionRecorder(history, station="kitchen", journal=Journal(path), clock=lambda: later)
+    try:
+        second.begin("ann", "squat")  # another set: the one left open is closed, interrupted
+        assert second.flush()
+        push = next(s for s in history.player_history("ann") if s.workout == "push_up")
+        assert push.status == "interrupted" and push.reps == 2
+        assert push.ended_at == t0 + timedelta(seconds=42.5)
     finally:
         second.close()

@@ -31,7 +31,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hiitpi.core.events import RepEvent, WorkoutState
@@ -375,8 +375,14 @@ class SessionRecorder(QueueWriter):
         status: SessionStatus,
         state: WorkoutState | None = None,
     ) -> None:  # holds _cond
-        s.finished, s.pace, s.status, s.ended_at = True, pace, status, self._clock()
         s.state = state if state is not None else s.state
+        ended_at = self._clock()
+        if s.recovered and s.state is not None:
+            # a crash left it open and it is closed now, maybe hours later: it ended when its
+            # last state was journaled (its clock runs from the set's first frame)
+            last = s.started_at + timedelta(seconds=max(0.0, s.state.t))
+            ended_at = min(ended_at, last)
+        s.finished, s.pace, s.status, s.ended_at = True, pace, status, ended_at
         self._last = s
         self._hold_mark = math.inf
         self._journal(s.end_record())
