@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
-from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineStatus
+from hiitpi.live.base import AdjustTarget, Command, CommandKind, EngineStatus, session_busy
 from hiitpi.plans.drift import pace_drift
 
 if TYPE_CHECKING:  # the engine itself never imports the database layer
@@ -118,7 +118,7 @@ def session_changes(
             drift=None if drift is None else drift.cue.value,
             drift_pct=None if drift is None else drift.pct,
         )  # fmt: skip
-        busy = status.active
+        busy = session_busy(status.active, None, None)
         out["elapsed_s"] = None if clock is None or not busy else round(clock.t(), 2)
     else:
         if set_key is not None and state is not None:
@@ -135,7 +135,7 @@ def session_changes(
             next=None if nxt is None else nxt.exercise, drift=cue, drift_pct=pct, set_id=set_id,
             session_id=None if recorder is None else recorder.plan_session_id,
         )  # fmt: skip
-        busy = status.active or ps.interval.value != "done"
+        busy = session_busy(status.active, run.plan.id, ps.interval.value)
     out["paused"] = clock is not None and clock.paused and busy
     if recorder is not None:  # the history database and its journal backlog
         out["health"] = {**status.health, "database": recorder.health()}

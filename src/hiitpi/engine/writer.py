@@ -259,14 +259,12 @@ class QueueWriter:
                 with self._cond:
                     s.corrections.pop(0)
             elif finished:
-                # an empty set is not history (a plank held is not empty: it counts no reps);
-                # an empty block of a plan is (the interval ran)
-                held = s.state.hold_s if s.state is not None else 0.0
-                if s.plan is not None or held > 0 or not self.history.discard_session(sid):
-                    self.history.finish_session(
-                        sid, s.pace, ended_at=s.ended_at, status=s.status, hold_s=held
-                    )
-                else:
+                held = s.state.hold_s if s.state is not None else 0.0  # a plank's time
+                self.history.finish_session(
+                    sid, s.pace, ended_at=s.ended_at, status=s.status, hold_s=held
+                )
+                # an empty set is not history; an empty block of a plan is (the interval ran)
+                if s.plan is None and self.history.discard_session(sid):
                     with self._cond:
                         s.session_id = None  # gone: there is nothing left to fix
                 with self._cond:

@@ -33,6 +33,11 @@ class WriteRefused(StoreError):
     status must say which: the engine keeps counting either way."""
 
 
+def session_busy(active: bool, plan: str | None, interval: str | None) -> bool:
+    """A set is refereed, or a plan is between its sets (:attr:`EngineStatus.busy`)."""
+    return active or (plan is not None and interval not in (None, "done"))
+
+
 @dataclass(frozen=True, slots=True)
 class EngineStatus:
     """What the engine reports next to the workout state (for the status page and HUD)."""
@@ -87,7 +92,7 @@ class EngineStatus:
     @property
     def busy(self) -> bool:
         """A session runs: a set is refereed, or a plan is between its sets."""
-        return self.active or (self.plan is not None and self.interval not in (None, "done"))
+        return session_busy(self.active, self.plan, self.interval)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from hiitpi.core.events import EventKind
@@ -79,6 +79,18 @@ def summary(row: WorkoutSession, player: str) -> SessionSummary:
         round=row.round,
         target=row.target,
         hold_s=row.hold_s or 0.0,
+    )
+
+
+def empty_set() -> ColumnElement[bool]:
+    """A set with nothing to show: no rep, no no-rep, no fix and nothing held (as
+    :attr:`SessionSummary.empty`). Not history: it would rank on the boards and open the
+    timeline."""
+    return and_(
+        WorkoutSession.reps == 0,
+        WorkoutSession.no_reps == 0,
+        WorkoutSession.correction == 0,
+        WorkoutSession.hold_s == 0,
     )
 
 
@@ -240,12 +252,7 @@ def recent_sets(s: Session, name: str, limit: int = 50) -> list[SessionSummary]:
     """The player's non-empty sets, newest first (what a history page opens on)."""
     rows = s.execute(
         _sessions()
-        .where(
-            Player.name == name,
-            (WorkoutSession.reps + WorkoutSession.no_reps != 0)
-            | (WorkoutSession.correction != 0)
-            | (WorkoutSession.hold_s != 0),
-        )
+        .where(Player.name == name, not_(empty_set()))
         .order_by(WorkoutSession.started_at.desc(), WorkoutSession.id.desc())
         .limit(limit)
     )

@@ -256,20 +256,10 @@ class HistoryStore:
             return queries.summary(row, row.player.name)
 
     def discard_session(self, session_id: int) -> bool:
-        """Delete the session if it is empty (0 reps, 0 no-reps, no fix, nothing held); True if
-        deleted.
-
-        An empty set is not history: it would rank on the boards and open the timeline.
-        """
+        """Delete the session if it is empty (:func:`queries.empty_set`); True if deleted."""
         with self._tx("discarding an empty session") as s:
             result = s.execute(
-                delete(WorkoutSession).where(
-                    WorkoutSession.id == session_id,
-                    WorkoutSession.reps == 0,
-                    WorkoutSession.no_reps == 0,
-                    WorkoutSession.correction == 0,
-                    WorkoutSession.hold_s == 0,
-                )
+                delete(WorkoutSession).where(WorkoutSession.id == session_id, queries.empty_set())
             )
             return int(getattr(result, "rowcount", 0)) == 1
 
