@@ -156,9 +156,11 @@ def workouts(s: Session) -> list[str]:
 def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
     """Sessions started in [now - 7 days, now], every status (an interrupted set's reps count).
 
-    Reps are the corrected counts (the referee's plus a person's fixes).
+    Reps are the corrected counts (the referee's plus a person's fixes); ``hold_s`` the seconds
+    a timed hold (plank) was held with good form.
 
-    Ordered for stacked bars: the player with most good reps first, then workouts by name.
+    Ordered for stacked bars: the player with most good reps first (then the longest held, for
+    players who only held), then workouts by name.
     """
     rows = s.execute(
         select(
@@ -167,16 +169,22 @@ def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
             func.sum(WorkoutSession.reps + WorkoutSession.correction),
             func.sum(WorkoutSession.no_reps),
             func.count(WorkoutSession.id),
+            func.sum(WorkoutSession.hold_s),
         )
         .join(Player)
         .where(WorkoutSession.started_at >= now - WEEK, WorkoutSession.started_at <= now)
         .group_by(Player.name, WorkoutSession.workout)
     ).all()
-    totals = [WeeklyTotal(p, w, int(r), int(nr), int(n)) for p, w, r, nr, n in rows]
-    per_player: dict[str, int] = defaultdict(int)
+    totals = [
+        WeeklyTotal(p, w, int(r), int(nr), int(n), hold_s=float(h or 0.0))
+        for p, w, r, nr, n, h in rows
+    ]
+    reps: dict[str, int] = defaultdict(int)
+    held: dict[str, float] = defaultdict(float)
     for t in totals:
-        per_player[t.player] += t.reps
-    totals.sort(key=lambda t: (-per_player[t.player], t.player, t.workout))
+        reps[t.player] += t.reps
+        held[t.player] += t.hold_s
+    totals.sort(key=lambda t: (-reps[t.player], -held[t.player], t.player, t.workout))
     return totals
 
 

@@ -107,13 +107,15 @@ class RepRecord:
 
 @dataclass(frozen=True, slots=True)
 class WeeklyTotal:
-    """One bar segment of the 7-day leaderboard: a player's good reps at one workout."""
+    """One bar segment of the 7-day leaderboard: a player's good reps at one workout, and for
+    a timed hold (plank: no reps) the seconds held with good form."""
 
     player: str
     workout: str
     reps: int
     no_reps: int
     sessions: int
+    hold_s: float = 0.0  # a timed hold's (plank's) seconds held with good form
 
 
 @dataclass(frozen=True, slots=True)

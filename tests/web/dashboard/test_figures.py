@@ -106,6 +106,28 @@ def test_week_figure_one_player_does_not_fill_the_chart() -> None:
     assert fig.data[0].width <= 0.6 and fig.layout.height <= 260
 
 
+def test_week_figure_shows_a_plank_by_its_time_held_in_a_panel_of_its_own() -> None:
+    """The bug: a plank-only player's reps bar was empty. Holds get their own panel, seconds
+    held on its axis and ``m:ss held`` on hover; the reps panel keeps only sets of reps."""
+    totals = [
+        WeeklyTotal("Bob", "push_up", 10, 1, 2),
+        WeeklyTotal("Ann", "plank", 0, 0, 2, hold_s=95.4),
+        WeeklyTotal("Bob", "plank", 0, 0, 1, hold_s=30.0),
+    ]
+    fig = F.week_figure(totals, LABELS)
+    reps, held = [t for t in fig.data if t.xaxis == "x"], [t for t in fig.data if t.xaxis == "x2"]
+    assert [(t.name, list(t.y), list(t.x)) for t in reps] == [("Push Ups", ["Bob"], [10])]
+    assert [(t.name, list(t.y), list(t.x)) for t in held] == [("plank", ["Ann", "Bob"], [95, 30])]
+    assert list(held[0].customdata) == ["1:35 held", "0:30 held"]
+    assert fig.layout.xaxis.title.text == "reps" and fig.layout.xaxis2.title.text == "seconds held"
+    assert fig.layout.xaxis2.range[1] >= 95 * 1.2
+    assert fig.layout.title.text == "Good reps, last 7 days"
+    assert [a.text for a in fig.layout.annotations] == ["Held with good form, last 7 days"]
+    only = F.week_figure(totals[1:], LABELS)  # nobody did reps: one panel, the holds
+    assert only.layout.title.text == "Held with good form, last 7 days"
+    assert only.layout.xaxis.title.text == "seconds held" and len(only.data) == 1
+
+
 def test_week_figure_says_when_empty() -> None:
     fig = F.week_figure([], LABELS)
     assert not fig.data and "No workouts" in fig.layout.annotations[0].text

@@ -108,35 +108,83 @@ def metrics_extend(
 # --- leaderboard -------------------------------------------------------------------------------
 def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.Figure:
     """Good reps per player, one stacked segment per workout: horizontal bars of a fixed
-    thickness, on an axis that leaves room, so one player's bar does not fill the chart."""
+    thickness, on an axis that leaves room, so one player's bar does not fill the chart.
+
+    A timed hold (plank: no reps) gets a panel of its own below, by its seconds held with good
+    form (``m:ss held`` on hover): on the reps bar a plank-only player had a bar of nothing.
+    """
     totals = list(totals)
-    players = list(dict.fromkeys(t.player for t in totals))  # keeps the store's ranking
-    fig = go.Figure()
-    for workout in sorted({t.workout for t in totals}):
-        by_player = {t.player: t.reps for t in totals if t.workout == workout}
-        fig.add_bar(
-            name=plot_text(label_of(workout, labels)),
-            y=[plot_text(p) for p in players],
-            x=[by_player.get(p, 0) for p in players],
-            orientation="h",
-            width=0.6,
+    workouts = sorted({t.workout for t in totals})
+    holds = {w for w in workouts if _held_only([t for t in totals if t.workout == w])}
+    panels = [
+        (kind, [t for t in totals if (t.workout in holds) == (kind == "held")])
+        for kind in ("reps", "held")
+    ]
+    panels = [(kind, rows) for kind, rows in panels if rows] or [("reps", [])]
+    sizes = [len({t.player for t in rows}) or 1 for _, rows in panels]
+    height = 170 + 48 * sum(sizes) + _WEEK_GAP_PX * (len(panels) - 1)
+    # the figure's title names the first panel; the second is titled above its own bars, past
+    # the first one's ticks and axis title
+    fig = make_subplots(
+        rows=len(panels),
+        cols=1,
+        row_heights=[n / sum(sizes) for n in sizes],
+        vertical_spacing=_WEEK_GAP_PX / (height - 80),
+        subplot_titles=["", *(_WEEK_TITLES[kind] for kind, _ in panels[1:])],
+    )
+    for row, (kind, rows) in enumerate(panels, 1):
+        players = list(dict.fromkeys(t.player for t in rows))  # keeps the store's ranking
+        per_player: dict[str, float] = {}
+        for workout in sorted({t.workout for t in rows}):
+            mine = {t.player: t for t in rows if t.workout == workout}
+            values = [_week_value(kind, mine.get(p)) for p in players]
+            for p, v in zip(players, values, strict=True):
+                per_player[p] = per_player.get(p, 0) + v
+            bar: dict[str, Any] = {}
+            if kind == "held":
+                bar["customdata"] = [fmt_held(v) for v in values]
+                bar["hovertemplate"] = "%{y}: %{customdata}"
+            fig.add_bar(
+                name=plot_text(label_of(workout, labels)),
+                y=[plot_text(p) for p in players],
+                x=values,
+                orientation="h",
+                width=0.6,
+                row=row,
+                col=1,
+                **bar,
+            )
+        top = max(per_player.values(), default=0)
+        fig.update_xaxes(
+            title_text=_WEEK_AXES[kind], range=[0, max(10, top * 1.25)], row=row, col=1
         )
-    per_player: dict[str, int] = {}
-    for t in totals:
-        per_player[t.player] = per_player.get(t.player, 0) + t.reps
-    top = max(per_player.values(), default=0)
+        fig.update_yaxes(type="category", autorange="reversed", automargin=True, row=row, col=1)
     fig.update_layout(
         **_BASE_LAYOUT,
         barmode="stack",
-        title="Good reps, last 7 days",
-        xaxis={"title": "reps", "range": [0, max(10, top * 1.25)]},
-        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
-        height=170 + 48 * max(1, len(players)),
+        title=_WEEK_TITLES[panels[0][0]],
+        height=height,
     )
     fig.update_layout(margin={"l": 10, "r": 20, "t": 40, "b": 40})
     if not totals:
         fig.add_annotation(text="No workouts in the last 7 days", showarrow=False)
     return fig
+
+
+_WEEK_TITLES = {"reps": "Good reps, last 7 days", "held": "Held with good form, last 7 days"}
+_WEEK_AXES = {"reps": "reps", "held": "seconds held"}
+_WEEK_GAP_PX = 110  # between the panels: the first one's ticks and axis title, then the title
+
+
+def _held_only(sets: Sequence[SessionSummary] | Sequence[WeeklyTotal]) -> bool:
+    """A timed hold's sets or totals (plank): time held, never a rep."""
+    return any(t.hold_s for t in sets) and not any(t.reps for t in sets)
+
+
+def _week_value(kind: str, total: WeeklyTotal | None) -> float:
+    if total is None:
+        return 0
+    return round(total.hold_s) if kind == "held" else total.reps
 
 
 def board_rows(rows: Iterable[BoardRow]) -> list[dict[str, str]]:
@@ -185,7 +233,7 @@ def history_figure(sessions: Iterable[SessionSummary], labels: Mapping[str, str]
     any_held = False
     for i, workout in enumerate(sorted({s.workout for s in sessions})):
         mine = [s for s in sessions if s.workout == workout]
-        held = any(s.hold_s for s in mine) and not any(s.reps for s in mine)
+        held = _held_only(mine)
         any_held = any_held or held
         name = plot_text(label_of(workout, labels)) + (" (s held)" if held else "")
         xs = [s.started_at for s in mine]
