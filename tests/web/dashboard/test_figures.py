@@ -110,9 +110,9 @@ def test_week_figure_shows_a_plank_by_its_time_held_in_a_panel_of_its_own() -> N
     """The bug: a plank-only player's reps bar was empty. Holds get their own panel, seconds
     held on its axis and ``m:ss held`` on hover; the reps panel keeps only sets of reps."""
     totals = [
-        WeeklyTotal("Bob", "push_up", 10, 1, 2),
-        WeeklyTotal("Ann", "plank", 0, 0, 2, hold_s=95.4),
+        WeeklyTotal("Bob", "push_up", 10, 1, 2),  # the store ranks Bob first (his reps)
         WeeklyTotal("Bob", "plank", 0, 0, 1, hold_s=30.0),
+        WeeklyTotal("Ann", "plank", 0, 0, 2, hold_s=95.4),
     ]
     fig = F.week_figure(totals, LABELS)
     reps, held = [t for t in fig.data if t.xaxis == "x"], [t for t in fig.data if t.xaxis == "x2"]
@@ -124,6 +124,7 @@ def test_week_figure_shows_a_plank_by_its_time_held_in_a_panel_of_its_own() -> N
     assert fig.layout.title.text == "Good reps, last 7 days"
     assert [a.text for a in fig.layout.annotations] == ["Held with good form, last 7 days"]
     only = F.week_figure(totals[1:], LABELS)  # nobody did reps: one panel, the holds
+    assert [list(t.y) for t in only.data] == [["Ann", "Bob"]]  # the longest hold first
     assert only.layout.title.text == "Held with good form, last 7 days"
     assert only.layout.xaxis.title.text == "seconds held" and len(only.data) == 1
 

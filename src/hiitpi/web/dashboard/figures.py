@@ -133,13 +133,14 @@ def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.
         subplot_titles=["", *(_WEEK_TITLES[kind] for kind, _ in panels[1:])],
     )
     for row, (kind, rows) in enumerate(panels, 1):
-        players = list(dict.fromkeys(t.player for t in rows))  # keeps the store's ranking
-        per_player: dict[str, float] = {}
+        per_player: dict[str, float] = {}  # in the store's ranking
+        for t in rows:
+            per_player[t.player] = per_player.get(t.player, 0) + _week_value(kind, t)
+        # the most in this panel first (a player's reps do not rank their hold); ties: store's
+        players = sorted(per_player, key=lambda p: -per_player[p])
         for workout in sorted({t.workout for t in rows}):
             mine = {t.player: t for t in rows if t.workout == workout}
             values = [_week_value(kind, mine.get(p)) for p in players]
-            for p, v in zip(players, values, strict=True):
-                per_player[p] = per_player.get(p, 0) + v
             bar: dict[str, Any] = {}
             if kind == "held":
                 bar["customdata"] = [fmt_held(v) for v in values]
