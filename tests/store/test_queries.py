@@ -83,15 +83,15 @@ def test_leaderboard_week_totals_per_player_and_workout(
 
 def test_leaderboard_week_sums_a_planks_time_held(history: HistoryStore) -> None:
     """A plank has no reps: its week is the time held. A player who only held is on the board
-    (after every player with reps, longest hold first), not a row of zero reps."""
+    (after every player with reps), not a row of zero reps; the chart ranks the holds."""
     add_session(history, "carl", "push_up", NOW - DAY, 4)
     for player, held in (("dora", 20.0), ("dora", 25.5), ("erin", 90.0)):
         sid = history.start_session(player, "plank", started_at=NOW - DAY)
         history.finish_session(sid, None, ended_at=NOW - DAY + timedelta(minutes=2), hold_s=held)
     assert history.leaderboard_week(NOW) == [
         WeeklyTotal("carl", "push_up", 4, 0, 1),  # a set of reps holds nothing
-        WeeklyTotal("erin", "plank", 0, 0, 1, hold_s=90.0),
         WeeklyTotal("dora", "plank", 0, 0, 2, hold_s=45.5),
+        WeeklyTotal("erin", "plank", 0, 0, 1, hold_s=90.0),
     ]
 
 

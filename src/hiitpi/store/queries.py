@@ -159,8 +159,8 @@ def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
     Reps are the corrected counts (the referee's plus a person's fixes); ``hold_s`` the seconds
     a timed hold (plank) was held with good form.
 
-    Ordered for stacked bars: the player with most good reps first (then the longest held, for
-    players who only held), then workouts by name.
+    Ordered for stacked bars: the player with most good reps first, then workouts by name (the
+    chart ranks a timed hold's panel by its own time held).
     """
     rows = s.execute(
         select(
@@ -179,12 +179,10 @@ def leaderboard_week(s: Session, now: datetime) -> list[WeeklyTotal]:
         WeeklyTotal(p, w, int(r), int(nr), int(n), hold_s=float(h or 0.0))
         for p, w, r, nr, n, h in rows
     ]
-    reps: dict[str, int] = defaultdict(int)
-    held: dict[str, float] = defaultdict(float)
+    per_player: dict[str, int] = defaultdict(int)
     for t in totals:
-        reps[t.player] += t.reps
-        held[t.player] += t.hold_s
-    totals.sort(key=lambda t: (-reps[t.player], -held[t.player], t.player, t.workout))
+        per_player[t.player] += t.reps
+    totals.sort(key=lambda t: (-per_player[t.player], t.player, t.workout))
     return totals
 
 

@@ -114,13 +114,13 @@ def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.
     form (``m:ss held`` on hover): on the reps bar a plank-only player had a bar of nothing.
     """
     totals = list(totals)
-    workouts = sorted({t.workout for t in totals})
-    holds = {w for w in workouts if _held_only([t for t in totals if t.workout == w])}
-    panels = [
-        (kind, [t for t in totals if (t.workout in holds) == (kind == "held")])
-        for kind in ("reps", "held")
-    ]
-    panels = [(kind, rows) for kind, rows in panels if rows] or [("reps", [])]
+    holds = {
+        w for w in {t.workout for t in totals} if _held_only([t for t in totals if t.workout == w])
+    }
+    reps = [t for t in totals if t.workout not in holds]
+    held = [t for t in totals if t.workout in holds]
+    panels = [(kind, rows) for kind, rows in (("reps", reps), ("held", held)) if rows]
+    panels = panels or [("reps", [])]
     sizes = [len({t.player for t in rows}) or 1 for _, rows in panels]
     height = 170 + 48 * sum(sizes) + _WEEK_GAP_PX * (len(panels) - 1)
     # the figure's title names the first panel; the second is titled above its own bars, past
@@ -133,10 +133,10 @@ def week_figure(totals: Iterable[WeeklyTotal], labels: Mapping[str, str]) -> go.
         subplot_titles=["", *(_WEEK_TITLES[kind] for kind, _ in panels[1:])],
     )
     for row, (kind, rows) in enumerate(panels, 1):
-        per_player: dict[str, float] = {}  # in the store's ranking
+        per_player: dict[str, float] = {}  # in the store's order
         for t in rows:
             per_player[t.player] = per_player.get(t.player, 0) + _week_value(kind, t)
-        # the most in this panel first (a player's reps do not rank their hold); ties: store's
+        # the most in this panel first (a player's reps do not rank their hold); ties as stored
         players = sorted(per_player, key=lambda p: -per_player[p])
         for workout in sorted({t.workout for t in rows}):
             mine = {t.player: t for t in rows if t.workout == workout}
