@@ -47,6 +47,9 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
+# the status message while the pose model or the referee fails on the frames
+REFEREE_FAILED = "Something went wrong in {part}: frames are skipped until it works again{kept}"
+PART_POSE, PART_REFEREE = "the pose model", "the referee"
 
 
 class LiveEngine:
@@ -92,6 +95,7 @@ class LiveEngine:
         self._set_t0: float | None = None
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events of this frame, handed to the link next
+        self._failure: tuple[str, str] | None = None  # a failing frame's (error, message)
         self._last_frame_at = 0.0
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
@@ -313,8 +317,7 @@ class LiveEngine:
                 self._log_limited("engine", "engine: %s", exc)
                 self.status = replace(self.status, error=str(exc))
             except Exception:  # keep refereeing: one bad frame must not end the set
-                if self._log_limited("crash", "engine step failed"):
-                    log.exception("engine step failed")
+                self._log_limited("crash", "engine step failed", exc_info=True)
 
     def _idle(self) -> None:
         """No new frame: say why (source ended or failed, camera away) and keep the status
@@ -367,23 +370,15 @@ class LiveEngine:
         pace = self._watch_pace(now)
         pose: Pose | None = None
         ms = referee_ms = 0.0
-        set_t = 0.0
+        failed: dict[str, Any] = {}
         if self.referee is not None and not self.status.paused:
-            if self._set_t0 is None:
-                self._set_t0 = frame.t
-            set_t = self._set_offset + (frame.t - self._set_t0)
-            t0 = time.perf_counter()
-            pose = self.estimator.estimate(frame)
-            t1 = time.perf_counter()
-            ms = (t1 - t0) * 1000.0
-            self.state, events = self.referee.update(pose, set_t)
-            self._pending.extend(events)
-            if self.recorder is not None:  # journaled (fsynced) before screens hear of a rep
-                self.recorder.on_events(events, self.state)
-            referee_ms = (time.perf_counter() - t1) * 1000.0
+            pose, ms, referee_ms, failed = self._referee_frame(frame)
+        elif self._failure is not None:  # nothing refereed: nothing failing either
+            failed = self._recovered()
         score = pose.score if pose is not None else 0.0
         frame_fields = dict(
             pace,
+            **failed,
             fps=round(fps, 2),
             inference_ms=round(ms, 2),
             pose_score=round(score, 3),
@@ -394,6 +389,61 @@ class LiveEngine:
         with self.link.batch():  # the state and the JPEG go out in one round
             timing = self._hand_on(frame, pose, ms, score, wait_ms, referee_ms, frame_fields)
         self._record(timing)
+
+    def _referee_frame(self, frame: Frame) -> tuple[Pose | None, float, float, dict[str, Any]]:
+        """Pose and referee on ``frame``: (pose, pose ms, referee ms, status changes).
+
+        A frame the model or the referee fails on is skipped, never the set: the count so far
+        stays as it is (and in the journal), the live view goes on, and the status says what
+        failed until a frame works again (``REFEREE_FAILED``).
+        """
+        assert self.referee is not None
+        if self._set_t0 is None:
+            self._set_t0 = frame.t
+        set_t = self._set_offset + (frame.t - self._set_t0)
+        pose: Pose | None = None
+        ms = 0.0
+        part = PART_POSE
+        t0 = time.perf_counter()
+        try:
+            pose = self.estimator.estimate(frame)
+            t1 = time.perf_counter()
+            ms = (t1 - t0) * 1000.0
+            part = PART_REFEREE
+            self.state, events = self.referee.update(pose, set_t)
+            self._pending.extend(events)
+            if self.recorder is not None:  # journaled (fsynced) before screens hear of a rep
+                self.recorder.on_events(events, self.state)
+        except Exception as exc:
+            return pose, ms, 0.0, self._failed(part, exc, frame.index)
+        referee_ms = (time.perf_counter() - t1) * 1000.0
+        return pose, ms, referee_ms, self._recovered() if self._failure is not None else {}
+
+    def _failed(self, part: str, exc: Exception, index: int) -> dict[str, Any]:
+        """The status changes for a frame that ``part`` (the pose model or the referee) failed
+        on; logged with its traceback at most every few seconds."""
+        error = f"{part} failed: {exc!r}"
+        if part == PART_POSE:
+            error = f"{part} ({self.estimator.name}) failed: {exc!r}"
+        self._log_limited("frame", "frame %d: %s", index, error, exc_info=exc)
+        reps = self.state.reps if self.state is not None else 0
+        kept = f"; your {reps} rep{'' if reps == 1 else 's'} are saved" if reps else ""
+        message = REFEREE_FAILED.format(part=part, kept=kept)
+        self._failure = (error, message)
+        return {"error": error, "message": message}
+
+    def _recovered(self) -> dict[str, Any]:
+        """A frame worked again after failures: their error and message go (if still shown)."""
+        assert self._failure is not None
+        error, message = self._failure
+        self._failure = None
+        log.info("the pose and referee work again")
+        out: dict[str, Any] = {}
+        if self.status.error == error:
+            out["error"] = None
+        if self.status.message == message:
+            out["message"] = None
+        return out
 
     def _hand_on(
         self,
@@ -475,10 +525,12 @@ class LiveEngine:
         self._pending = []
         self.link.publish(self.state, self.status)
 
-    def _log_limited(self, key: str, msg: str, *args: object) -> bool:
+    def _log_limited(
+        self, key: str, msg: str, *args: object, exc_info: BaseException | bool = False
+    ) -> bool:
         now = time.monotonic()
         if now - self._last_log.get(key, -_LOG_EVERY_S) < _LOG_EVERY_S:
             return False
         self._last_log[key] = now
-        log.warning(msg, *args)
+        log.warning(msg, *args, exc_info=exc_info)
         return True

@@ -1,0 +1,101 @@
+"""Fault: the pose model or the referee raises on the frames of a running set.
+
+The real engine on a real Redis and a real (synthetic) video file looped as a camera. The
+estimator and the referee's ``update`` are test doubles that raise while a switch is on: what is
+under test is the engine around them. A failing frame is skipped, never the set: the count so
+far stays, the live view goes on, the status says what fails (for a person and in the error),
+and all of that clears when frames work again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hiitpi.config import Settings, SourceConfig
+from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.core.frame import Frame
+from hiitpi.core.pose import Pose
+from hiitpi.engine.live import LiveEngine
+from hiitpi.live import LiveSnapshot, RedisLiveStore
+from hiitpi.sources import open_source
+
+from .conftest import ReplayEstimator, wait_for
+
+
+class FlakyEstimator(ReplayEstimator):
+    """Finds nobody; raises while ``failing`` is set (a model that broke on some frames)."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.failing = threading.Event()
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        if self.failing.is_set():
+            raise RuntimeError("model exploded")
+        return super().estimate(frame)
+
+
+def _failing(snap: LiveSnapshot, what: str) -> bool:
+    return snap.status.error is not None and what in snap.status.error
+
+
+@pytest.mark.parametrize("part", ["pose", "referee"])
+def test_a_failing_frame_is_skipped_and_the_count_kept(
+    store: RedisLiveStore, small_clip: Path, part: str
+) -> None:
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    estimator = FlakyEstimator()
+    engine = LiveEngine(source, estimator, store, settings, exercise="squat")
+    referee_fails = threading.Event()
+    engine.start()
+    try:
+        wait_for(store, lambda s: s.status.active and s.status.frames >= 3)
+        pipeline = engine.referee
+        assert pipeline is not None
+        real_update = pipeline.update
+
+        def update(pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
+            if referee_fails.is_set():
+                raise ZeroDivisionError("division by zero")
+            state, events = real_update(pose, t)
+            return replace(state, reps=3), events  # as if three reps were counted
+
+        pipeline.update = update  # type: ignore[method-assign]
+        wait_for(store, lambda s: s.state is not None and s.state.reps == 3)
+
+        (estimator.failing if part == "pose" else referee_fails).set()
+        what = "the pose model (flaky) failed: RuntimeError('model exploded')"
+        if part == "referee":
+            what = "the referee failed: ZeroDivisionError('division by zero')"
+        snap = wait_for(store, lambda s: _failing(s, what))
+        word = "pose model" if part == "pose" else "referee"
+        assert snap.status.message == (
+            f"Something went wrong in the {word}: frames are skipped until it works again; "
+            "your 3 reps are saved"
+        )
+        assert snap.state is not None and snap.state.reps == 3  # nothing counted is lost
+        assert snap.status.active and snap.status.running
+        # the engine goes on with the video: frames are still delivered, and shown
+        frames = snap.status.frames
+        store.touch_viewer("viewer-1", ttl=10)
+        first = store.wait_frame(None, timeout=3)
+        assert first is not None and first[1][:2] == b"\xff\xd8"
+        later = wait_for(store, lambda s: s.status.frames >= frames + 10)
+        assert _failing(later, what)
+        assert store.wait_frame(first[0], timeout=3) is not None  # a newer JPEG
+
+        estimator.failing.clear()
+        referee_fails.clear()
+        snap = wait_for(store, lambda s: s.status.error is None)
+        assert snap.status.message is None and snap.status.active
+        assert snap.state is not None and snap.state.reps == 3
+    finally:
+        engine.stop()
+        source.close()
