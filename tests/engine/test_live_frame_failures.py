@@ -19,7 +19,7 @@ from hiitpi.config import Settings, SourceConfig
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
-from hiitpi.engine.live import LiveEngine
+from hiitpi.engine.live import HUD_FAILED, LiveEngine
 from hiitpi.live import LiveSnapshot, RedisLiveStore
 from hiitpi.sources import open_source
 
@@ -68,6 +68,14 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
             return replace(state, reps=3), events  # as if three reps were counted
 
         pipeline.update = update  # type: ignore[method-assign]
+        hud: list[str] = []  # what the live video's HUD says, frame by frame
+        real_render = engine.live_view.render
+
+        def render(image, refereeing, pose, state):  # type: ignore[no-untyped-def]
+            hud.append(state.message if state is not None else "")
+            return real_render(image, refereeing, pose, state)
+
+        engine.live_view.render = render  # type: ignore[method-assign]
         wait_for(store, lambda s: s.state is not None and s.state.reps == 3)
 
         (estimator.failing if part == "pose" else referee_fails).set()
@@ -90,12 +98,14 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
         later = wait_for(store, lambda s: s.status.frames >= frames + 10)
         assert _failing(later, what)
         assert store.wait_frame(first[0], timeout=3) is not None  # a newer JPEG
+        assert hud and hud[-1] == HUD_FAILED
 
         estimator.failing.clear()
         referee_fails.clear()
         snap = wait_for(store, lambda s: s.status.error is None)
         assert snap.status.message is None and snap.status.active
         assert snap.state is not None and snap.state.reps == 3
+        wait_for(store, lambda s: bool(hud) and hud[-1] != HUD_FAILED)
     finally:
         engine.stop()
         source.close()

@@ -50,6 +50,7 @@ BUDGET_EVERY = 15  # recompute those medians every this many frames
 # the status message while the pose model or the referee fails on the frames
 REFEREE_FAILED = "Something went wrong in {part}: frames are skipped until it works again{kept}"
 PART_POSE, PART_REFEREE = "the pose model", "the referee"
+HUD_FAILED = "Referee error: frames are skipped"  # the same, on the live video
 
 
 class LiveEngine:
@@ -468,12 +469,13 @@ class LiveEngine:
         refereeing = self.referee is not None
         to_count = (counted_at - frame.captured) * 1000.0 if frame.captured and refereeing else None
         watched = self.live_view.watched()
+        shown = self.state
+        if self._failure is not None and shown is not None:  # the video says it too
+            shown = replace(shown, message=HUD_FAILED)
         if watched and self.view is not None:  # drawn and encoded by the camera
-            self.live_view.show(refereeing, pose, self.state)
+            self.live_view.show(refereeing, pose, shown)
         elif watched:
-            draw_ms, encode_ms, put_ms = self.live_view.render(
-                frame.image, refereeing, pose, self.state
-            )
+            draw_ms, encode_ms, put_ms = self.live_view.render(frame.image, refereeing, pose, shown)
             to_jpeg = (time.monotonic() - frame.captured) * 1000.0 if frame.captured else None
             return FrameTiming(
                 frame.index, wait_ms, ms, referee_ms, publish_ms + put_ms, draw_ms, encode_ms,
