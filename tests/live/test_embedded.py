@@ -134,6 +134,36 @@ def test_a_hung_server_is_killed_and_restarted_with_its_saved_data(
         store.close()
 
 
+def test_an_error_reply_is_an_answer_and_only_silence_a_hang(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    import redis
+
+    from hiitpi.live.embedded import redis_executable
+
+    sock = tmp_path / "full.sock"
+    args = [redis_executable(), "--port", "0", "--unixsocket", str(sock), "--save", ""]
+    proc = subprocess.Popen([*args, "--maxclients", "1"], stdout=subprocess.DEVNULL)
+    holder = redis.Redis(unix_socket_path=str(sock))
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert holder.ping()  # the one client it takes
+        # "-ERR max number of clients reached": a full server, not a hung one
+        assert EmbeddedRedis._answers(sock, 1.0)
+        os.kill(proc.pid, signal.SIGSTOP)
+        assert not EmbeddedRedis._answers(sock, 0.3)
+        os.kill(proc.pid, signal.SIGCONT)
+    finally:
+        holder.close()
+        proc.kill()
+        proc.wait(5)
+    assert not EmbeddedRedis._answers(tmp_path / "none.sock", 0.3)
+
+
 def test_stop_is_quick_and_clean_while_the_server_is_dead(tmp_path: Path) -> None:
     import os
     import signal

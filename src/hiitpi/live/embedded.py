@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -304,18 +305,20 @@ class EmbeddedRedis:
 
     @staticmethod
     def _answers(socket_path: Path, timeout: float) -> bool:
-        """Whether the server says anything at all within ``timeout`` (loading its .rdb, or
-        refusing writes, is an answer: only silence is a hang)."""
-        client = _client(socket_path, timeout)
-        try:
-            client.ping()
-        except (redis.TimeoutError, redis.ConnectionError, OSError):
-            return False
-        except redis.RedisError:
-            return True  # an error reply: it runs
-        finally:
-            client.close()
-        return True
+        """Whether the server says anything at all to a PING within ``timeout``: PONG, or an
+        error reply (loading its .rdb, "max number of clients reached") is an answer; only
+        silence (or no socket to connect to) is a hang. A raw socket, so that no reply is
+        mistaken for silence by a client library's mapping of errors."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            try:
+                sock.connect(str(socket_path))
+                # a full server writes its error and closes at once, maybe before the PING
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    sock.sendall(b"PING\r\n")
+                return bool(sock.recv(64))
+            except OSError:  # refused, timed out, reset
+                return False
 
     @staticmethod
     def _ping(socket_path: Path) -> bool:
