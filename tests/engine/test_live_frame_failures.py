@@ -19,7 +19,8 @@ from hiitpi.config import Settings, SourceConfig
 from hiitpi.core.events import RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
-from hiitpi.engine.live import HUD_FAILED, LiveEngine
+from hiitpi.engine.failures import HUD
+from hiitpi.engine.live import LiveEngine
 from hiitpi.live import LiveSnapshot, RedisLiveStore
 from hiitpi.sources import open_source
 
@@ -89,6 +90,8 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
             "your 3 reps are saved"
         )
         assert snap.state is not None and snap.state.reps == 3  # nothing counted is lost
+        referee = snap.status.health["referee"]  # /healthz answers 503 on it
+        assert (referee["ok"], referee["state"], referee["error"]) == (False, "failing", what)
         assert snap.status.active and snap.status.running
         # the engine goes on with the video: frames are still delivered, and shown
         frames = snap.status.frames
@@ -98,14 +101,15 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
         later = wait_for(store, lambda s: s.status.frames >= frames + 10)
         assert _failing(later, what)
         assert store.wait_frame(first[0], timeout=3) is not None  # a newer JPEG
-        assert hud and hud[-1] == HUD_FAILED
+        assert hud and hud[-1] == HUD
 
         estimator.failing.clear()
         referee_fails.clear()
         snap = wait_for(store, lambda s: s.status.error is None)
         assert snap.status.message is None and snap.status.active
+        assert snap.status.health["referee"]["ok"] is True
         assert snap.state is not None and snap.state.reps == 3
-        wait_for(store, lambda s: bool(hud) and hud[-1] != HUD_FAILED)
+        wait_for(store, lambda s: bool(hud) and hud[-1] != HUD)
     finally:
         engine.stop()
         source.close()

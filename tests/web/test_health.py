@@ -136,6 +136,18 @@ def test_the_engines_database_and_camera_entries_are_shown(store: RedisLiveStore
     assert s["health"]["database"]["backlog"] == 3 and "health" in s
 
 
+def test_a_failing_referee_makes_healthz_503(store: RedisLiveStore) -> None:
+    error = "the referee failed: ZeroDivisionError('division by zero')"
+    _publish(store, camera=component(True, "ok"), referee=component(False, "failing", error, 4.0))
+    c = create_app(store, Settings()).test_client()
+    r = c.get("/healthz")
+    assert r.status_code == 503 and r.get_json()["error"] == error
+    assert r.get_json()["health"]["referee"]["state"] == "failing"
+    _publish(store, camera=component(True, "ok"))  # an engine that never failed a frame
+    r = c.get("/healthz")
+    assert r.status_code == 200 and r.get_json()["health"]["referee"]["ok"] is True
+
+
 def test_a_stale_snapshot_reports_its_parts_as_unknown(store: RedisLiveStore) -> None:
     _publish(store, database=component(True, "ok", backlog=0))
     snap = json.loads(store.client.get(store.key("state")))

@@ -122,7 +122,7 @@ def test_healthz(client: FlaskClient, store: RedisLiveStore) -> None:
         "error": None,
     }
     parts = body["health"]
-    assert set(parts) == {"redis", "engine", "camera", "database", "live_store"}
+    assert set(parts) == {"redis", "engine", "camera", "database", "live_store", "referee"}
     assert parts["redis"]["ok"] is True and parts["redis"]["state"] == "ok"
     assert parts["engine"]["ok"] is True and parts["engine"]["fps"] == 28.0
     assert parts["camera"]["ok"] is True

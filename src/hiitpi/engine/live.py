@@ -27,6 +27,7 @@ from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.camera import CameraAct, CameraWatch, camera_gone_message
 from hiitpi.engine.commands import CommandHandler
+from hiitpi.engine.failures import HUD, PART_POSE, PART_REFEREE, FrameFailures, kept_clause
 from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
@@ -47,10 +48,6 @@ FPS_SMOOTHING = 0.1  # EMA weight of the newest frame interval
 _LOG_EVERY_S = 5.0
 BUDGET_WINDOW = 60  # frames in the rolling medians of the per-stage budget (2 s at 30 fps)
 BUDGET_EVERY = 15  # recompute those medians every this many frames
-# the status message while the pose model or the referee fails on the frames
-REFEREE_FAILED = "Something went wrong in {part}: frames are skipped until it works again{kept}"
-PART_POSE, PART_REFEREE = "the pose model", "the referee"
-HUD_FAILED = "Referee error: frames are skipped"  # the same, on the live video
 
 
 class LiveEngine:
@@ -96,7 +93,7 @@ class LiveEngine:
         self._set_t0: float | None = None
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events of this frame, handed to the link next
-        self._failure: tuple[str, str] | None = None  # a failing frame's (error, message)
+        self.failures = FrameFailures()  # frames the pose model or the referee fail on
         self._last_frame_at = 0.0
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
@@ -374,8 +371,8 @@ class LiveEngine:
         failed: dict[str, Any] = {}
         if self.referee is not None and not self.status.paused:
             pose, ms, referee_ms, failed = self._referee_frame(frame)
-        elif self._failure is not None:  # nothing refereed: nothing failing either
-            failed = self._recovered()
+        else:  # nothing refereed: nothing failing either
+            failed = self.failures.idle(self.status)
         score = pose.score if pose is not None else 0.0
         frame_fields = dict(
             pace,
@@ -396,7 +393,7 @@ class LiveEngine:
 
         A frame the model or the referee fails on is skipped, never the set: the count so far
         stays as it is (and in the journal), the live view goes on, and the status says what
-        failed until a frame works again (``REFEREE_FAILED``).
+        fails until frames work again (:mod:`hiitpi.engine.failures`).
         """
         assert self.referee is not None
         if self._set_t0 is None:
@@ -411,14 +408,15 @@ class LiveEngine:
             t1 = time.perf_counter()
             ms = (t1 - t0) * 1000.0
             part = PART_REFEREE
-            self.state, events = self.referee.update(pose, set_t)
-            self._pending.extend(events)
+            state, events = self.referee.update(pose, set_t)
             if self.recorder is not None:  # journaled (fsynced) before screens hear of a rep
-                self.recorder.on_events(events, self.state)
+                self.recorder.on_events(events, state)
         except Exception as exc:
             return pose, ms, 0.0, self._failed(part, exc, frame.index)
+        self.state = state
+        self._pending.extend(events)
         referee_ms = (time.perf_counter() - t1) * 1000.0
-        return pose, ms, referee_ms, self._recovered() if self._failure is not None else {}
+        return pose, ms, referee_ms, self.failures.worked(self.status, time.monotonic())
 
     def _failed(self, part: str, exc: Exception, index: int) -> dict[str, Any]:
         """The status changes for a frame that ``part`` (the pose model or the referee) failed
@@ -427,24 +425,10 @@ class LiveEngine:
         if part == PART_POSE:
             error = f"{part} ({self.estimator.name}) failed: {exc!r}"
         self._log_limited("frame", "frame %d: %s", index, error, exc_info=exc)
-        reps = self.state.reps if self.state is not None else 0
-        kept = f"; your {reps} rep{'' if reps == 1 else 's'} are saved" if reps else ""
-        message = REFEREE_FAILED.format(part=part, kept=kept)
-        self._failure = (error, message)
-        return {"error": error, "message": message}
-
-    def _recovered(self) -> dict[str, Any]:
-        """A frame worked again after failures: their error and message go (if still shown)."""
-        assert self._failure is not None
-        error, message = self._failure
-        self._failure = None
-        log.info("the pose and referee work again")
-        out: dict[str, Any] = {}
-        if self.status.error == error:
-            out["error"] = None
-        if self.status.message == message:
-            out["message"] = None
-        return out
+        s = self.state
+        reps = 0 if s is None else max(0, s.reps + self.status.correction)  # as the page counts
+        kept = kept_clause(reps, 0.0 if s is None else s.hold_s)
+        return self.failures.failed(self.status, part, error, kept)
 
     def _hand_on(
         self,
@@ -459,9 +443,9 @@ class LiveEngine:
         """Metric, state (the status with ``frame_fields``) and (when someone watches) the
         JPEG to the live link; the timing."""
         t2 = time.perf_counter()
-        if self.referee is not None:  # before the state: whoever sees a state finds its metric
-            # on the camera's clock: the live chart appends across sets, so its x must not
-            # restart at 0 when a new set begins
+        if self.referee is not None and ms > 0:  # a pose was estimated (not paused, not failed)
+            # before the state: whoever sees a state finds its metric; on the camera's clock: the
+            # live chart appends across sets, so its x must not restart at 0 when a set begins
             self.link.add_metric(frame.t, ms, score)
         self._publish(frame_fields)
         counted_at = time.monotonic()
@@ -470,8 +454,8 @@ class LiveEngine:
         to_count = (counted_at - frame.captured) * 1000.0 if frame.captured and refereeing else None
         watched = self.live_view.watched()
         shown = self.state
-        if self._failure is not None and shown is not None:  # the video says it too
-            shown = replace(shown, message=HUD_FAILED)
+        if self.failures.failing and shown is not None:  # the video says it too
+            shown = replace(shown, message=HUD)
         if watched and self.view is not None:  # drawn and encoded by the camera
             self.live_view.show(refereeing, pose, shown)
         elif watched:

@@ -4,7 +4,8 @@
 tiny write, so a Redis that answers but refuses writes - a full disk, ``maxmemory``, a
 read-only replica - is named as such instead of looking like a silent engine), ``engine``
 (running, fps, its error), and the engine's own view of ``camera``, ``database`` (with the
-journal ``backlog``) and ``live_store``. A value nobody can know right now is null: with no
+journal ``backlog``), ``live_store`` and ``referee`` (not ok while the pose model or the referee
+fails on the frames). A value nobody can know right now is null: with no
 snapshot to read, or a snapshot too old to trust, the parts the engine reports are unknown.
 """
 
@@ -19,7 +20,7 @@ from hiitpi.live.base import LiveSnapshot, LiveStore, WriteRefused, component
 
 PROBE_EVERY_S = 1.0  # pages poll /api/status 5 times a second: one probe serves them all
 PROBE_TTL_S = 30
-ENGINE_PARTS = ("camera", "database", "live_store")
+ENGINE_PARTS = ("camera", "database", "live_store", "referee")
 
 
 class RedisProbe:
@@ -120,5 +121,7 @@ def _derived(part: str, snap: LiveSnapshot) -> dict[str, Any]:
     if part == "camera" and st.source:
         if st.source_ended:
             return component(False, "ended", st.error or f"{st.source} delivers no frames")
+        return component(True, "ok")
+    if part == "referee" and st.running:  # no frame has failed it (hiitpi.engine.failures)
         return component(True, "ok")
     return component(None, "unknown")

@@ -216,8 +216,9 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        """200 while the station can referee: the engine runs and publishes and its camera
-        delivers frames; 503 otherwise, naming the part that failed. ``health`` has every
+        """200 while the station can referee: the engine runs and publishes, its camera
+        delivers frames and the pose model and the referee work on them; 503 otherwise, naming
+        the part that failed. ``health`` has every
         part (Redis, engine, camera, database, the engine's live-store link) separately."""
         s = _status(store, probe)
         parts = s["health"]
@@ -234,6 +235,8 @@ def create_app(
             )
         elif camera["ok"] is False or s.get("source_ended"):
             error = camera.get("error") or s.get("error") or f"{s.get('source')} delivers no frames"
+        elif parts["referee"]["ok"] is False:  # the frames come, but nothing can count them
+            error = parts["referee"]["error"]
         else:
             error = None
         body = {
