@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,10 @@ from hiitpi.live import EngineStatus
 ERROR = "the referee failed: ZeroDivisionError('division by zero')"
 
 
-def _apply(status: EngineStatus, changes: dict[str, object]) -> EngineStatus:
-    return replace(status, **changes)
+def _apply(status: EngineStatus, changes: dict[str, Any]) -> EngineStatus:
+    """As the engine does: ``changes["health"]`` is laid over the other parts."""
+    health = {**status.health, **changes.get("health", {})}
+    return replace(status, **{**changes, "health": health})
 
 
 @pytest.mark.parametrize(

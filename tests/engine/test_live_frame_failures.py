@@ -16,13 +16,16 @@ from pathlib import Path
 import pytest
 
 from hiitpi.config import Settings, SourceConfig
-from hiitpi.core.events import RepEvent, WorkoutState
+from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.failures import HUD
 from hiitpi.engine.live import LiveEngine
-from hiitpi.live import LiveSnapshot, RedisLiveStore
+from hiitpi.engine.recorder import SessionRecorder
+from hiitpi.live import Command, CommandKind, LiveSnapshot, RedisLiveStore
+from hiitpi.referee import RefereePipeline
 from hiitpi.sources import open_source
+from hiitpi.store import HistoryStore
 
 from .conftest import ReplayEstimator, wait_for
 
@@ -42,6 +45,13 @@ class FlakyEstimator(ReplayEstimator):
         return super().estimate(frame)
 
 
+def _refereeing(engine: LiveEngine, store: RedisLiveStore) -> RefereePipeline:
+    """The started engine's referee, once it referees frames."""
+    wait_for(store, lambda s: s.status.active and s.status.frames >= 3)
+    assert engine.referee is not None
+    return engine.referee
+
+
 def _failing(snap: LiveSnapshot, what: str) -> bool:
     return snap.status.error is not None and what in snap.status.error
 
@@ -57,9 +67,7 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
     referee_fails = threading.Event()
     engine.start()
     try:
-        wait_for(store, lambda s: s.status.active and s.status.frames >= 3)
-        pipeline = engine.referee
-        assert pipeline is not None
+        pipeline = _refereeing(engine, store)
         real_update = pipeline.update
 
         def update(pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
@@ -113,3 +121,84 @@ def test_a_failing_frame_is_skipped_and_the_count_kept(
     finally:
         engine.stop()
         source.close()
+
+
+def test_a_new_set_forgets_the_failure_of_the_last(store: RedisLiveStore, small_clip: Path) -> None:
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    estimator = FlakyEstimator()
+    estimator.failing.set()  # from the first frame: 0 reps, the same message every time
+    engine = LiveEngine(source, estimator, store, settings, exercise="squat")
+    engine.start()
+    try:
+        snap = wait_for(store, lambda s: _failing(s, "model exploded"))
+        assert snap.status.health["referee"]["state"] == "failing"
+        store.send_command(Command(CommandKind.START, exercise="push_up"))  # Start again
+        wait_for(store, lambda s: s.state is not None and s.state.exercise == "push_up")
+        # still failing: said again for the new set, not left out as "already said"
+        snap = wait_for(store, lambda s: _failing(s, "model exploded") and s.status.frames > 5)
+        assert snap.status.message is not None and snap.status.message.startswith(
+            "Something went wrong in the pose model"
+        )
+        store.send_command(Command(CommandKind.STOP))  # the end of the set ends the failure
+        snap = wait_for(store, lambda s: not s.status.active)
+        assert snap.status.error is None and snap.status.health["referee"]["ok"] is True
+    finally:
+        engine.stop()
+        source.close()
+
+
+def test_a_rep_the_recorder_could_not_take_is_given_again_before_screens_hear_of_it(
+    store: RedisLiveStore, small_clip: Path, tmp_path: Path
+) -> None:
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    recorder = SessionRecorder(history, station=store.station)
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    engine = LiveEngine(
+        source, ReplayEstimator({}), store, settings, exercise="squat", recorder=recorder
+    )
+    rep_now, broken = threading.Event(), threading.Event()
+    taken: list[list[RepEvent]] = []
+    real_on_events = recorder.on_events
+
+    def on_events(events: list[RepEvent], state: WorkoutState | None = None) -> None:
+        if broken.is_set():
+            raise OSError("journal: no space left on device")
+        if events:
+            taken.append(list(events))
+        real_on_events(events, state)
+
+    recorder.on_events = on_events  # type: ignore[method-assign]
+    engine.start()
+    try:
+        pipeline = _refereeing(engine, store)
+        real_update = pipeline.update
+        counted = {"reps": 0}
+
+        def update(pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
+            state, _ = real_update(pose, t)
+            if not rep_now.is_set():
+                return replace(state, reps=counted["reps"]), []
+            rep_now.clear()
+            counted["reps"] += 1
+            rep = RepEvent(EventKind.REP, counted["reps"], t, t - 1.0, 1.0, 1.0, 1.0)
+            return replace(state, reps=counted["reps"]), [rep]
+
+        pipeline.update = update  # type: ignore[method-assign]
+        broken.set()
+        rep_now.set()  # the referee counts rep 1 while the recorder fails
+        snap = wait_for(store, lambda s: _failing(s, "the workout recorder failed: OSError"))
+        assert snap.state is not None and snap.state.reps == 0  # not shown before it is saved
+        assert snap.status.message is not None and "saved" not in snap.status.message
+        assert not [e for _, e in store.events()]
+        broken.clear()  # the next frame gives the recorder rep 1 again
+        snap = wait_for(store, lambda s: s.state is not None and s.state.reps == 1)
+        assert [[e.index for e in batch] for batch in taken] == [[1]]
+        assert [e.index for _, e in store.events() if e.kind is EventKind.REP] == [1]
+        open_set = recorder.open_set()  # the journal's: rep 1, once
+        assert open_set is not None and open_set.state is not None and open_set.state.reps == 1
+    finally:
+        engine.stop()
+        source.close()
+        history.close()

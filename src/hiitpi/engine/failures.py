@@ -25,6 +25,7 @@ RECOVER_S = 1.0  # frames must work this long in a row before a failure is over
 MESSAGE = "Something went wrong in {part}: frames are skipped until it works again{kept}"
 HUD = "Referee error: frames are skipped"  # the same, on the live video
 PART_POSE, PART_REFEREE = "the pose model", "the referee"
+PART_RECORDER = "the workout recorder"  # a rep counted, not yet journaled: not "saved"
 
 
 def kept_clause(reps: int, hold_s: float) -> str:
@@ -46,7 +47,11 @@ class _Failure:
 
 
 class FrameFailures:
-    """The engine's record of failing frames (engine thread only)."""
+    """The engine's record of failing frames (engine thread only).
+
+    Each method returns the status changes that say so; their ``health`` holds only the entry
+    that changes (``referee``), to be laid over the status's other parts as they are by then.
+    """
 
     def __init__(self, recover_s: float = RECOVER_S) -> None:
         self.recover_s = recover_s
@@ -66,11 +71,7 @@ class FrameFailures:
             return {}  # the status says so already
         self._failure = _Failure(error, message, old.since if old is not None else time.time())
         health = component(False, "failing", error, self._failure.since)
-        return {
-            "error": error,
-            "message": message,
-            "health": {**status.health, "referee": health},
-        }
+        return {"error": error, "message": message, "health": {"referee": health}}
 
     def worked(self, status: EngineStatus, now: float) -> dict[str, Any]:
         """A frame worked (``now``: time.monotonic()): after ``recover_s`` of them in a row the
@@ -93,7 +94,7 @@ class FrameFailures:
         f = self._failure
         assert f is not None
         self._failure = None
-        out: dict[str, Any] = {"health": {**status.health, "referee": component(True, "ok")}}
+        out: dict[str, Any] = {"health": {"referee": component(True, "ok")}}
         if status.error == f.error:  # not if something else has said more since
             out["error"] = None
         if status.message == f.message:

@@ -27,7 +27,14 @@ from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.camera import CameraAct, CameraWatch, camera_gone_message
 from hiitpi.engine.commands import CommandHandler
-from hiitpi.engine.failures import HUD, PART_POSE, PART_REFEREE, FrameFailures, kept_clause
+from hiitpi.engine.failures import (
+    HUD,
+    PART_POSE,
+    PART_RECORDER,
+    PART_REFEREE,
+    FrameFailures,
+    kept_clause,
+)
 from hiitpi.engine.link import LiveLink
 from hiitpi.engine.pace import PaceWatch
 from hiitpi.engine.plan_run import PlanRun, SessionClock, SetKey
@@ -94,6 +101,7 @@ class LiveEngine:
         self._set_offset = 0.0  # where a resumed set's clock starts (its last state's t)
         self._pending: list[RepEvent] = []  # events of this frame, handed to the link next
         self.failures = FrameFailures()  # frames the pose model or the referee fail on
+        self._unrecorded: list[RepEvent] = []  # counted, but the recorder raised: tried again
         self._last_frame_at = 0.0
         self._last_log: dict[str, float] = {}
         self._stop = threading.Event()
@@ -220,6 +228,8 @@ class LiveEngine:
         self.estimator.reset()
         self._set_t0, self._set_offset = None, 0.0
         self.state = self.referee.state
+        self._forget_failures()
+        self._unrecorded = []  # a broken recorder's events of another set
         self.status = replace(self.status, active=True, error=None, message=None, correction=0)
         if self.recorder is not None:
             s = self.status
@@ -238,6 +248,7 @@ class LiveEngine:
 
     def stop_exercise(self) -> None:
         """The set is done: stop refereeing, keep its last state on show, record it."""
+        self._forget_failures()
         if self.referee is not None and self.plan_run is not None and self._set_key is not None:
             assert self.state is not None
             self.plan_run.record_reps(self._set_key, self.state.rep_times)
@@ -321,6 +332,7 @@ class LiveEngine:
         """No new frame: say why (source ended or failed, camera away) and keep the status
         fresh."""
         if self.capture.ended:
+            self._forget_failures()
             error = self.capture.error
             message = str(error) if error is not None else f"source {self.source.id} ended"
             if self.status.busy:  # the running set ends with the source, in words
@@ -409,8 +421,12 @@ class LiveEngine:
             ms = (t1 - t0) * 1000.0
             part = PART_REFEREE
             state, events = self.referee.update(pose, set_t)
+            part = PART_RECORDER
+            events = self._unrecorded + events  # what it could not take before goes first
+            self._unrecorded = events
             if self.recorder is not None:  # journaled (fsynced) before screens hear of a rep
                 self.recorder.on_events(events, state)
+            self._unrecorded = []
         except Exception as exc:
             return pose, ms, 0.0, self._failed(part, exc, frame.index)
         self.state = state
@@ -427,7 +443,7 @@ class LiveEngine:
         self._log_limited("frame", "frame %d: %s", index, error, exc_info=exc)
         s = self.state
         reps = 0 if s is None else max(0, s.reps + self.status.correction)  # as the page counts
-        kept = kept_clause(reps, 0.0 if s is None else s.hold_s)
+        kept = "" if part == PART_RECORDER else kept_clause(reps, 0.0 if s is None else s.hold_s)
         return self.failures.failed(self.status, part, error, kept)
 
     def _hand_on(
@@ -499,7 +515,7 @@ class LiveEngine:
             self.status, self.state, self.clock, self.plan_run, self._set_key, self.recorder
         )
         if changes:
-            fields |= changes
+            fields = self._merged(fields, changes)
         health = fields.get("health", self.status.health)
         mine, old = self.link.health(), health.get("live_store")
         if old is None or any(old.get(k) != mine[k] for k in ("ok", "error", "outages")):
@@ -510,6 +526,21 @@ class LiveEngine:
         self.link.add_events(self._pending)  # before the state: a page that sees it finds them
         self._pending = []
         self.link.publish(self.state, self.status)
+
+    def _merged(self, fields: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """``fields`` with ``changes`` over them; a ``health`` in ``changes`` holds only the
+        parts it changes (:class:`FrameFailures`), laid over the others as they are now."""
+        out = fields | changes
+        if "health" in changes:
+            out["health"] = {**fields.get("health", self.status.health), **changes["health"]}
+        return out
+
+    def _forget_failures(self) -> None:
+        """Nothing is refereed from here on (a set starts, ends, or its source ended): a
+        failure of the frames before is over."""
+        changes = self.failures.idle(self.status)
+        if changes:
+            self.status = replace(self.status, **self._merged({}, changes))
 
     def _log_limited(
         self, key: str, msg: str, *args: object, exc_info: BaseException | bool = False

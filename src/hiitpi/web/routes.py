@@ -218,8 +218,8 @@ def create_app(
     def healthz() -> tuple[Response, int]:
         """200 while the station can referee: the engine runs and publishes, its camera
         delivers frames and the pose model and the referee work on them; 503 otherwise, naming
-        the part that failed. ``health`` has every
-        part (Redis, engine, camera, database, the engine's live-store link) separately."""
+        the part that failed. ``health`` has every part (Redis, engine, camera, database, the
+        engine's live-store link, the referee) separately."""
         s = _status(store, probe)
         parts = s["health"]
         redis, camera = parts["redis"], parts["camera"]
