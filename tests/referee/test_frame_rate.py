@@ -74,3 +74,24 @@ def test_a_shallow_mover_counts_after_calibrating_and_fidgets_never_do(fps: floa
     wobble = sk.sequence(sk.squat, sk.reps(8, 1.0, depth=0.15), fps=fps)
     ref = sk.feed(Referee(load_exercise("squat")), sk.noisy(wobble, sigma=1.0))
     assert (ref.state.reps, ref.state.no_reps) == (0, 0)
+
+
+@pytest.mark.parametrize("fps", [6.0, 10.0, 15.0, 30.0])
+def test_a_start_pose_held_for_its_hold_time_arms_at_any_frame_rate(fps: float) -> None:
+    """The start pose's hold counts as the phases' debouncing does: the first frame that shows
+    it stands for its interval. A person who stands still for exactly the lunge's ``hold_s``
+    (0.3 s) between getting up and dropping into the first lunge has that lunge counted at
+    6 fps as at 30 (lunge__venkat__1 does this: up at 1.07 s, going down again at 1.4 s)."""
+    definition = load_exercise("lunge")
+    hold = definition.start.hold_s
+    up = 1.0
+    down = up + hold  # the first lunge begins (fast: halfway down 20 ms later)
+    keys = [(0.0, 0.8), (up - 0.01, 0.8), (up, 0.0), (down, 0.0), (down + 0.02, 0.5)]
+    keys += [(down + 0.5, 1.0), (down + 1.5, 0.0)]
+    for k in range(2):  # then two lunges of 2 s
+        t = down + 1.5 + 2.0 * k
+        keys += [(t + 1.0, 1.0), (t + 2.0, 0.0)]
+    keys.append((keys[-1][0] + 1.0, 0.0))
+    frames = sk.noisy(sk.sequence(sk.squat, keys, fps=fps), sigma=1.0, seed=4)
+    ref = sk.feed(Referee(definition), frames)
+    assert (ref.state.reps, ref.state.no_reps) == (3, 0)

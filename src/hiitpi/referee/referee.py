@@ -28,6 +28,7 @@ MSG_LOST = "Cannot see you: step into the frame"
 # signal's min_range from the rest level it started at (the extreme is interpolated between
 # frames): jitter never counts, nor produces no-reps.
 MIN_RANGE_SHARE = 1.0
+MAX_FRAME_S = 0.25  # a frame stands for at most this long (a gap is not a hold)
 
 
 class Referee:
@@ -74,6 +75,8 @@ class Referee:
         self._hold_bad_since: float | None = None
         self._hold_flagged = False
         self._carried: WorkoutState | None = None
+        self._t_prev: float | None = None
+        self._dt = 0.0  # the frame interval this frame stands for (as the phase machines')
         self._state = WorkoutState(exercise=self.definition.id, t=0.0, message=MSG_POSITION)
 
     def resume(self, state: WorkoutState) -> None:
@@ -123,6 +126,9 @@ class Referee:
         """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
         floor = self.config.confidence_floor
         new: list[RepEvent] = []
+        if self._t_prev is not None and t > self._t_prev:
+            self._dt = min(t - self._t_prev, MAX_FRAME_S)
+        self._t_prev = t
         visible = self._meter.required_visible(pose, floor)
         if pose is None or not visible:
             self._lost(t)
@@ -179,7 +185,8 @@ class Referee:
             return
         if self._start_since is None:
             self._start_since = t
-        if t - self._start_since >= start.hold_s:
+        # held from the first frame that showed it, which stands for its interval
+        if t - self._start_since + self._dt >= start.hold_s - 1e-9:
             self._armed = True
             self._guard_fail_since = None
             self._hold_t = t
