@@ -19,7 +19,7 @@ from hiitpi.store import HistoryStore
 from hiitpi.web.dashboard import ids as I
 
 from . import helpers as H
-from .conftest import DESKTOP, Server
+from .conftest import DESKTOP, PHONE, Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.model, pytest.mark.shared]
 
@@ -178,3 +178,41 @@ def test_unknown_urls_and_workouts_are_404(browser: Any, server: Server) -> None
         assert r.status == 404 and "unknown exercise" in r.json()["error"]
     finally:
         context.close()
+
+
+def test_the_room_screen_keeps_a_finished_sets_result(
+    browser: Any, server: Server, screenshots: Path
+) -> None:
+    """/tv (the room's screen) and the owner's page show the ended set's count as DONE until
+    the next session starts, instead of going back to "0 reps, waiting for a workout"."""
+    dialogs: list[str] = []
+    owner_ctx, owner = H.new_page(browser, PHONE, dialogs)
+    tv_ctx, tv = H.new_page(browser, DESKTOP, dialogs)
+    try:
+        H.login(owner, server, "Dana")
+        tv.goto(server.url + "/tv")
+        H.start(owner, I.EXERCISE_SELECT, "push_up")
+        H.wait_count(tv, 2)
+        H.end(owner)
+        status = server.get_json("/api/status")
+        deadline = time.monotonic() + 10
+        while status["active"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = server.get_json("/api/status")
+        assert not status["active"] and status["workout"] == "push_up", status
+        for page in (tv, owner):
+            H.state_is(page, "interval", "done")
+            page.wait_for_function(
+                "([id, n]) => document.getElementById(id)?.textContent === String(n)",
+                arg=[I.LIVE_COUNT, status["corrected"]],
+            )
+            assert page.inner_text(f"#{I.LIVE_PHASE}") == "DONE"
+        tv.wait_for_timeout(1500)  # a few polls later, still up
+        assert tv.inner_text(f"#{I.LIVE_COUNT}") == str(status["corrected"])
+        assert "Waiting for a workout" not in tv.inner_text(f"#{I.LIVE_MESSAGE}")
+        tv.screenshot(path=screenshots / "tv-set-done-desktop.png")
+        owner.screenshot(path=screenshots / "workout-set-done-phone.png")
+    finally:
+        owner_ctx.close()
+        tv_ctx.close()
+    assert dialogs == []

@@ -56,8 +56,9 @@ def _session_view(out: dict[str, Any], age: float) -> None:
             out["elapsed_s"] = round(out["elapsed_s"] + age, 2)
     nxt = out.get("next")
     out["next_name"] = None if nxt is None else _LABELS.get(nxt, nxt)
-    out["message"] = out.get("message") or out.pop("_referee_message", None) or None
-    out.pop("_referee_message", None)
+    # the engine's message for a person ("the video ended") wins over the referee's ("Go!")
+    out["referee_message"] = out.pop("_referee_message", None)
+    out["message"] = out.get("message") or out["referee_message"] or None
 
 
 _LABELS = {ex.id: ex.label for ex in list_exercises()}
@@ -89,6 +90,7 @@ def _status(store: LiveStore, probe: RedisProbe, owner: str | None = None) -> di
         "phase": None,
         "last_reason": None,
         "message": None,
+        "referee_message": None,
         "count": 0,
         "correction": 0,
         "corrected": 0,

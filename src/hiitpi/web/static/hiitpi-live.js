@@ -47,8 +47,11 @@
     if (s.role) { return s.role === "owner"; }
     return !!s.player && s.player === me(screen);
   }
-  function forMe(screen, s) {  // what this screen shows: someone's running session or my last one
-    return running(s) || (!!s.player && s.player === me(screen));
+  function forMe(screen, s) {  // what this screen shows: someone's running session or my last
+    // one; the room's screen (kiosk) keeps the last session's result up until the next starts
+    if (running(s)) { return true; }
+    if (screen.dataset.kiosk) { return !!s.workout || s.interval === "done"; }
+    return !!s.player && s.player === me(screen);
   }
 
   // the remaining (or elapsed) seconds now, from the last status and its age
@@ -85,7 +88,7 @@
     if (s.interval === "rest") { return "REST"; }
     if (s.interval === "done") { return "DONE"; }
     if (s.active) { return "GO"; }
-    return "READY";
+    return s.workout ? "DONE" : "READY";  // an ended set's result stays up: it is done
   }
 
   function driftText(s) {
@@ -102,7 +105,8 @@
     var show = forMe(screen, s);
     var state = !s.engine_running ? "offline" : running(s) ? (s.paused ? "paused" : "running") : "idle";
     screen.dataset.state = state;
-    screen.dataset.interval = show ? (s.paused ? "paused" : (s.interval || (s.active ? "set" : ""))) : "";
+    var ended = s.workout ? "done" : "";  // an ended set's result: purple, as a plan's end
+    screen.dataset.interval = show ? (s.paused ? "paused" : (s.interval || (s.active ? "set" : ended))) : "";
     screen.dataset.mine = mine ? "1" : "0";
     screen.dataset.plan = s.plan ? "1" : "0";
     screen.dataset.watching = running(s) && !mine ? "1" : "0";
@@ -131,8 +135,12 @@
     setText("live-drift", drift);
     var dEl = $("live-drift");
     if (dEl) { dEl.dataset.drift = show ? (s.drift || "") : ""; }
-    var msg = s.message || s.warning || s.error || "";
-    if (/^Rep \d+$/.test(msg)) { msg = ""; }  // the referee's "Rep 12" says what the count says
+    // the engine's word for a person ("the video ended", a failure), then falling behind (what
+    // to do about it), then the referee's ("Go!"; its "Rep 12" says what the count says)
+    var referee = s.referee_message || "";
+    var said = s.message && s.message !== referee ? s.message : "";
+    if (/^Rep \d+$/.test(referee)) { referee = ""; }
+    var msg = said || s.warning || referee || s.error || "";
     if (!s.engine_running) { msg = "The referee is not running"; }
     else if (!show) { msg = screen.dataset.kiosk ? "Waiting for a workout" : "Choose a plan or an exercise"; }
     setText("live-message", msg);
