@@ -178,6 +178,16 @@ def test_the_editor_saves_a_plan_and_loads_it_back(
     }
     out = dispatch(client, server, I.PLAN_FEEDBACK, fields, f"{I.PLAN_SAVE}.n_clicks")
     assert out[I.PLAN_FEEDBACK]["children"].startswith("Saved plan 'Quick one' (quick-one)")
+    # the editor's picker and the plans table have it at once, without a reload
+    assert out[I.PLAN_LOAD]["options"] == [{"label": "Quick one", "value": "quick-one"}]
+    assert out[I.PLAN_LOAD]["disabled"] is False
+    assert out[I.PLAN_LOAD]["placeholder"] == "edit one of your plans"
+    assert "Quick one" in str(out[I.PLANS_LIST]["children"])
+    kind = f"{I.PLAN_KIND}.value"  # only the field the kind of plan uses is on
+    out = dispatch(client, server, I.PLAN_WORK, {kind: "reps"}, kind)
+    assert (out[I.PLAN_WORK]["disabled"], out[I.PLAN_TARGET]["disabled"]) == (True, False)
+    out = dispatch(client, server, I.PLAN_WORK, {kind: "time"}, kind)
+    assert (out[I.PLAN_WORK]["disabled"], out[I.PLAN_TARGET]["disabled"]) == (False, True)
     load = f"{I.PLAN_LOAD}.value"
     out = dispatch(client, server, I.PLAN_NAME, {load: "quick-one"}, load)
     assert out[I.PLAN_NAME]["value"] == "Quick one" and out[I.PLAN_KIND]["value"] == "reps"

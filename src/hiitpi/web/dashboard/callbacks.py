@@ -126,6 +126,10 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
 
     @app.callback(
         Output(I.PLAN_FEEDBACK, "children"),
+        Output(I.PLAN_LOAD, "options"),
+        Output(I.PLAN_LOAD, "placeholder"),
+        Output(I.PLAN_LOAD, "disabled"),
+        Output(I.PLANS_LIST, "children"),
         Input(I.PLAN_SAVE, "n_clicks"),
         State(I.PLAN_NAME, "value"),
         State(I.PLAN_EXERCISE, "value"),
@@ -138,9 +142,20 @@ def register(app: dash.Dash, ctx: Dashboard) -> None:
         prevent_initial_call=True,
     )
     def _save_plan(clicks: int, *values: Any) -> Any:
+        """Save the form; the editor's picker and the plans table show the plan at once."""
         if not clicks:
             raise PreventUpdate
-        return plans_ui.save(ctx, dict(zip(plans_ui.FORM_KEYS, values, strict=True)))
+        said = plans_ui.save(ctx, dict(zip(plans_ui.FORM_KEYS, values, strict=True)))
+        return (said, *plans_ui.editable(ctx), pages.plans_list(ctx))
+
+    @app.callback(
+        Output(I.PLAN_WORK, "disabled"),
+        Output(I.PLAN_TARGET, "disabled"),
+        Input(I.PLAN_KIND, "value"),
+    )
+    def _plan_kind(kind: str | None) -> tuple[bool, bool]:
+        """Work by time takes "work s", work to a target "target reps": only that one is on."""
+        return kind == "reps", kind != "reps"
 
     @app.callback(
         [Output(FORM_IDS[k], "value") for k in plans_ui.FORM_KEYS],

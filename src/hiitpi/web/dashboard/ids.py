@@ -60,6 +60,7 @@ PLAN_ROUNDS: Final = "plan-rounds"
 PLAN_COUNTDOWN: Final = "plan-countdown"
 PLAN_SAVE: Final = "plan-save"
 PLAN_FEEDBACK: Final = "plan-feedback"
+PLANS_LIST: Final = "plans-list"
 
 # leaderboard
 WEEK_CHART: Final = "week-chart"

@@ -112,18 +112,23 @@ def workout(
 PLAN_COLUMNS = (("name", "Plan"), ("what", "What"), ("id", "Id"))
 
 
-def plans_page(ctx: Dashboard) -> html.Div:
+def plans_list(ctx: Dashboard) -> html.Div | html.P:
+    """Every plan, presets and the user's, as a table (redrawn when one is saved)."""
     labels = ctx.labels
     rows = [
         {"id": p.id, "name": p.name, "what": plans_ui.describe(p, labels)}
         for p in plans_ui.plans(ctx)
     ]
+    return table(PLAN_COLUMNS, rows) if rows else html.P("No plans available.")
+
+
+def plans_page(ctx: Dashboard) -> html.Div:
     return html.Div(
         [
             html.H1("Plans"),
             access.lock_notice(PLANS),
             plans_ui.editor(ctx),
-            table(PLAN_COLUMNS, rows) if rows else html.P("No plans available."),
+            html.Div(plans_list(ctx), id=I.PLANS_LIST),
             dcc.Link("Back to the workout", href="/workout", className="button"),
         ]
     )

@@ -57,26 +57,27 @@ def describe(plan: Plan, labels: dict[str, str]) -> str:
     return f"{plan.rounds} x {blocks}" if plan.rounds > 1 else blocks
 
 
-def _number(label: str, sid: str, value: int, lo: int, hi: int) -> html.Label:
-    return html.Label(
-        [html.Span(label), dcc.Input(id=sid, type="number", value=value, min=lo, max=hi, step=1)],
-        className="field",
-    )
+def _number(
+    label: str, sid: str, value: int, lo: int, hi: int, disabled: bool = False
+) -> html.Label:
+    field = dcc.Input(id=sid, type="number", value=value, min=lo, max=hi, step=1, disabled=disabled)
+    return html.Label([html.Span(label), field], className="field")
+
+
+def editable(ctx: Dashboard) -> tuple[list[dict[str, str]], str, bool]:
+    """The "edit one of your plans" picker: its options, placeholder and whether it is off."""
+    mine = [{"label": p.name, "value": p.id} for p in user_plans(ctx) if len(p.blocks) == 1]
+    return mine, "edit one of your plans" if mine else "no plans of yours yet", not mine
 
 
 def editor(ctx: Dashboard) -> html.Details:
     """A form for a one-exercise interval plan (time or rep target per work block)."""
     exercises = [{"label": ex.label, "value": ex.id} for ex in ctx.exercises]
-    mine = [{"label": p.name, "value": p.id} for p in user_plans(ctx) if len(p.blocks) == 1]
+    mine, placeholder, off = editable(ctx)
     return html.Details(
         [
             html.Summary("Create or edit a plan"),
-            dcc.Dropdown(
-                id=I.PLAN_LOAD,
-                options=mine,
-                placeholder="edit one of your plans" if mine else "no plans of yours yet",
-                disabled=not mine,
-            ),
+            dcc.Dropdown(id=I.PLAN_LOAD, options=mine, placeholder=placeholder, disabled=off),
             html.Div(
                 [
                     dcc.Input(id=I.PLAN_NAME, type="text", placeholder="plan name", maxLength=40),
@@ -102,7 +103,7 @@ def editor(ctx: Dashboard) -> html.Details:
             html.Div(
                 [
                     _number("work s", I.PLAN_WORK, 20, 1, 3600),
-                    _number("target reps", I.PLAN_TARGET, 10, 1, 500),
+                    _number("target reps", I.PLAN_TARGET, 10, 1, 500, disabled=True),
                     _number("rest s", I.PLAN_REST, 10, 0, 3600),
                     _number("rounds", I.PLAN_ROUNDS, 8, 1, 100),
                     _number("countdown s", I.PLAN_COUNTDOWN, 3, 0, 10),
