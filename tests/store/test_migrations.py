@@ -175,3 +175,40 @@ def test_0002_keeps_the_sets_of_a_0001_database(
             assert conn.execute(text("SELECT reps FROM sessions")).scalar() == 7
     finally:
         store.close()
+
+
+def test_a_new_sqlite_file_locked_by_the_other_first_opener_is_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race above, at its worst: the other process holds the new file locked as this one
+    connects ("database is locked", from setting WAL mode: SQLite's busy handler does not always
+    wait there). The connect is tried again instead of failing the start-up; an unreachable
+    database still fails at once."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    LOCKED = sqlite3.OperationalError("database is locked")
+    engine = store_db.make_engine(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    real_connect = engine.connect
+    refused = []
+
+    def connect() -> object:
+        if len(refused) < 2:  # the other opener still holds it, twice
+            refused.append(1)
+            raise OperationalError("PRAGMA journal_mode=WAL", {}, LOCKED)
+        return real_connect()
+
+    monkeypatch.setattr(engine, "connect", connect)
+    store_db.upgrade(engine)
+    assert len(refused) == 2 and store_db.current_revision(engine) == store_db.head_revision()
+
+    monkeypatch.setattr(store_db, "LOCKED_WAIT_S", 0.0)  # a lock that never goes: a clear error
+
+    def locked_for_good() -> object:
+        raise OperationalError("PRAGMA journal_mode=WAL", {}, LOCKED)
+
+    monkeypatch.setattr(engine, "connect", locked_for_good)
+    with pytest.raises(StoreError, match=r"failed while connecting: .*database is locked"):
+        store_db.upgrade(engine)
+    engine.dispose()

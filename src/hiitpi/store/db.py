@@ -29,6 +29,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILENAME = "history.sqlite3"
 CONNECT_TIMEOUT_S = 5
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+LOCKED_WAIT_S = 10.0  # a new SQLite file locked by the other first opener: tried again so long
 _LOCK_KEY = 0x4849495450  # "HIITP": the migration lock on PostgreSQL
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -148,8 +149,7 @@ def upgrade(engine: Engine, revision: str = "head", *, attempts: int = 3) -> Non
     under pysqlite, the loser of the race retries and then finds the schema up to date.
     """
     for attempt in range(1, attempts + 1):
-        with translate(engine.url, "connecting"):
-            conn = engine.connect()  # unreachable: fail at once, no retry
+        conn = _connect_when_free(engine)
         try:
             with conn, translate(engine.url, f"migrating to {revision}"), conn.begin():
                 if conn.dialect.name == "postgresql":
@@ -162,6 +162,24 @@ def upgrade(engine: Engine, revision: str = "head", *, attempts: int = 3) -> Non
             if attempt == attempts:
                 raise
             time.sleep(0.2 * attempt)
+
+
+def _connect_when_free(engine: Engine) -> Connection:
+    """A connection; an SQLite file that another process holds locked (the other one of two
+    first openers, mid-migration, as it sets WAL mode) is tried again for ``LOCKED_WAIT_S``;
+    an unreachable database fails at once."""
+    deadline = time.monotonic() + LOCKED_WAIT_S
+    pause = 0.05
+    while True:
+        try:
+            with translate(engine.url, "connecting"):
+                return engine.connect()
+        except StoreError as exc:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
