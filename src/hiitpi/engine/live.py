@@ -432,6 +432,8 @@ class LiveEngine:
         self.state = state
         self._pending.extend(events)
         referee_ms = (time.perf_counter() - t1) * 1000.0
+        if not self.failures.failing:  # the usual frame: nothing to clear
+            return pose, ms, referee_ms, {}
         return pose, ms, referee_ms, self.failures.worked(self.status, time.monotonic())
 
     def _failed(self, part: str, exc: Exception, index: int) -> dict[str, Any]:

@@ -112,6 +112,30 @@ class Cycle:
         return self.t_end - self.attempt.t_start
 
 
+MAX_FRAME_S = 0.25  # a frame stands for at most this long (a gap is not a hold)
+
+
+class FrameClock:
+    """The frame interval each frame stands for: a duration seen over frames is known only to
+    within one frame, so a state first seen at ``since`` has held ``t - since + dt`` by ``t``
+    (one frame at 6 fps satisfies a 0.05 s minimum). Capped: a gap is not a hold."""
+
+    __slots__ = ("_t_prev", "dt")
+
+    def __init__(self) -> None:
+        self.dt = 0.0
+        self._t_prev: float | None = None
+
+    def tick(self, t: float) -> None:
+        if self._t_prev is not None and t > self._t_prev:
+            self.dt = min(t - self._t_prev, MAX_FRAME_S)
+        self._t_prev = t
+
+    def held(self, since: float, t: float, need: float) -> bool:
+        """Whether a state first seen at ``since`` has held for ``need`` seconds by ``t``."""
+        return t - since + self.dt >= need - 1e-9
+
+
 class PhaseMachine:
     """Tracks one body side (or the whole body) through the definition's phases."""
 
@@ -129,8 +153,7 @@ class PhaseMachine:
         self.attempt: Attempt | None = None
         self._pending: int | None = None
         self._since = 0.0
-        self._t_prev: float | None = None
-        self._dt = 0.0
+        self._clock = FrameClock()
 
     @property
     def phase_name(self) -> str:
@@ -141,17 +164,11 @@ class PhaseMachine:
     def _debounced(self, idx: int | None, t: float) -> bool:
         if idx != self._pending:
             self._pending, self._since = idx, t
-        return idx is not None and t - self._since + self._dt >= self.phases[idx].min_s - 1e-9
-
-    def _clock(self, t: float) -> None:
-        """The frame interval this frame stands for (capped: a gap is not a hold)."""
-        if self._t_prev is not None and t > self._t_prev:
-            self._dt = min(t - self._t_prev, 0.25)
-        self._t_prev = t
+        return idx is not None and self._clock.held(self._since, t, self.phases[idx].min_s)
 
     def step(self, features: Mapping[str, float], t: float) -> Cycle | None:
         """Advance with one frame's features; returns a finished cycle, if any."""
-        self._clock(t)
+        self._clock.tick(t)
         turned: Cycle | None = None
         if self.current is not None and phase_fails(self.phases[self.current], features, True):
             if self.current == 0 and self.attempt is None:
@@ -162,7 +179,7 @@ class PhaseMachine:
                 # Not counted on reaching the turning point: judged on leaving it, with its
                 # extreme known by then.
                 attempt.counted = True
-                turned = Cycle(attempt, t, complete=True, missed=None, dt=self._dt)
+                turned = Cycle(attempt, t, complete=True, missed=None, dt=self._clock.dt)
             self.current = None
         if self.attempt is not None:
             self.attempt.observe(features, t)
@@ -191,7 +208,8 @@ class PhaseMachine:
                 attempt.attempted = True
                 if self.count_at_turn and candidate == self.final and not attempt.counted:
                     # Provisional: counts now if the standards already hold, else on leaving.
-                    return Cycle(attempt, t, complete=True, missed=None, dt=self._dt, early=True)
+                    dt = self._clock.dt
+                    return Cycle(attempt, t, complete=True, missed=None, dt=dt, early=True)
             return None
         return self._finish(t)
 
@@ -245,4 +263,4 @@ class PhaseMachine:
             missed = next(
                 ph for i, ph in enumerate(self.phases) if i > attempt.reached and not ph.optional
             )
-        return Cycle(attempt, t, complete=complete, missed=missed, dt=self._dt)
+        return Cycle(attempt, t, complete=complete, missed=missed, dt=self._clock.dt)

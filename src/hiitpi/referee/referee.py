@@ -18,7 +18,14 @@ from hiitpi.referee.calibration import Calibrator
 from hiitpi.referee.definition import PROGRESS, SIDES, ExerciseDefinition
 from hiitpi.referee.features import FeatureMeter, Features, SideChooser
 from hiitpi.referee.judging import Verdict, judge, pace_and_tempo, violated_now
-from hiitpi.referee.machine import Cycle, PhaseMachine, all_hold, any_fails, phase_fails
+from hiitpi.referee.machine import (
+    Cycle,
+    FrameClock,
+    PhaseMachine,
+    all_hold,
+    any_fails,
+    phase_fails,
+)
 from hiitpi.referee.sides import SideMerger, Span
 from hiitpi.referee.smoothing import PoseSmoother
 
@@ -28,7 +35,6 @@ MSG_LOST = "Cannot see you: step into the frame"
 # signal's min_range from the rest level it started at (the extreme is interpolated between
 # frames): jitter never counts, nor produces no-reps.
 MIN_RANGE_SHARE = 1.0
-MAX_FRAME_S = 0.25  # a frame stands for at most this long (a gap is not a hold)
 
 
 class Referee:
@@ -75,8 +81,7 @@ class Referee:
         self._hold_bad_since: float | None = None
         self._hold_flagged = False
         self._carried: WorkoutState | None = None
-        self._t_prev: float | None = None
-        self._dt = 0.0  # the frame interval this frame stands for (as the phase machines')
+        self._clock = FrameClock()  # the start pose's hold is timed as the phases' are
         self._state = WorkoutState(exercise=self.definition.id, t=0.0, message=MSG_POSITION)
 
     def resume(self, state: WorkoutState) -> None:
@@ -126,9 +131,7 @@ class Referee:
         """Feed one frame (``pose`` None = nobody found) at media/capture time ``t`` seconds."""
         floor = self.config.confidence_floor
         new: list[RepEvent] = []
-        if self._t_prev is not None and t > self._t_prev:
-            self._dt = min(t - self._t_prev, MAX_FRAME_S)
-        self._t_prev = t
+        self._clock.tick(t)
         visible = self._meter.required_visible(pose, floor)
         if pose is None or not visible:
             self._lost(t)
@@ -185,8 +188,7 @@ class Referee:
             return
         if self._start_since is None:
             self._start_since = t
-        # held from the first frame that showed it, which stands for its interval
-        if t - self._start_since + self._dt >= start.hold_s - 1e-9:
+        if self._clock.held(self._start_since, t, start.hold_s):
             self._armed = True
             self._guard_fail_since = None
             self._hold_t = t
