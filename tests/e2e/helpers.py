@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hiitpi.web.dashboard import ids as I
@@ -23,6 +25,27 @@ def new_page(browser: Any, viewport: dict[str, int], dialogs: list[str]) -> tupl
 
     page.on("dialog", on_dialog)
     return context, page
+
+
+@contextmanager
+def owner_and_tv(
+    browser: Any,
+    server: Server,
+    player: str,
+    viewports: tuple[dict[str, int], dict[str, int]],
+    dialogs: list[str],
+) -> Iterator[tuple[Any, Any]]:
+    """Two devices: ``player`` logged in on the workout page (first viewport) and the room's
+    screen on /tv (second); both closed after."""
+    owner_ctx, owner = new_page(browser, viewports[0], dialogs)
+    tv_ctx, tv = new_page(browser, viewports[1], dialogs)
+    try:
+        login(owner, server, player)
+        tv.goto(server.url + "/tv")
+        yield owner, tv
+    finally:
+        owner_ctx.close()
+        tv_ctx.close()
 
 
 def csrf(page: Any) -> dict[str, str]:

@@ -186,11 +186,7 @@ def test_the_room_screen_keeps_a_finished_sets_result(
     """/tv (the room's screen) and the owner's page show the ended set's count as DONE until
     the next session starts, instead of going back to "0 reps, waiting for a workout"."""
     dialogs: list[str] = []
-    owner_ctx, owner = H.new_page(browser, PHONE, dialogs)
-    tv_ctx, tv = H.new_page(browser, DESKTOP, dialogs)
-    try:
-        H.login(owner, server, "Dana")
-        tv.goto(server.url + "/tv")
+    with H.owner_and_tv(browser, server, "Dana", (PHONE, DESKTOP), dialogs) as (owner, tv):
         H.start(owner, I.EXERCISE_SELECT, "push_up")
         H.wait_count(tv, 2)
         H.end(owner)
@@ -212,7 +208,4 @@ def test_the_room_screen_keeps_a_finished_sets_result(
         assert "Waiting for a workout" not in tv.inner_text(f"#{I.LIVE_MESSAGE}")
         tv.screenshot(path=screenshots / "tv-set-done-desktop.png")
         owner.screenshot(path=screenshots / "workout-set-done-phone.png")
-    finally:
-        owner_ctx.close()
-        tv_ctx.close()
     assert dialogs == []

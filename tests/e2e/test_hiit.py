@@ -59,11 +59,7 @@ def _stop_all(server: Server, page: Any) -> None:
 def test_tabata_on_two_screens_with_cues(browser: Any, server: Server, screenshots: Path):
     needs_plans(server)
     dialogs: list[str] = []
-    owner_ctx, owner = H.new_page(browser, DESKTOP, dialogs)
-    tv_ctx, tv = H.new_page(browser, PHONE, dialogs)
-    try:
-        H.login(owner, server, "Tina")
-        tv.goto(server.url + "/tv")
+    with H.owner_and_tv(browser, server, "Tina", (DESKTOP, PHONE), dialogs) as (owner, tv):
         tv.wait_for_selector(f"#{I.AUDIO_UNLOCK}[data-state=locked]")
         tv.click(f"#{I.LIVE_SCREEN}")  # the first tap unlocks audio, and the screen says so
         tv.wait_for_selector(f"#{I.AUDIO_UNLOCK}[data-state=on]")
@@ -109,9 +105,6 @@ def test_tabata_on_two_screens_with_cues(browser: Any, server: Server, screensho
         tv.wait_for_selector("[data-cue=voice][aria-pressed=false]")
         assert "End the workout" in H.end(owner)
         _wait_api(server, lambda s: not s["active"])
-    finally:
-        owner_ctx.close()
-        tv_ctx.close()
     assert dialogs == []
 
 
