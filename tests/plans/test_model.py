@@ -66,6 +66,21 @@ def test_user_plan_round_trips_and_is_listed(tmp_path: Path) -> None:
         load_plan("mine", tmp_path)
 
 
+def test_without_a_data_dir_the_plans_go_where_the_config_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HIITPI_DATA_DIR", str(tmp_path / "env"))
+    monkeypatch.delenv("HIITPI_CONFIG", raising=False)
+    assert save_user_plan(_plan()) == tmp_path / "env" / "plans" / "mine.toml"
+    assert load_plan("mine") == _plan()
+    config = tmp_path / "hiitpi.toml"
+    config.write_text(f'data_dir = "{tmp_path / "file"}"\n')
+    monkeypatch.delenv("HIITPI_DATA_DIR")
+    monkeypatch.setenv("HIITPI_CONFIG", str(config))
+    assert "mine" not in load_plans()[0]
+    assert save_user_plan(_plan()).parent == tmp_path / "file" / "plans"
+
+
 def test_a_preset_id_cannot_be_saved_or_shadowed(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="preset"):
         save_user_plan(_plan(id="tabata-push_up"), tmp_path)

@@ -130,9 +130,11 @@ def presets() -> dict[str, Plan]:
 
 
 def _default_data_dir() -> Path:
-    from hiitpi.config import Settings
+    """The configured data dir ($HIITPI_CONFIG's file and HIITPI_* variables, as ``serve``
+    reads them), for a caller that passes none."""
+    from hiitpi.config import load_config
 
-    return Settings().data_dir
+    return load_config().data_dir
 
 
 def user_plans_dir(data_dir: str | Path | None = None) -> Path:
