@@ -265,6 +265,11 @@ def status() -> html.Div:
             html.H1("Status"),
             html.Div(id=I.STATUS_TABLE),
             html.H3("Inference time and pose score"),
+            html.P(
+                "Each refereed frame's pose-model time and pose score, from 2 minutes back: "
+                "the chart fills while a set runs and stays empty between sets.",
+                className="muted",
+            ),
             dcc.Graph(id=I.LIVE_CHART, figure=figures.live_figure(), config=CHART_CONFIG),
             dcc.Store(id=I.LIVE_CURSOR, data=cursor),
             dcc.Interval(id=I.LIVE_INTERVAL, interval=LIVE_INTERVAL_MS, n_intervals=0),
