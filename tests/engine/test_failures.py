@@ -32,6 +32,16 @@ def test_the_message_says_what_is_saved(reps: int, hold_s: float, said: str) -> 
     assert kept_clause(reps, hold_s) == said
 
 
+def test_reps_in_memory_only_are_not_called_saved() -> None:
+    why = "the disk refused them: [Errno 28] No space left on device"
+    assert kept_clause(12, 0.0, why) == (
+        "; your 12 reps are counted but not saved yet "
+        "(the disk refused them: [Errno 28] No space left on device)"
+    )
+    assert kept_clause(0, 83.4, why).startswith("; your 1:23 held is counted but not saved yet")
+    assert kept_clause(0, 0.0, why) == ""
+
+
 def test_a_failure_shows_once_and_clears_after_a_second_of_working_frames() -> None:
     failures = FrameFailures(recover_s=1.0)
     status = EngineStatus(running=True, health={"camera": {"ok": True}})

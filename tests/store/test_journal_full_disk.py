@@ -100,10 +100,13 @@ def test_reps_refused_by_a_full_disk_are_journaled_when_there_is_room(
     first.on_events([rep(n, float(n))], WorkoutState("push_up", float(n), reps=n))
     health = first.health()
     assert health["ok"] is False and "journal" in (health["error"] or ""), health
+    unsaved = first.unsaved()  # what a failure message says instead of "saved"
+    assert unsaved is not None and unsaved.startswith("the disk refused them: "), unsaved
+    assert "No space left on device" in unsaved
     os.unlink(filler)  # room again: the next rep's write takes the refused ones first
     n += 1
     first.on_events([rep(n, float(n))], WorkoutState("push_up", float(n), reps=n))
-    assert first.journal_error is None
+    assert first.journal_error is None and first.unsaved() is None  # on disk again
     assert first.journal is not None
     first.journal.close()  # SIGKILL now: the memory queue is gone, the database never had them
 

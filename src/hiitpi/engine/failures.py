@@ -28,14 +28,22 @@ PART_POSE, PART_REFEREE = "the pose model", "the referee"
 PART_RECORDER = "the workout recorder"  # a rep counted, not yet journaled: not "saved"
 
 
-def kept_clause(reps: int, hold_s: float) -> str:
-    """ "; your 12 reps are saved" (or the time held, for a plank); nothing before any."""
+def kept_clause(reps: int, hold_s: float, unsaved: str | None = None) -> str:
+    """ "; your 12 reps are saved" (or the time held, for a plank); nothing before any.
+
+    ``unsaved``: why they are in memory only (the recorder's ``unsaved()``), which the clause
+    then says instead: "; your 12 reps are counted but not saved yet (the disk refused ...)".
+    """
     if reps > 0:
-        return f"; your {reps} rep{'' if reps == 1 else 's'} {'is' if reps == 1 else 'are'} saved"
-    if hold_s >= 1.0:
+        what, verb = f"your {reps} rep{'' if reps == 1 else 's'}", "is" if reps == 1 else "are"
+    elif hold_s >= 1.0:
         held = int(hold_s)
-        return f"; your {held // 60}:{held % 60:02d} held is saved"
-    return ""
+        what, verb = f"your {held // 60}:{held % 60:02d} held", "is"
+    else:
+        return ""
+    if unsaved:
+        return f"; {what} {verb} counted but not saved yet ({unsaved})"
+    return f"; {what} {verb} saved"
 
 
 @dataclass(slots=True)

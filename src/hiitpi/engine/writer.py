@@ -68,6 +68,20 @@ class QueueWriter:
         with self._cond:
             return sum(len(s.events) for s in self._sets)
 
+    def unsaved(self) -> str | None:
+        """Why counted reps are held in memory only, or None when each is on disk or stored.
+
+        They are when the disk refused the journal (or there is no journal) and the database
+        has not stored them yet: what a message that says "saved" must not claim."""
+        with self._cond:
+            if not any(s.events for s in self._sets):
+                return None
+            if self.journal_error is not None:
+                return f"the disk refused them: {self.journal_error}"
+            if self.journal is None and self.last_error is not None:
+                return f"the database has not stored them: {self.last_error}"
+            return None
+
     def _ensure_thread(self) -> None:  # holds _cond
         if self.background and self._thread is None and not self._closing:
             self._thread = threading.Thread(target=self._run, name="hiitpi-recorder", daemon=True)
