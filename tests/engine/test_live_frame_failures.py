@@ -9,17 +9,20 @@ and all of that clears when frames work again.
 
 from __future__ import annotations
 
+import errno
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.store.test_recorder import Flaky
 
 from hiitpi.config import Settings, SourceConfig
 from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.core.pose import Pose
 from hiitpi.engine.failures import HUD
+from hiitpi.engine.journal import Journal
 from hiitpi.engine.live import LiveEngine
 from hiitpi.engine.recorder import SessionRecorder
 from hiitpi.live import Command, CommandKind, LiveSnapshot, RedisLiveStore
@@ -198,6 +201,54 @@ def test_a_rep_the_recorder_could_not_take_is_given_again_before_screens_hear_of
         assert [e.index for _, e in store.events() if e.kind is EventKind.REP] == [1]
         open_set = recorder.open_set()  # the journal's: rep 1, once
         assert open_set is not None and open_set.state is not None and open_set.state.reps == 1
+    finally:
+        engine.stop()
+        source.close()
+        history.close()
+
+
+def test_reps_the_disk_refused_are_not_called_saved(
+    store: RedisLiveStore, small_clip: Path, tmp_path: Path
+) -> None:
+    """The journal's disk is full (``append`` raises ENOSPC: the real full tmpfs is in
+    tests/store/test_journal_full_disk.py) and the database is down, so the two reps the
+    referee counts are in memory only: a frame failure then says so instead of "saved"."""
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    flaky = Flaky(history)
+    flaky.down = True
+    journal = Journal(tmp_path / "journal.jsonl")
+    recorder = SessionRecorder(flaky, station=store.station, journal=journal, retry_s=60)  # type: ignore[arg-type]
+    settings = Settings(source=SourceConfig(uri=str(small_clip), loop=True))
+    source = open_source(settings.source, paced=True)
+    estimator = FlakyEstimator()
+    engine = LiveEngine(source, estimator, store, settings, exercise="squat", recorder=recorder)
+    engine.start()
+    try:
+        pipeline = _refereeing(engine, store)
+        real_update = pipeline.update
+        reps: list[RepEvent] = []
+
+        def update(pose: Pose | None, t: float) -> tuple[WorkoutState, list[RepEvent]]:
+            state, _ = real_update(pose, t)
+            new = []
+            if len(reps) < 2:  # two reps, on the next two frames
+                reps.append(RepEvent(EventKind.REP, len(reps) + 1, t, t - 1.0, 1.0, 1.0, 1.0))
+                new = reps[-1:]
+            return replace(state, reps=len(reps)), new
+
+        def full(*records: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        journal.append = full  # type: ignore[method-assign]
+        pipeline.update = update  # type: ignore[method-assign]
+        wait_for(store, lambda s: s.state is not None and s.state.reps == 2)
+        estimator.failing.set()
+        snap = wait_for(store, lambda s: _failing(s, "model exploded"))
+        assert snap.status.message == (
+            "Something went wrong in the pose model: frames are skipped until it works again; "
+            "your 2 reps are counted but not saved yet "
+            "(the disk refused them: [Errno 28] No space left on device)"
+        )
     finally:
         engine.stop()
         source.close()

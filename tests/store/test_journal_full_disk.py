@@ -117,3 +117,27 @@ def test_reps_refused_by_a_full_disk_are_journaled_when_there_is_room(
         assert [x.index for x in history.session_timeline(s.id)] == list(range(1, n + 1))
     finally:
         second.close()
+
+
+def test_a_plank_held_while_the_disk_is_full_is_not_called_saved(
+    history: HistoryStore, small_disk: Path
+) -> None:
+    """A hold reaches the database only when its set ends: while the disk refuses the journal,
+    the time held is in memory only, whatever the database does."""
+    recorder = SessionRecorder(
+        history, station="kitchen", journal=Journal(journal_path(small_disk, "kitchen"))
+    )
+    try:
+        recorder.begin("ann", "plank")
+        recorder.on_events([], WorkoutState("plank", 2.0, hold_s=2.0))
+        assert recorder.unsaved() is None  # journaled
+        fill(small_disk)
+        held = 2.0
+        while recorder.journal_error is None and held < 400:
+            held += 1.5  # each grows past HOLD_JOURNAL_S: journaled, until the disk says no
+            recorder.on_events([], WorkoutState("plank", held, hold_s=held))
+        assert recorder.journal_error is not None, "the full disk never refused a write"
+        unsaved = recorder.unsaved()
+        assert unsaved is not None and unsaved.startswith("the disk refused them: ")
+    finally:
+        recorder.close()

@@ -445,9 +445,10 @@ class LiveEngine:
         self._log_limited("frame", "frame %d: %s", index, error, exc_info=exc)
         s = self.state
         reps = 0 if s is None else max(0, s.reps + self.status.correction)  # as the page counts
-        unsaved = self.recorder.unsaved() if self.recorder is not None else None
-        hold_s = 0.0 if s is None else s.hold_s
-        kept = "" if part == PART_RECORDER else kept_clause(reps, hold_s, unsaved)
+        kept = ""  # a rep the recorder did not take is not kept: the message claims nothing
+        if part != PART_RECORDER:
+            unsaved = self.recorder.unsaved() if self.recorder is not None else None
+            kept = kept_clause(reps, 0.0 if s is None else s.hold_s, unsaved)
         return self.failures.failed(self.status, part, error, kept)
 
     def _hand_on(

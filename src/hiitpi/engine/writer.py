@@ -69,16 +69,20 @@ class QueueWriter:
             return sum(len(s.events) for s in self._sets)
 
     def unsaved(self) -> str | None:
-        """Why counted reps are held in memory only, or None when each is on disk or stored.
+        """Why counted reps (or a hold's time) are in memory only, or None when on disk or stored.
 
-        They are when the disk refused the journal (or there is no journal) and the database
-        has not stored them yet: what a message that says "saved" must not claim."""
+        They are when the disk refused the journal and the database has not stored them yet
+        (a hold reaches the database only when its set ends), or, without a journal, while the
+        database fails: what a message that says "saved" must not claim."""
         with self._cond:
-            if not any(s.events for s in self._sets):
-                return None
+            queued = any(s.events for s in self._sets)
             if self.journal_error is not None:
-                return f"the disk refused them: {self.journal_error}"
-            if self.journal is None and self.last_error is not None:
+                holding = any(
+                    not s.finished and s.state is not None and s.state.hold_s > 0
+                    for s in self._sets
+                )
+                return f"the disk refused them: {self.journal_error}" if queued or holding else None
+            if self.journal is None and self.last_error is not None and queued:
                 return f"the database has not stored them: {self.last_error}"
             return None
 
