@@ -266,8 +266,9 @@ def status() -> html.Div:
             html.Div(id=I.STATUS_TABLE),
             html.H3("Inference time and pose score"),
             html.P(
-                "Each refereed frame's pose-model time and pose score, from 2 minutes back: "
-                "the chart fills while a set runs and stays empty between sets.",
+                "The pose model's time and pose score of the last 300 refereed frames (10 s "
+                "at 30 fps), from 2 minutes before this page opened: it moves only while a set "
+                "runs, and is empty when none ran since.",
                 className="muted",
             ),
             dcc.Graph(id=I.LIVE_CHART, figure=figures.live_figure(), config=CHART_CONFIG),
