@@ -111,3 +111,23 @@ def test_ctrl_c_stops_promptly_and_leaves_no_partial_output(clips_dir, tmp_path)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_video_cut_short_is_counted_with_a_warning(clips_dir, tmp_path):
+    """The first 300 kB of a 55 s clip: the container still says 55 s, the decoder stops at a
+    few seconds; the report says so instead of passing the short count off as the clip's."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes((clips_dir / "push_up__calimiro__1.mp4").read_bytes()[:300_000])
+    proc = subprocess.run(
+        [sys.executable, "-m", "hiitpi", "analyze", str(cut), "-e", "push_up", "--json",
+         "--no-progress", "--no-cache"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert 0 < report["frames"] < report["expected_frames"] / 2, report
+    assert report["warning"].startswith("decoding stopped at "), report
+    assert "the file may be cut short or damaged" in report["warning"]
+    assert f"warning: {cut}: decoding stopped at" in proc.stderr
+    whole = analyze(str(clips_dir / "push_up__venkat__1.mp4"), "--exercise", "push_up")
+    assert whole["warning"] == "" and whole["frames"] >= whole["expected_frames"] * 0.95

@@ -133,6 +133,13 @@ def test_busy_port_is_reported_before_anything_starts(tmp_path):
     assert not (tmp_path / "redis").exists()  # nothing was started
 
 
+def test_a_host_that_is_no_address_is_blamed_on_the_host(tmp_path):
+    env = {"HIITPI_DATA_DIR": str(tmp_path)}
+    proc = hiitpi("serve", "--source", "x.mp4", "--host", "nosuch.invalid", env=env)
+    assert_one_line_error(proc, 2, "web.host: 'nosuch.invalid' is not an address of this machine")
+    assert not (tmp_path / "redis").exists()  # nothing was started
+
+
 def test_empty_track_is_an_error(tmp_path):
     empty = tmp_path / "e.jsonl"
     empty.write_text("")
@@ -142,3 +149,40 @@ def test_empty_track_is_an_error(tmp_path):
 def test_test_suite_variables_are_not_config_keys():
     proc = hiitpi("check-config", env={"HIITPI_TEST_ANYTHING": "1"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_output_that_is_the_input_video_is_refused_and_the_video_kept(tmp_path):
+    import hashlib
+
+    from tests.clips import write_test_clip
+
+    clip = write_test_clip(tmp_path / "clip.mp4")
+    before = hashlib.sha256(clip.read_bytes()).hexdigest()
+    for flag in ("--annotated", "--track"):
+        proc = hiitpi("analyze", str(clip), "-e", "squat", flag, str(clip))
+        assert_one_line_error(proc, 2, "is the input video", "name another file")
+    same = str(tmp_path / "out.mp4")
+    proc = hiitpi("analyze", str(clip), "-e", "squat", "--annotated", same, "--track", same)
+    assert_one_line_error(proc, 2, "the pose track", "is the annotated video")
+    assert hashlib.sha256(clip.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_track_output_that_is_a_folder_is_named_and_leaves_nothing(tmp_path):
+    from tests.clips import write_test_clip
+
+    clip = write_test_clip(tmp_path / "clip.mp4")
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    proc = hiitpi("analyze", str(clip), "-e", "squat", "--no-cache", "--track", str(folder))
+    assert_one_line_error(proc, 3, "is a folder")
+    assert not list(tmp_path.rglob("*.part*"))
+
+
+def test_a_missing_model_file_is_named_with_the_cache_on(tmp_path):
+    from tests.clips import write_test_clip
+
+    clip = write_test_clip(tmp_path / "clip.mp4")
+    missing = tmp_path / "nosuch.tflite"
+    proc = hiitpi("analyze", str(clip), "-e", "squat", "--model", str(missing))
+    assert_one_line_error(proc, 4, "pose.model_path: no such file", str(missing))

@@ -121,6 +121,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     finally:
         done()
     _print_report(report, args.json)
+    if report.warning:
+        print(f"warning: {args.video}: {report.warning}", file=sys.stderr)
     return 0
 
 

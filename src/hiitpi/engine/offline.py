@@ -16,6 +16,7 @@ from hiitpi.core.events import EventKind, RepEvent, WorkoutState
 from hiitpi.core.frame import Frame
 from hiitpi.engine.poses import cacheable, open_estimation, read_frames, settings_key
 from hiitpi.engine.tracks import TrackError, TrackFrame, TrackWriter, cache_path, read_track
+from hiitpi.errors import ConfigError
 from hiitpi.referee import RefereePipeline, load_exercise
 
 Progress = Callable[[int, int], None]
@@ -37,6 +38,22 @@ class AnalysisReport:
     event_views: list[str | None] = field(default_factory=list)  # the view at each event
     view_frames: Counter[str] = field(default_factory=Counter)  # frames seen from each view
     exercise_id: str = ""  # the definition's id (``exercise`` may be a file path)
+    expected_frames: int = 0  # the frames the container says the video has (0: unknown)
+    fps: float = 0.0
+
+    @property
+    def warning(self) -> str:
+        """What the numbers do not say: decoding stopped well before the container's end (a
+        cut or damaged file, whose reps after that point are not counted)."""
+        missing = self.expected_frames - self.frames
+        if self.fps <= 0 or missing <= max(self.fps, 0.05 * self.expected_frames):
+            return ""
+        return (
+            f"decoding stopped at {self.duration_s:.1f} s of "
+            f"{self.expected_frames / self.fps:.1f} s ({self.frames} of "
+            f"{self.expected_frames} frames): the file may be cut short or damaged, and "
+            "nothing after that point is counted"
+        )
 
     def view_summary(self) -> dict[str, Any]:
         """The clip's view (the one it was seen from longest) and each view's share of time."""
@@ -81,6 +98,8 @@ class AnalysisReport:
             "fps_processed": round(self.frames / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
             "backend": self.backend,
             "pose_cache": self.cached,
+            "expected_frames": self.expected_frames,
+            "warning": self.warning,
         }
 
 
@@ -111,8 +130,9 @@ def _frames_and_poses(
     progress: Progress | None,
     stack: ExitStack,
     complete: Callable[[], bool],
-) -> tuple[Pairs, Callable[[], str], bool, float]:
-    """(frame, track frame) pairs from the cache or the model; images only when needed.
+) -> tuple[Pairs, Callable[[], str], bool, float, int]:
+    """(frame, track frame) pairs from the cache or the model; images only when needed; the
+    backend's name, whether the track is cached, the fps and the container's frame count.
 
     Everything opened here (source and decoder, model, cache file) is closed by ``stack``; the
     cache file is kept only if ``complete()`` is true by then. The backend's name is a
@@ -125,7 +145,8 @@ def _frames_and_poses(
     )
     if cached is None or not cached.is_file():
         run = open_estimation(video, settings.pose, cached, stack, complete)
-        return _with_progress(run.pairs, run.total, progress), run.backend, False, run.fps
+        pairs = _with_progress(run.pairs, run.total, progress)
+        return pairs, run.backend, False, run.fps, run.total
     # opens the source: a bad video fails here
     frames, total, fps = read_frames(video)
     stack.callback(frames.close)
@@ -136,7 +157,7 @@ def _frames_and_poses(
         frames.close()
         pairs = ((None, tf) for tf in track)
     name = _backend_of(settings)
-    return _with_progress(pairs, total, progress), lambda: name, True, fps
+    return _with_progress(pairs, total, progress), lambda: name, True, fps, total
 
 
 def _backend_of(settings: Settings) -> str:
@@ -171,18 +192,20 @@ def analyze_video(
 
     definition = load_exercise(exercise, settings.user_exercises_dir)  # fails before decoding
     referee = RefereePipeline(definition, settings.referee)
+    _refuse_overwriting(video, {"annotated video": annotated, "pose track": track_out})
     video = str(video)
     t0 = time.perf_counter()
     ok = [False]  # every output is kept only once the whole video is through
     # Every close runs, in reverse order of opening, even when one of them fails or Ctrl-C
     # arrives during another; partial outputs are removed.
     with ExitStack() as stack:
-        pairs, backend_name, cached, fps = _frames_and_poses(
+        pairs, backend_name, cached, fps, total = _frames_and_poses(
             video, settings, use_cache, annotated is not None, progress, stack, lambda: ok[0]
         )
         report = AnalysisReport(
-            video, exercise, backend_name(), cached=cached, exercise_id=definition.id
-        )
+            video, exercise, backend_name(), cached=cached, exercise_id=definition.id,
+            expected_frames=total, fps=fps,
+        )  # fmt: skip
         images: list[Frame | None] = []
 
         def track_frames() -> Iterator[TrackFrame]:
@@ -210,6 +233,22 @@ def analyze_video(
     report.elapsed_s = time.perf_counter() - t0
     report.backend = backend_name()
     return report
+
+
+def _refuse_overwriting(video: str | Path, outputs: dict[str, Path | None]) -> None:
+    """ConfigError when an output is the input video (writing it would destroy the video
+    while it is read) or two outputs are one file."""
+    seen: dict[Path, str] = {Path(video).expanduser().resolve(): "input video"}
+    for what, out in outputs.items():
+        if out is None:
+            continue
+        path = Path(out).expanduser().resolve()
+        if path in seen:
+            raise ConfigError(
+                f"the {what} {out} is the {seen[path]}: writing it would destroy it; "
+                "name another file"
+            )
+        seen[path] = what
 
 
 def replay_track(track: str | Path, exercise: str, settings: Settings) -> AnalysisReport:

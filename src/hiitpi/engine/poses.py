@@ -17,6 +17,7 @@ import hiitpi.pose
 from hiitpi.config import PoseConfig, SourceConfig
 from hiitpi.core.frame import Frame
 from hiitpi.engine.tracks import TrackFrame, TrackWriter, cache_path, file_digest, read_track
+from hiitpi.errors import ModelError
 from hiitpi.pose.base import PoseEstimator
 from hiitpi.pose.registry import build_estimator
 from hiitpi.sources.factory import open_source
@@ -52,7 +53,10 @@ def settings_key(cfg: PoseConfig) -> str:
     # num_threads: speed, not poses; models_dir: where, not what (resolved files are hash-checked)
     d = cfg.model_dump(mode="json", exclude={"num_threads", "models_dir"})
     if cfg.model_path is not None:
-        d["model_path"] = file_digest(cfg.model_path)
+        model = Path(cfg.model_path).expanduser()
+        if not model.is_file():  # what the backend would say, before the cache key needs it
+            raise ModelError(f"pose.model_path: no such file: {model}")
+        d["model_path"] = file_digest(model)
     d["code"] = pose_code_digest()
     d["runtimes"] = runtime_versions()
     return json.dumps(d, sort_keys=True)

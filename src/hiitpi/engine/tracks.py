@@ -126,6 +126,8 @@ class TrackWriter:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._tmp = self.path.with_name(self.path.name + f".{os.getpid()}.part")
+        if self.path.is_dir():
+            raise TrackError(f"cannot write track {self.path}: it is a folder; name a file in it")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._f: IO[str] | None = self._tmp.open("w", encoding="utf-8")
@@ -147,7 +149,11 @@ class TrackWriter:
         self._f.close()
         self._f = None
         if ok:
-            os.replace(self._tmp, self.path)
+            try:
+                os.replace(self._tmp, self.path)
+            except OSError as exc:  # the part file never stays behind
+                self._tmp.unlink(missing_ok=True)
+                raise TrackError(f"cannot write track {self.path}: {exc.strerror or exc}") from None
         else:
             self._tmp.unlink(missing_ok=True)
 
