@@ -209,6 +209,12 @@ def check_port_free(host: str, port: int) -> None:
         return
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:  # the name, not the port: no address to listen on
+        raise ConfigError(
+            f"web.host: {host!r} is not an address of this machine: {exc.strerror or exc} "
+            "(0.0.0.0 listens on all of them)"
+        ) from None
+    try:
         family, kind, proto, _, addr = infos[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

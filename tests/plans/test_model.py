@@ -91,6 +91,17 @@ def test_a_preset_id_cannot_be_saved_or_shadowed(tmp_path: Path) -> None:
     assert len(errors) == 1 and "preset" in errors[0]
 
 
+def test_a_broken_plan_file_is_said_to_be_broken_not_unknown(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "mine.toml").write_text('id = "mine"\nname = "x"\nblocks = []\n')
+    with pytest.raises(PlanError) as broken:
+        load_plan("mine", tmp_path)
+    assert str(broken.value).startswith(f"plan 'mine' cannot be used: {tmp_path}/plans/mine.toml")
+    assert "blocks: List should have at least 1 item" in str(broken.value)
+    with pytest.raises(PlanError, match=r"unknown plan 'other'; valid: "):
+        load_plan("other", tmp_path)
+
+
 H = 'id = "bad"\nname = "x"\n'
 
 

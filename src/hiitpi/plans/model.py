@@ -173,8 +173,12 @@ def available_plans(data_dir: str | Path | None = None) -> list[Plan]:
 
 def load_plan(plan_id: str, data_dir: str | Path | None = None) -> Plan:
     """The plan ``plan_id``; an unknown id lists the valid ones."""
-    plans, _ = load_plans(data_dir)
+    plans, errors = load_plans(data_dir)
     if plan_id not in plans:
+        mine = str(user_plans_dir(data_dir) / f"{plan_id}.toml")
+        broken = next((e for e in errors if e.startswith(mine)), None)
+        if broken is not None:  # the file is there: what is wrong in it, not "unknown"
+            raise PlanError(f"plan {plan_id!r} cannot be used: {broken}")
         raise PlanError(f"unknown plan {plan_id!r}; valid: {', '.join(sorted(plans))}")
     return plans[plan_id]
 
