@@ -51,3 +51,28 @@ def test_config_path_from_environment(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("log_level = 'DEBUG'\n")
     assert load_config(env={"HIITPI_CONFIG": str(cfg)}).log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"HIITPI_REDIS_URL": "notaurl"}, "redis_url: Value error, 'notaurl' is not a Redis URL"),
+     ({"HIITPI_REDIS_URL": "http://127.0.0.1:6379"}, "is not a Redis URL: redis://host"),
+     ({"HIITPI_DATABASE_URL": "postgres//::bad"},
+      "database_url: Value error, 'postgres//::bad' is not a database URL")],
+)  # fmt: skip
+def test_a_malformed_url_is_a_config_error(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(env=env)
+
+
+def test_good_urls_and_a_data_dir_that_is_a_file(tmp_path):
+    env = {"HIITPI_REDIS_URL": "unix:///run/redis.sock",
+           "HIITPI_DATABASE_URL": "postgresql+psycopg://me@127.0.0.1:5432/test"}  # fmt: skip
+    s = load_config(env=env)
+    assert s.redis_url == "unix:///run/redis.sock" and s.database_url is not None
+    unset = load_config(env={"HIITPI_REDIS_URL": "", "HIITPI_DATABASE_URL": ""})
+    assert not unset.redis_url and not unset.database_url  # the README's example file's ""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(ConfigError, match=f"data_dir: Value error, {afile} is a file, not a"):
+        load_config(env={"HIITPI_DATA_DIR": str(afile)})

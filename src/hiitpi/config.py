@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hiitpi.core.names import DEFAULT_STATION, STATION_PATTERN
 from hiitpi.errors import ConfigError, validation_issues
@@ -146,6 +146,42 @@ class Settings(_Section):
         None, description="the user's own exercise definitions (*.toml); unset = data_dir/exercises"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        """A URL redis-py can open, checked here so that a typo is a config error (exit 2)
+        and not "Redis is unreachable" once the app starts."""
+        if url and url.partition("://")[0] not in ("redis", "rediss", "unix"):  # "": unset
+            raise ValueError(
+                f"{url!r} is not a Redis URL: redis://host:6379/0, rediss://... (TLS) or "
+                "unix:///path/to/redis.sock"
+            )
+        return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str | None) -> str | None:
+        """A URL SQLAlchemy can parse (its driver is checked when the database opens)."""
+        if url:  # "" is unset, as in the README's example file
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(url)
+            except ArgumentError:
+                raise ValueError(
+                    f"{url!r} is not a database URL: sqlite:////path/history.sqlite3 or "
+                    "postgresql+psycopg://user@host/dbname"
+                ) from None
+        return url
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, path: Path) -> Path:
+        if path.expanduser().exists() and not path.expanduser().is_dir():
+            raise ValueError(f"{path} is a file, not a folder")
+        return path
 
     @model_validator(mode="before")
     @classmethod
