@@ -95,6 +95,13 @@ def test_bad_commands_are_json_errors(client: FlaskClient, store: RedisLiveStore
     assert r.status_code == 400
     r = client.post("/api/command", json={"action": "explode"})
     assert r.status_code == 400 and "valid" in r.get_json()["error"]
+    r = client.post("/api/command", json={"action": "start", "exercise": "pushup"})
+    assert "unknown exercise 'pushup'; valid: " in r.get_json()["error"]
+    assert "push_up" in r.get_json()["error"]
+    r = client.post("/api/command", json={"exercise": "squat"})
+    assert r.status_code == 400 and r.get_json()["error"].startswith("missing action; valid: ")
+    r = client.post("/api/command", data='{"action": "stop"}', content_type="text/plain")
+    assert r.status_code == 400 and "send Content-Type: application/json" in r.get_json()["error"]
     assert client.get("/api/nothing-here").get_json()["error"]
     assert store.read_commands(pos) == (pos, [])
 

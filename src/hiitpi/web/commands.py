@@ -31,6 +31,11 @@ def command_body(request: Request) -> Mapping[str, Any]:
     with a one-line reason (an array, a string, a number, a body nested too deep, bytes that
     are not UTF-8), never a 500. The size limit (413) applies while the body is read."""
     if not request.is_json:
+        if not request.form and request.get_data(cache=True).lstrip()[:1] in (b"{", b"["):
+            raise BadRequest(  # JSON sent as text/plain (curl -d without a header)
+                "the body looks like JSON but is sent as "
+                f"{request.mimetype or 'no Content-Type'}: send Content-Type: application/json"
+            )
         return request.form
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -72,6 +77,8 @@ def parse_command(
 
     action = _text(data, "action")
     confirm = _flag(data.get("confirm", False))
+    if not action:
+        raise ValueError(f"missing action; valid: {_ACTIONS}")
     try:
         kind = CommandKind(action)
     except ValueError:
@@ -88,7 +95,9 @@ def parse_command(
                 raise LookupError(str(exc)) from None
             return Command(kind, plan=str(plan), player=name or None, owner=owner, confirm=confirm)
         if str(exercise or "") not in exercises:
-            raise LookupError(f"unknown exercise {exercise!r}")
+            raise LookupError(
+                f"unknown exercise {exercise!r}; valid: {', '.join(sorted(exercises))}"
+            )
         return Command(
             kind, exercise=str(exercise), player=name or None, owner=owner, confirm=confirm
         )
