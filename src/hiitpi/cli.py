@@ -218,6 +218,16 @@ def cmd_models(args: argparse.Namespace) -> int:
         size = f"{f.size / 1e6:.1f} MB" if f.size is not None else "-"
         print(f"  {f.model.name:26s} {f.status:8s} {size:>8s}  {f.path.name}")
         print(f"  {'':26s} {f.model.what}; sha256 {f.sha256 or '-'}")
+    missing = [
+        f.model.name for f in found if f.status != "OK" and f.model.name in models.DEFAULT_MODELS
+    ]
+    if missing:
+        where = "" if folder.is_dir() else f" (the folder {folder} does not exist yet)"
+        print(
+            f"BlazePose (the default backend) needs {', '.join(missing)}{where}: "
+            "`hiitpi models fetch` (or "
+            "`make models`) puts them there, or set pose.models_dir to a folder that has them"
+        )
     return 0
 
 

@@ -128,6 +128,11 @@ def test_cli_lists_every_model_with_where_it_looked(tmp_path, capsys, monkeypatc
     for name in models.MODELS:
         assert name in out
     assert "MISMATCH" in out and "missing" in out
+    assert "BlazePose (the default backend) needs blazepose-detector, blazepose-lite," in out
+    assert "`hiitpi models fetch`" in out and "does not exist" not in out
+    monkeypatch.setenv("HIITPI_POSE__MODELS_DIR", str(tmp_path / "nowhere"))
+    assert main(["models"]) == 0
+    assert f"(the folder {tmp_path / 'nowhere'} does not exist yet)" in capsys.readouterr().out
 
 
 def test_cli_unknown_model_is_a_bad_argument(tmp_path, capsys, monkeypatch):
