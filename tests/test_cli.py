@@ -140,6 +140,25 @@ def test_a_host_that_is_no_address_is_blamed_on_the_host(tmp_path):
     assert not (tmp_path / "redis").exists()  # nothing was started
 
 
+def _free_port() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def test_serve_with_an_unknown_backend_starts_nothing(tmp_path):
+    from tests.clips import write_test_clip
+
+    clip = write_test_clip(tmp_path / "clip.mp4")
+    env = {"HIITPI_DATA_DIR": str(tmp_path / "data")}
+    port = _free_port()
+    proc = hiitpi("serve", "--source", str(clip), "--backend", "nosuch", "--port", port, env=env)
+    assert_one_line_error(proc, 2, "pose.backend: unknown backend 'nosuch'; valid: ")
+    assert not (tmp_path / "data" / "redis").exists()  # nothing was started
+
+
 def test_empty_track_is_an_error(tmp_path):
     empty = tmp_path / "e.jsonl"
     empty.write_text("")

@@ -26,6 +26,7 @@ from hiitpi.live import DEFAULT_STATION, RedisLiveStore, open_live_store
 from hiitpi.pose import PoseEstimator
 from hiitpi.pose.choice import live_estimator
 from hiitpi.pose.lores import LoresEstimator
+from hiitpi.pose.registry import check_backend
 from hiitpi.referee import available_exercises, load_exercise
 from hiitpi.sources import VideoSource, open_source
 from hiitpi.store import HistoryStore, open_history
@@ -94,6 +95,7 @@ class App:
         available_exercises(self.settings.user_exercises_dir)
         if self.exercise is not None:
             load_exercise(self.exercise, self.settings.user_exercises_dir)
+        check_backend(self.settings.pose.backend)  # a typo, before Redis and the database
         check_port_free(self.settings.web.host, self.settings.web.port)  # before any set resumes
         try:
             self.store = open_live_store(self.settings, self.station)

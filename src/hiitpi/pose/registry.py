@@ -24,15 +24,18 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def build_estimator(cfg: PoseConfig) -> PoseEstimator:
-    """Build the configured backend; an unknown key lists the valid ones."""
+def check_backend(name: str) -> str:
+    """``name``'s "module:factory"; an unknown key is a ConfigError listing the valid ones."""
     try:
-        target = BACKENDS[cfg.backend]
+        return BACKENDS[name]
     except KeyError:
         valid = ", ".join(sorted(BACKENDS))
-        raise ConfigError(
-            f"pose.backend: unknown backend {cfg.backend!r}; valid: {valid}"
-        ) from None
+        raise ConfigError(f"pose.backend: unknown backend {name!r}; valid: {valid}") from None
+
+
+def build_estimator(cfg: PoseConfig) -> PoseEstimator:
+    """Build the configured backend; an unknown key lists the valid ones."""
+    target = check_backend(cfg.backend)
     module_name, _, attr = target.partition(":")
     module = importlib.import_module(module_name)
     factory = getattr(module, attr)
