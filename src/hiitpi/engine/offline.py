@@ -145,8 +145,8 @@ def _frames_and_poses(
     )
     if cached is None or not cached.is_file():
         run = open_estimation(video, settings.pose, cached, stack, complete)
-        pairs = _with_progress(run.pairs, run.total, progress)
-        return pairs, run.backend, False, run.fps, run.total
+        estimated = _with_progress(run.pairs, run.total, progress)
+        return estimated, run.backend, False, run.fps, run.total
     # opens the source: a bad video fails here
     frames, total, fps = read_frames(video)
     stack.callback(frames.close)
