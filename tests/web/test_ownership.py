@@ -27,6 +27,7 @@ from hiitpi.live import RedisLiveStore
 from hiitpi.sources import open_source
 from hiitpi.store import HistoryStore
 from hiitpi.web import create_app
+from hiitpi.web.commands import REFUSAL_HINTS
 
 
 @dataclass
@@ -99,8 +100,9 @@ def test_bug2_a_second_login_does_not_take_over(station: Station) -> None:
     assert command(ana, action="start", exercise="push_up", player="ana")["ok"]
     wait_status(ana, lambda s: s["active"])
     got = command(bob, action="set_player", player="bob")
-    assert got == {"ok": False, "error": "busy", "owner": "ana"}
-    assert command(bob, action="stop") == {"ok": False, "error": "busy", "owner": "ana"}
+    busy = {"ok": False, "error": "busy", "owner": "ana", "hint": REFUSAL_HINTS["busy"]}
+    assert got == busy and '"confirm": true' in got["hint"]
+    assert command(bob, action="stop") == busy
     assert command(bob, action="pause")["error"] == "busy"
     s = status(bob)
     assert s["active"] and s["player"] == "ana" and s["role"] == "viewer"
@@ -124,6 +126,7 @@ def test_bug5_switching_mid_set_asks_and_an_empty_set_is_not_saved(station: Stat
     assert command(ana, action="start", exercise="push_up", player="ana")["ok"]
     got = command(ana, action="start", exercise="squat")
     assert got["ok"] is False and got["error"] == "running", got
+    assert got["hint"] == REFUSAL_HINTS["running"]
     assert status(ana)["workout"] == "push_up"
     got = command(ana, action="start", exercise="squat", confirm=True)
     assert got["ok"] and got["workout"] == "squat"

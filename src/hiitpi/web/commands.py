@@ -24,6 +24,11 @@ from hiitpi.live.base import AdjustTarget, Command, CommandKind, LiveStore
 ANSWER_WAIT_S = 3.0
 _POLL_S = 0.03
 _ACTIONS = ", ".join(k.value for k in CommandKind)
+REFUSAL_HINTS = {  # what a script does about a refusal (the pages ask the person instead)
+    "busy": "another player's session is running: send the same command with "
+    '"confirm": true to end it (start, stop and set_player only)',
+    "running": 'your set is running: send the same command with "confirm": true to end it first',
+}
 
 
 def command_body(request: Request) -> Mapping[str, Any]:
@@ -133,6 +138,7 @@ def send_and_wait(
                 out: dict[str, Any] = {"ok": False, "error": error}
                 if error in ("busy", "running"):
                     out["owner"] = owner
+                    out["hint"] = REFUSAL_HINTS[error]
                 return out, 200 if error in ("busy", "running") else 400
             return {"ok": True, "error": None, "id": command_id, **_brief(body)}, 200
         time.sleep(_POLL_S)
