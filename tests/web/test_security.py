@@ -71,6 +71,7 @@ def test_without_origin_headers_a_post_still_needs_the_token(app, store):
     pos = store.last_command_id()
     r = client.post("/api/command", data={"action": "stop"})
     assert r.status_code == 403 and "CSRF token" in r.get_json()["error"]
+    assert "Authorization: Bearer <token>" in r.get_json()["error"]  # what a script does
     r = client.post("/api/command", data={"action": "stop", "csrf_token": "x" * 43})
     assert r.status_code == 403
     assert sent(store, pos) == []

@@ -245,7 +245,11 @@ class Guard:
         if isinstance(credential, Response):
             return credential
         if credential is None and not self._token_ok():
-            return _answer("CSRF token missing or wrong: reload the page", 403)
+            return _answer(
+                "CSRF token missing or wrong: reload the page (a script sends "
+                '"Authorization: Bearer <token>" instead: hiitpi pin token)',
+                403,
+            )
         g.hiitpi_credential = credential
         g.hiitpi_browser = credential is None  # the page's own token: a browser
         if open_path or self.authorized():
