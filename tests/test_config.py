@@ -38,8 +38,11 @@ def test_bad_file_values_name_the_key(tmp_path, text, message):
 
 
 def test_misspelt_environment_key_is_an_error_naming_it():
-    with pytest.raises(ConfigError, match="HIITPI_POSE__BAKEND: unknown setting; valid: "):
+    with pytest.raises(ConfigError, match=r"HIITPI_POSE__BAKEND: unknown setting; did you mean "
+                       r"HIITPI_POSE__BACKEND\?$"):  # fmt: skip
         load_config(env={"HIITPI_POSE__BAKEND": "mediapipe"})
+    with pytest.raises(ConfigError, match="HIITPI_COLOUR: unknown setting; valid: HIITPI_"):
+        load_config(env={"HIITPI_COLOUR": "red"})  # nothing close: every valid name
 
 
 def test_missing_config_file():

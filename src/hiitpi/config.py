@@ -9,6 +9,7 @@ a misspelt ``HIITPI_*`` variable is an error. ``HIITPI_TEST_*`` is reserved for 
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -244,8 +245,11 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         path = tuple(part.lower() for part in rest.split("__"))
         if path not in known:
-            valid = ", ".join(sorted(ENV_PREFIX + "__".join(p).upper() for p in known))
-            raise ConfigError(f"{key}: unknown setting; valid: {valid}")
+            names = sorted(ENV_PREFIX + "__".join(p).upper() for p in known)
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+            if close:  # a typo: the one it was meant to be, not all ~60
+                raise ConfigError(f"{key}: unknown setting; did you mean {close[0]}?")
+            raise ConfigError(f"{key}: unknown setting; valid: {', '.join(names)}")
         _set_path(tree, path, value)
     return tree
 
