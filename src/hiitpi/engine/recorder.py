@@ -184,7 +184,7 @@ class SessionRecorder(QueueWriter):
         """
 
         def stored() -> bool:
-            return not any(s.events for s in self._sets)
+            return not self._events_queued()
 
         with self._cond:
             if not self.background or stored():

@@ -75,7 +75,7 @@ class QueueWriter:
         (a hold reaches the database only when its set ends), or, without a journal, while the
         database fails: what a message that says "saved" must not claim."""
         with self._cond:
-            queued = any(s.events for s in self._sets)
+            queued = self._events_queued()
             if self.journal_error is not None:
                 holding = any(
                     not s.finished and s.state is not None and s.state.hold_s > 0
@@ -85,6 +85,10 @@ class QueueWriter:
             if self.journal is None and self.last_error is not None and queued:
                 return f"the database has not stored them: {self.last_error}"
             return None
+
+    def _events_queued(self) -> bool:  # holds _cond
+        """Some set has events the database has not committed yet."""
+        return any(s.events for s in self._sets)
 
     def _ensure_thread(self) -> None:  # holds _cond
         if self.background and self._thread is None and not self._closing:
